@@ -1,0 +1,275 @@
+// Package job runs recal's batch jobs: `run` (read → validate → select →
+// schedule → write) and `validate` (read and check, write nothing).
+package job
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/recal-project/recal/pipeline/location"
+	"github.com/recal-project/recal/pipeline/refdata"
+	"github.com/recal-project/recal/pipeline/source"
+	"github.com/recal-project/recal/pipeline/storage"
+	"github.com/recal-project/recal/pipeline/sysexit"
+	"github.com/recal-project/recal/transforms/cases"
+	"github.com/recal-project/recal/transforms/schedule"
+	"github.com/recal-project/recal/transforms/selection"
+	"github.com/recal-project/recal/transforms/validate"
+)
+
+// Version is the tool version recorded in manifests (set by the build).
+var Version = "dev"
+
+// Config is a run's configuration (flags and RECAL_* variables).
+type Config struct {
+	Input, Capacity, Closures, Output string
+	Policy                            string
+	AsOf                              string
+	Workers                           int
+	ShardIndex, ShardCount            int
+	Force                             bool
+	OnCorrupt                         string
+	Courts, HearingLocations          string
+	TempDir                           string
+	Locations                         location.Options
+	Log                               *slog.Logger
+}
+
+// Classify maps the job's errors to exit codes.
+func Classify(err error) int {
+	return sysexit.CodeOf(err,
+		sysexit.Classifier{Target: location.ErrBadURI, Code: sysexit.Usage},
+		sysexit.Classifier{Target: storage.ErrInvalidKey, Code: sysexit.Usage},
+		sysexit.Classifier{Target: refdata.ErrBadReference, Code: sysexit.Config},
+		sysexit.Classifier{Target: storage.ErrUnavailable, Code: sysexit.Unavailable},
+		sysexit.Classifier{Target: storage.ErrNotExist, Code: sysexit.NoInput},
+		sysexit.Classifier{Target: source.ErrCorrupt, Code: sysexit.DataErr},
+		sysexit.Classifier{Target: source.ErrSchema, Code: sysexit.DataErr},
+		sysexit.Classifier{Target: source.ErrRowCount, Code: sysexit.DataErr},
+		sysexit.Classifier{Target: source.ErrUnsupported, Code: sysexit.DataErr},
+		sysexit.Classifier{Target: schedule.ErrField, Code: sysexit.DataErr},
+		sysexit.Classifier{Target: schedule.ErrHeader, Code: sysexit.DataErr},
+		sysexit.Classifier{Target: schedule.ErrOverlap, Code: sysexit.DataErr},
+	)
+}
+
+// ParseAsOf parses the as-of date.
+func ParseAsOf(s string) (int32, error) {
+	if s == "" {
+		return 0, sysexit.Errorf(sysexit.Usage, "--as-of is required (YYYY-MM-DD)")
+	}
+	d, ok := source.ParseDate(s)
+	if !ok || len(s) != 10 {
+		return 0, sysexit.Errorf(sysexit.Usage, "--as-of %q is not a date (YYYY-MM-DD)", s)
+	}
+	return d, nil
+}
+
+// LoadPolicy resolves --policy. Until the policy engine lands, only the
+// interim built-in rule set exists.
+func LoadPolicy(idOrFile string) (*selection.Policy, error) {
+	p := selection.Interim()
+	switch {
+	case idOrFile == "":
+		return nil, sysexit.Errorf(sysexit.Usage, "--policy is required (built-in: %s)", p.ID)
+	case idOrFile == p.ID:
+		return p, nil
+	case strings.HasSuffix(idOrFile, ".yaml") || strings.HasSuffix(idOrFile, ".yml") || strings.Contains(idOrFile, "/"):
+		return nil, sysexit.Errorf(sysexit.Config, "policy %s: policy files are not supported yet (the declarative policy engine is issue 3); use --policy %s", idOrFile, p.ID)
+	}
+	return nil, sysexit.Errorf(sysexit.Config, "policy %q: no such built-in policy (built-in: %s)", idOrFile, p.ID)
+}
+
+// inputs lists the export objects under the input URI.
+func inputs(ctx context.Context, cfg *Config) (storage.Store, []storage.ObjectInfo, error) {
+	st, err := location.Open(ctx, cfg.Input, cfg.Locations)
+	if err != nil {
+		return nil, nil, err
+	}
+	all, err := st.List(ctx, "")
+	if err != nil {
+		return nil, nil, err
+	}
+	var objs []storage.ObjectInfo
+	for _, o := range all {
+		base := o.Key[strings.LastIndexByte(o.Key, '/')+1:]
+		if strings.HasPrefix(base, ".") || strings.HasPrefix(base, "_") {
+			continue // hidden and marker files (_SUCCESS, .crc …), as Spark and Hive skip them
+		}
+		objs = append(objs, o)
+	}
+	if len(objs) == 0 {
+		return nil, nil, sysexit.Errorf(sysexit.NoInput, "input %s: no objects", cfg.Input)
+	}
+	return st, objs, nil
+}
+
+// readSmall reads a whole small file named by a URI (capacity, closures):
+// the parent is opened as a store and the last segment is the key.
+func readSmall(ctx context.Context, uri string, o location.Options) ([]byte, error) {
+	u, err := location.Parse(uri)
+	if err != nil {
+		return nil, err
+	}
+	dir, key := u, ""
+	i := strings.LastIndexByte(u.Path, '/')
+	if u.Scheme == "s3" {
+		if i < 0 {
+			dir.Path, key = "", u.Path
+		} else {
+			dir.Path, key = u.Path[:i], u.Path[i+1:]
+		}
+	} else {
+		if i < 0 {
+			dir.Path, key = ".", u.Path
+		} else {
+			dir.Path, key = u.Path[:i], u.Path[i+1:]
+			if dir.Path == "" {
+				dir.Path = "/"
+			}
+		}
+	}
+	st, err := location.OpenURI(ctx, dir, o)
+	if err != nil {
+		return nil, err
+	}
+	b, err := storage.ReadAll(ctx, st, key)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", uri, err)
+	}
+	return b, nil
+}
+
+func sha(b []byte) string {
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
+}
+
+// rejectRec is a rejected row; rows are identified by position, never by
+// content.
+type rejectRec struct {
+	object  int
+	row     int64
+	idnProc int64
+	hasID   bool
+	reject  validate.Reject
+}
+
+// collected is everything the read stage keeps.
+type collected struct {
+	mu      sync.Mutex
+	cases   []cases.Case
+	rejects []rejectRec
+	quality validate.Quality
+	rows    int64
+}
+
+func collect(ctx context.Context, st storage.Store, objs []storage.ObjectInfo, ref *refdata.Data, pol *selection.Policy, asOf int32, workers int) (*collected, []source.ObjectStats, error) {
+	out := &collected{}
+	val := validate.New(ref, asOf)
+	env := &selection.Env{Ref: ref, AsOf: asOf}
+	stats, err := source.Read(ctx, st, objs, source.Options{Workers: workers}, func(ctx context.Context, b *source.Batch) error {
+		var q validate.Quality
+		cs := make([]cases.Case, 0, b.N)
+		var rj []rejectRec
+		for i := 0; i < b.N; i++ {
+			row := b.Row0 + int64(i)
+			if r, ok := val.Row(b, i, &q); !ok {
+				rj = append(rj, rejectRec{object: b.Object, row: row, idnProc: b.IDNProceeding.V[i],
+					hasID: b.IDNProceeding.S[i] == source.Valid, reject: r})
+				continue
+			}
+			c := cases.Case{
+				IDNCase: b.IDNCase.V[i], IDNProceeding: b.IDNProceeding.V[i],
+				Ord: cases.Ord(b.Object, row), Court: uint16(ref.CourtIndex(b.BaseCityCode.V[i])),
+			}
+			if b.IJCode.S[i] == source.Valid {
+				c.IJ = b.IJCode.V[i]
+			}
+			pol.Decide(b, i, env, &c)
+			cs = append(cs, c)
+		}
+		out.mu.Lock()
+		out.cases = append(out.cases, cs...)
+		out.rejects = append(out.rejects, rj...)
+		out.quality.Add(&q)
+		out.rows += int64(b.N)
+		out.mu.Unlock()
+		return nil
+	})
+	return out, stats, err
+}
+
+// dedupe applies "the first idnproceeding wins, ordered by object key then
+// row" and turns later duplicates into rejects. It leaves cases sorted by
+// (idnproceeding, ord).
+func (c *collected) dedupe() {
+	sort.Slice(c.cases, func(i, j int) bool {
+		a, b := &c.cases[i], &c.cases[j]
+		if a.IDNProceeding != b.IDNProceeding {
+			return a.IDNProceeding < b.IDNProceeding
+		}
+		return a.Ord < b.Ord
+	})
+	kept := c.cases[:0]
+	for i := range c.cases {
+		x := c.cases[i]
+		if len(kept) > 0 && kept[len(kept)-1].IDNProceeding == x.IDNProceeding {
+			c.rejects = append(c.rejects, rejectRec{object: int(x.Ord >> 40), row: x.Ord & (1<<40 - 1), idnProc: x.IDNProceeding, hasID: true,
+				reject: validate.Reject{Code: validate.DuplicateProceeding, Column: "idnproceeding"}})
+			continue
+		}
+		kept = append(kept, x)
+	}
+	c.cases = kept
+	sort.Slice(c.rejects, func(i, j int) bool {
+		a, b := &c.rejects[i], &c.rejects[j]
+		if a.object != b.object {
+			return a.object < b.object
+		}
+		return a.row < b.row
+	})
+}
+
+// stageTimer records stage durations for logs and the manifest's timing.
+type stageTimer struct {
+	log     *slog.Logger
+	seconds map[string]float64
+	start   time.Time
+	stage   string
+}
+
+func newStageTimer(log *slog.Logger) *stageTimer {
+	return &stageTimer{log: log, seconds: map[string]float64{}}
+}
+
+func (t *stageTimer) begin(stage string) {
+	t.end()
+	t.stage, t.start = stage, time.Now()
+	t.log.Info("stage start", "stage", stage)
+}
+
+func (t *stageTimer) end(attrs ...any) {
+	if t.stage == "" {
+		return
+	}
+	d := time.Since(t.start)
+	t.seconds[t.stage] = d.Seconds()
+	t.log.Info("stage done", append([]any{"stage", t.stage, "seconds", d.Seconds()}, attrs...)...)
+	t.stage = ""
+}
+
+func logger(cfg *Config) *slog.Logger {
+	if cfg.Log != nil {
+		return cfg.Log
+	}
+	return slog.New(slog.NewJSONHandler(os.Stderr, nil))
+}

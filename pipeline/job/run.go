@@ -1,0 +1,491 @@
+package job
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/array"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/recal-project/recal/pipeline/location"
+	"github.com/recal-project/recal/pipeline/manifest"
+	"github.com/recal-project/recal/pipeline/refdata"
+	"github.com/recal-project/recal/pipeline/sink"
+	"github.com/recal-project/recal/pipeline/source"
+	"github.com/recal-project/recal/pipeline/storage"
+	"github.com/recal-project/recal/pipeline/sysexit"
+	"github.com/recal-project/recal/transforms/cases"
+	"github.com/recal-project/recal/transforms/schedule"
+	"github.com/recal-project/recal/transforms/selection"
+)
+
+// Result summarises a run for the caller.
+type Result struct {
+	Manifest *manifest.Manifest
+	Output   string
+}
+
+// Run executes `recal run`.
+func Run(ctx context.Context, cfg Config) (*Result, error) {
+	log := logger(&cfg)
+	started := time.Now().UTC()
+	t := newStageTimer(log)
+	if cfg.Workers <= 0 {
+		cfg.Workers = 2
+	}
+	if cfg.ShardCount > 1 || cfg.ShardIndex != 0 {
+		return nil, sysexit.Errorf(sysexit.Usage, "sharding (--shard-index/--shard-count) is not implemented yet (issue 9); run with one shard")
+	}
+	if cfg.OnCorrupt != "" && cfg.OnCorrupt != "fail" {
+		return nil, sysexit.Errorf(sysexit.Usage, "--on-corrupt=%s is not implemented yet (issue 8); only fail", cfg.OnCorrupt)
+	}
+	if cfg.Output == "" || cfg.Input == "" || cfg.Capacity == "" {
+		return nil, sysexit.Errorf(sysexit.Usage, "--input, --capacity and --output are required")
+	}
+
+	// Everything that can be checked before reading data is checked first.
+	t.begin("load")
+	asOf, err := ParseAsOf(cfg.AsOf)
+	if err != nil {
+		return nil, err
+	}
+	pol, err := LoadPolicy(cfg.Policy)
+	if err != nil {
+		return nil, err
+	}
+	ref, err := refdata.Load(refdata.Paths{Courts: cfg.Courts, HearingLocations: cfg.HearingLocations})
+	if err != nil {
+		return nil, err
+	}
+	cal := schedule.NewCalendar()
+	capBytes, err := readSmall(ctx, cfg.Capacity, cfg.Locations)
+	if err != nil {
+		return nil, err
+	}
+	if err := cal.ParseCapacity(cfg.Capacity, capBytes, ref); err != nil {
+		return nil, err
+	}
+	var closBytes []byte
+	if cfg.Closures != "" {
+		if closBytes, err = readSmall(ctx, cfg.Closures, cfg.Locations); err != nil {
+			return nil, err
+		}
+		if err := cal.ParseClosures(cfg.Closures, closBytes, ref); err != nil {
+			return nil, err
+		}
+	}
+	out, err := location.Open(ctx, cfg.Output, cfg.Locations)
+	if err != nil {
+		return nil, err
+	}
+	in, objs, err := inputs(ctx, &cfg)
+	if err != nil {
+		return nil, err
+	}
+
+	t.begin("read")
+	col, stats, err := collect(ctx, in, objs, ref, pol, asOf, cfg.Workers)
+	if err != nil {
+		return nil, err
+	}
+	col.dedupe()
+	t.end("objects", len(objs), "rows", col.rows, "rejected", len(col.rejects))
+
+	t.begin("schedule")
+	params := schedule.Params{AsOf: asOf, MinNoticeDays: pol.MinNoticeDays, JuvenileNoticeDays: pol.JuvenileNoticeDays, HorizonDays: pol.HorizonDays}
+	cal.WarmHolidays(asOf, asOf+int32(pol.HorizonDays)+400)
+	plan, err := scheduleAll(ctx, cal, col.cases, params, cfg.Workers)
+	if err != nil {
+		return nil, err
+	}
+	t.end("assigned", plan.assigned, "overflow", len(plan.overflow), "remain_closed", len(plan.closed))
+
+	m := &manifest.Manifest{
+		SchemaVersion: manifest.SchemaVersion,
+		ToolVersion:   Version,
+		AsOf:          cfg.AsOf,
+		Policy:        manifest.Policy{ID: pol.ID, SHA256: pol.SHA256},
+		Capacity:      manifest.Hashed{URI: cfg.Capacity, SHA256: sha(capBytes)},
+		Reference:     manifest.Hashed{SHA256: ref.SHA256},
+		Shard:         manifest.Shard{Index: cfg.ShardIndex, Count: max(1, cfg.ShardCount)},
+		Counts: manifest.Counts{
+			InputRows: col.rows, Assigned: int64(plan.assigned), RemainClosed: int64(len(plan.closed)),
+			Overflow: int64(len(plan.overflow)), Rejected: int64(len(col.rejects)),
+		},
+		RejectsByCode: map[string]int64{}, RemainClosedByRule: map[string]int64{}, OverflowByReason: map[string]int64{},
+		DataQuality: col.quality.Map(), Decoders: map[string]int{},
+	}
+	if cfg.Closures != "" {
+		m.Closures = manifest.Hashed{URI: cfg.Closures, SHA256: sha(closBytes)}
+	}
+	for i, s := range stats {
+		m.Inputs = append(m.Inputs, manifest.Input{Key: objs[i].Key, Size: objs[i].Size, ETag: objs[i].ETag, Rows: s.Rows})
+		m.Decoders[s.Decoder]++
+	}
+	for _, r := range col.rejects {
+		m.RejectsByCode[r.reject.Code.String()]++
+	}
+	for _, c := range plan.closed {
+		m.RemainClosedByRule[pol.RuleIDs[c.Rule]]++
+	}
+	for _, o := range plan.overflow {
+		m.OverflowByReason[o.Reason]++
+	}
+	m.RunID = runID(m)
+	if err := m.Check(); err != nil {
+		return nil, sysexit.With(sysexit.Software, err)
+	}
+
+	t.begin("write")
+	// A visible _SUCCESS never describes a mix of runs: remove it first.
+	if err := out.Delete(ctx, "_SUCCESS"); err != nil {
+		return nil, err
+	}
+	objsOut, err := writeOutputs(ctx, out, cfg, pol, ref, col, plan, objs)
+	if err != nil {
+		return nil, err
+	}
+	m.Outputs = objsOut
+	t.end("objects", len(objsOut))
+	m.Timing = manifest.Timing{StartedAt: started.Format(time.RFC3339Nano), FinishedAt: time.Now().UTC().Format(time.RFC3339Nano), Seconds: t.seconds}
+	mb, err := m.Marshal()
+	if err != nil {
+		return nil, sysexit.With(sysexit.Software, err)
+	}
+	if err := storage.Put(ctx, out, "manifest.json", bytes.NewReader(mb)); err != nil {
+		return nil, err
+	}
+	if err := storage.Put(ctx, out, "_SUCCESS", strings.NewReader(m.RunID+"\n")); err != nil {
+		return nil, err
+	}
+	log.Info("run complete", "run_id", m.RunID, "input_rows", m.Counts.InputRows, "assigned", m.Counts.Assigned,
+		"remain_closed", m.Counts.RemainClosed, "overflow", m.Counts.Overflow, "rejected", m.Counts.Rejected)
+	return &Result{Manifest: m, Output: out.String()}, nil
+}
+
+// runID fingerprints everything that determines the outputs.
+func runID(m *manifest.Manifest) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s|%s|%s|%s|%s|%s|%s|%d/%d\n", m.ToolVersion, m.AsOf, m.Policy.ID, m.Policy.SHA256,
+		m.Capacity.SHA256, m.Closures.SHA256, m.Reference.SHA256, m.Shard.Index, m.Shard.Count)
+	for _, in := range m.Inputs {
+		fmt.Fprintf(&b, "%s|%d|%s\n", in.Key, in.Size, in.ETag)
+	}
+	return sha([]byte(b.String()))[:16]
+}
+
+// plan is the outcome of scheduling.
+type plan struct {
+	// groups holds each court's assignments, by court index.
+	groups   map[uint16][]schedule.Assignment
+	courts   []uint16 // sorted keys of groups
+	assigned int
+	overflow []schedule.Overflow
+	closed   []*cases.Case
+}
+
+func scheduleAll(ctx context.Context, cal *schedule.Calendar, all []cases.Case, p schedule.Params, workers int) (*plan, error) {
+	type key struct {
+		court  uint16
+		docket cases.Docket
+	}
+	byGroup := map[key][]*cases.Case{}
+	pl := &plan{groups: map[uint16][]schedule.Assignment{}}
+	for i := range all {
+		c := &all[i]
+		if !c.Recalendar {
+			pl.closed = append(pl.closed, c)
+			continue
+		}
+		k := key{c.Court, c.Docket}
+		byGroup[k] = append(byGroup[k], c)
+	}
+	keys := make([]key, 0, len(byGroup))
+	for k := range byGroup {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].court != keys[j].court {
+			return keys[i].court < keys[j].court
+		}
+		return keys[i].docket < keys[j].docket
+	})
+	assigns := make([][]schedule.Assignment, len(keys))
+	overs := make([][]schedule.Overflow, len(keys))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(max(1, workers))
+	for i, k := range keys {
+		g.Go(func() error {
+			if err := gctx.Err(); err != nil {
+				return err
+			}
+			assigns[i], overs[i] = schedule.Group(cal, k.court, k.docket, byGroup[k], p)
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	for i, k := range keys {
+		pl.groups[k.court] = append(pl.groups[k.court], assigns[i]...)
+		pl.assigned += len(assigns[i])
+		pl.overflow = append(pl.overflow, overs[i]...)
+	}
+	for c, as := range pl.groups {
+		pl.courts = append(pl.courts, c)
+		sort.Slice(as, func(i, j int) bool {
+			a, b := &as[i], &as[j]
+			if a.Date != b.Date {
+				return a.Date < b.Date
+			}
+			if a.Session.Start != b.Session.Start {
+				return a.Session.Start < b.Session.Start
+			}
+			if a.Case.Docket != b.Case.Docket {
+				return a.Case.Docket < b.Case.Docket
+			}
+			return cases.Less(a.Case, b.Case)
+		})
+	}
+	sort.Slice(pl.courts, func(i, j int) bool { return pl.courts[i] < pl.courts[j] })
+	sort.Slice(pl.closed, func(i, j int) bool { return pl.closed[i].IDNProceeding < pl.closed[j].IDNProceeding })
+	return pl, nil
+}
+
+// Output schemas (contract §2).
+var (
+	assignmentSchema = arrow.NewSchema([]arrow.Field{
+		{Name: "idncase", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "idnproceeding", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "base_city_code", Type: arrow.BinaryTypes.String},
+		{Name: "docket", Type: arrow.BinaryTypes.String},
+		{Name: "hearing_date", Type: arrow.FixedWidthTypes.Date32},
+		{Name: "hearing_time", Type: arrow.BinaryTypes.String},
+		{Name: "ij_code", Type: arrow.BinaryTypes.String, Nullable: true},
+		{Name: "priority_tier", Type: arrow.PrimitiveTypes.Int32},
+		{Name: "priority_score", Type: arrow.PrimitiveTypes.Float64},
+		{Name: "rule_id", Type: arrow.BinaryTypes.String},
+		{Name: "tier_rule_id", Type: arrow.BinaryTypes.String},
+		{Name: "policy_id", Type: arrow.BinaryTypes.String},
+	}, nil)
+	remainClosedSchema = arrow.NewSchema([]arrow.Field{
+		{Name: "idncase", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "idnproceeding", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "base_city_code", Type: arrow.BinaryTypes.String},
+		{Name: "rule_id", Type: arrow.BinaryTypes.String},
+		{Name: "reason", Type: arrow.BinaryTypes.String},
+	}, nil)
+	overflowSchema = arrow.NewSchema([]arrow.Field{
+		{Name: "idncase", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "idnproceeding", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "base_city_code", Type: arrow.BinaryTypes.String},
+		{Name: "docket", Type: arrow.BinaryTypes.String},
+		{Name: "priority_tier", Type: arrow.PrimitiveTypes.Int32},
+		{Name: "priority_score", Type: arrow.PrimitiveTypes.Float64},
+		{Name: "rule_id", Type: arrow.BinaryTypes.String},
+		{Name: "projected_hearing_date", Type: arrow.FixedWidthTypes.Date32, Nullable: true},
+		{Name: "overflow_reason", Type: arrow.BinaryTypes.String}, // addition: docs/contract-additions.md
+	}, nil)
+	rejectSchema = arrow.NewSchema([]arrow.Field{
+		{Name: "source", Type: arrow.BinaryTypes.String},
+		{Name: "row", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "idnproceeding", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+		{Name: "error_code", Type: arrow.BinaryTypes.String},
+		{Name: "message", Type: arrow.BinaryTypes.String},
+	}, nil)
+)
+
+func writeOutputs(ctx context.Context, out storage.Store, cfg Config, pol *selection.Policy, ref *refdata.Data, col *collected, pl *plan, objs []storage.ObjectInfo) ([]sink.Object, error) {
+	so := sink.Options{TempDir: cfg.TempDir}
+	shard := cfg.ShardIndex
+	courtCode := func(i uint16) string { return ref.Courts[i].Code }
+	type job struct {
+		name string
+		run  func() ([]sink.Object, error)
+	}
+	var jobs []job
+	for _, ci := range pl.courts {
+		as := pl.groups[ci]
+		dir := "assignments/base_city_code=" + courtCode(ci)
+		jobs = append(jobs, job{dir, func() ([]sink.Object, error) {
+			return sink.WriteParts(ctx, out, dir, shard, assignmentSchema, len(as), func(b *array.RecordBuilder, from, to int) {
+				for _, a := range as[from:to] {
+					c := a.Case
+					b.Field(0).(*array.Int64Builder).Append(c.IDNCase)
+					b.Field(1).(*array.Int64Builder).Append(c.IDNProceeding)
+					b.Field(2).(*array.StringBuilder).Append(courtCode(c.Court))
+					b.Field(3).(*array.StringBuilder).Append(c.Docket.String())
+					b.Field(4).(*array.Date32Builder).Append(arrow.Date32(a.Date))
+					b.Field(5).(*array.StringBuilder).Append(a.Session.StartString())
+					if a.Session.IJ != "" {
+						b.Field(6).(*array.StringBuilder).Append(a.Session.IJ)
+					} else {
+						b.Field(6).AppendNull()
+					}
+					b.Field(7).(*array.Int32Builder).Append(int32(c.Tier))
+					b.Field(8).(*array.Float64Builder).Append(c.Score)
+					b.Field(9).(*array.StringBuilder).Append(pol.RuleIDs[c.Rule])
+					b.Field(10).(*array.StringBuilder).Append(pol.TierRuleIDs[c.TierRule])
+					b.Field(11).(*array.StringBuilder).Append(pol.ID)
+				}
+			}, so)
+		}})
+	}
+	jobs = append(jobs, job{"remain_closed", func() ([]sink.Object, error) {
+		cs := pl.closed
+		return sink.WriteParts(ctx, out, "remain_closed", shard, remainClosedSchema, len(cs), func(b *array.RecordBuilder, from, to int) {
+			for _, c := range cs[from:to] {
+				b.Field(0).(*array.Int64Builder).Append(c.IDNCase)
+				b.Field(1).(*array.Int64Builder).Append(c.IDNProceeding)
+				b.Field(2).(*array.StringBuilder).Append(courtCode(c.Court))
+				b.Field(3).(*array.StringBuilder).Append(pol.RuleIDs[c.Rule])
+				b.Field(4).(*array.StringBuilder).Append(pol.Rationale[c.Rule])
+			}
+		}, so)
+	}})
+	jobs = append(jobs, job{"overflow", func() ([]sink.Object, error) {
+		ov := pl.overflow
+		return sink.WriteParts(ctx, out, "overflow", shard, overflowSchema, len(ov), func(b *array.RecordBuilder, from, to int) {
+			for _, o := range ov[from:to] {
+				c := o.Case
+				b.Field(0).(*array.Int64Builder).Append(c.IDNCase)
+				b.Field(1).(*array.Int64Builder).Append(c.IDNProceeding)
+				b.Field(2).(*array.StringBuilder).Append(courtCode(c.Court))
+				b.Field(3).(*array.StringBuilder).Append(c.Docket.String())
+				b.Field(4).(*array.Int32Builder).Append(int32(c.Tier))
+				b.Field(5).(*array.Float64Builder).Append(c.Score)
+				b.Field(6).(*array.StringBuilder).Append(pol.RuleIDs[c.Rule])
+				if o.HasProjection {
+					b.Field(7).(*array.Date32Builder).Append(arrow.Date32(o.Projected))
+				} else {
+					b.Field(7).AppendNull()
+				}
+				b.Field(8).(*array.StringBuilder).Append(o.Reason)
+			}
+		}, so)
+	}})
+	jobs = append(jobs, job{"rejects", func() ([]sink.Object, error) {
+		rj := col.rejects
+		return sink.WriteParts(ctx, out, "rejects", shard, rejectSchema, len(rj), func(b *array.RecordBuilder, from, to int) {
+			for _, r := range rj[from:to] {
+				b.Field(0).(*array.StringBuilder).Append(objs[r.object].Key)
+				b.Field(1).(*array.Int64Builder).Append(r.row)
+				if r.hasID {
+					b.Field(2).(*array.Int64Builder).Append(r.idnProc)
+				} else {
+					b.Field(2).AppendNull()
+				}
+				b.Field(3).(*array.StringBuilder).Append(r.reject.Code.String())
+				b.Field(4).(*array.StringBuilder).Append(r.reject.Message())
+			}
+		}, so)
+	}})
+
+	results := make([][]sink.Object, len(jobs))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(max(1, cfg.Workers))
+	for i, j := range jobs {
+		g.Go(func() error {
+			if err := gctx.Err(); err != nil {
+				return err
+			}
+			r, err := j.run()
+			if err != nil {
+				return fmt.Errorf("write %s: %w", j.name, err)
+			}
+			results[i] = r
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	var all []sink.Object
+	for _, r := range results {
+		all = append(all, r...)
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].Key < all[j].Key })
+	return all, nil
+}
+
+// ValidateResult summarises `recal validate`.
+type ValidateResult struct {
+	Objects  int
+	Rows     int64
+	Rejected int64
+	ByCode   map[string]int64
+	// First holds the first rejects (position and reason, no values).
+	First []string
+	// Quality counts malformed optional values by column.
+	Quality map[string]int64
+}
+
+// Validate executes `recal validate`: it reads and checks inputs and writes
+// nothing.
+func Validate(ctx context.Context, cfg Config) (*ValidateResult, error) {
+	if cfg.Input == "" {
+		return nil, sysexit.Errorf(sysexit.Usage, "--input is required")
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = 2
+	}
+	y, mo, d := time.Now().UTC().Date()
+	asOf := source.DaysFromCivil(y, int(mo), d)
+	if cfg.AsOf != "" {
+		var err error
+		if asOf, err = ParseAsOf(cfg.AsOf); err != nil {
+			return nil, err
+		}
+	}
+	pol := selection.Interim()
+	if cfg.Policy != "" {
+		var err error
+		if pol, err = LoadPolicy(cfg.Policy); err != nil {
+			return nil, err
+		}
+	}
+	ref, err := refdata.Load(refdata.Paths{Courts: cfg.Courts, HearingLocations: cfg.HearingLocations})
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Capacity != "" {
+		b, err := readSmall(ctx, cfg.Capacity, cfg.Locations)
+		if err != nil {
+			return nil, err
+		}
+		if err := schedule.NewCalendar().ParseCapacity(cfg.Capacity, b, ref); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.Closures != "" {
+		b, err := readSmall(ctx, cfg.Closures, cfg.Locations)
+		if err != nil {
+			return nil, err
+		}
+		if err := schedule.NewCalendar().ParseClosures(cfg.Closures, b, ref); err != nil {
+			return nil, err
+		}
+	}
+	in, objs, err := inputs(ctx, &cfg)
+	if err != nil {
+		return nil, err
+	}
+	col, _, err := collect(ctx, in, objs, ref, pol, asOf, cfg.Workers)
+	if err != nil {
+		return nil, err
+	}
+	col.dedupe()
+	res := &ValidateResult{Objects: len(objs), Rows: col.rows, Rejected: int64(len(col.rejects)), ByCode: map[string]int64{}, Quality: col.quality.Map()}
+	for i, r := range col.rejects {
+		res.ByCode[r.reject.Code.String()]++
+		if i < 10 {
+			res.First = append(res.First, fmt.Sprintf("%s row %d: %s: %s", objs[r.object].Key, r.row, r.reject.Code, r.reject.Message()))
+		}
+	}
+	return res, nil
+}

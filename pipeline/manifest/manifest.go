@@ -1,0 +1,124 @@
+// Package manifest defines manifest.json (contract §2): the run's inputs,
+// outputs, hashes and counts. Everything except the Timing key is a pure
+// function of the inputs, so two runs of the same job give equal manifests
+// but for Timing.
+package manifest
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/recal-project/recal/pipeline/sink"
+)
+
+// SchemaVersion is the manifest format's version.
+const SchemaVersion = 1
+
+// Manifest is manifest.json.
+type Manifest struct {
+	SchemaVersion int           `json:"schema_version"`
+	RunID         string        `json:"run_id"`
+	ToolVersion   string        `json:"tool_version"`
+	AsOf          string        `json:"as_of"`
+	Policy        Policy        `json:"policy"`
+	Capacity      Hashed        `json:"capacity"`
+	Closures      Hashed        `json:"closures"`
+	Reference     Hashed        `json:"reference_data"`
+	Inputs        []Input       `json:"inputs"`
+	Outputs       []sink.Object `json:"outputs"`
+	Counts        Counts        `json:"counts"`
+	Conservation  Conservation  `json:"conservation"`
+	Shard         Shard         `json:"shard"`
+	// RejectsByCode and RemainClosedByRule break the counts down.
+	RejectsByCode      map[string]int64 `json:"rejects_by_code"`
+	RemainClosedByRule map[string]int64 `json:"remain_closed_by_rule"`
+	OverflowByReason   map[string]int64 `json:"overflow_by_reason"`
+	// DataQuality counts malformed optional values treated as unknown.
+	DataQuality map[string]int64 `json:"data_quality"`
+	// Decoders counts input objects by the library that decoded them.
+	Decoders map[string]int `json:"decoders"`
+	Timing   Timing         `json:"timing"`
+}
+
+// Policy identifies the policy applied.
+type Policy struct {
+	ID     string `json:"id"`
+	SHA256 string `json:"sha256"`
+}
+
+// Hashed names an input file by location and content hash.
+type Hashed struct {
+	URI    string `json:"uri,omitempty"`
+	SHA256 string `json:"sha256,omitempty"`
+}
+
+// Input is one input object.
+type Input struct {
+	Key  string `json:"key"`
+	Size int64  `json:"size"`
+	ETag string `json:"etag"`
+	Rows int64  `json:"rows"`
+}
+
+// Counts are the row outcomes of contract §2.
+type Counts struct {
+	InputRows    int64 `json:"input_rows"`
+	Assigned     int64 `json:"assigned"`
+	RemainClosed int64 `json:"remain_closed"`
+	Overflow     int64 `json:"overflow"`
+	Rejected     int64 `json:"rejected"`
+}
+
+// Conservation records the check input_rows == the sum of the outcomes.
+type Conservation struct {
+	Holds bool   `json:"holds"`
+	Check string `json:"check"`
+}
+
+// Shard identifies the shard that wrote the manifest.
+type Shard struct {
+	Index int `json:"index"`
+	Count int `json:"count"`
+}
+
+// Timing holds every wall-clock value of the run (the only
+// non-deterministic part of the manifest).
+type Timing struct {
+	StartedAt  string             `json:"started_at"`
+	FinishedAt string             `json:"finished_at"`
+	Seconds    map[string]float64 `json:"seconds_by_stage"`
+}
+
+// Check verifies conservation and fills Conservation.
+func (m *Manifest) Check() error {
+	c := m.Counts
+	sum := c.Assigned + c.RemainClosed + c.Overflow + c.Rejected
+	m.Conservation = Conservation{
+		Holds: sum == c.InputRows,
+		Check: fmt.Sprintf("input_rows %d == assigned %d + remain_closed %d + overflow %d + rejected %d (= %d)",
+			c.InputRows, c.Assigned, c.RemainClosed, c.Overflow, c.Rejected, sum),
+	}
+	if !m.Conservation.Holds {
+		return fmt.Errorf("conservation check failed: %d rows unaccounted for: %s", c.InputRows-sum, m.Conservation.Check)
+	}
+	return nil
+}
+
+// Marshal renders the manifest as indented JSON (map keys sorted by
+// encoding/json, so the bytes are deterministic).
+func (m *Manifest) Marshal() ([]byte, error) {
+	b, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
+}
+
+// Parse reads a manifest.
+func Parse(b []byte) (*Manifest, error) {
+	var m Manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("parse manifest: %w", err)
+	}
+	return &m, nil
+}

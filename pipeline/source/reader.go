@@ -1,0 +1,468 @@
+package source
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"runtime/debug"
+	"strings"
+
+	"github.com/apache/arrow/go/v15/arrow/memory"
+	"github.com/apache/arrow/go/v15/parquet"
+	"github.com/apache/arrow/go/v15/parquet/compress"
+	"github.com/apache/arrow/go/v15/parquet/file"
+	"github.com/apache/arrow/go/v15/parquet/pqarrow"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/recal-project/recal/pipeline/storage"
+)
+
+// Sentinel errors of the reader; ObjectError wraps one of them.
+var (
+	// ErrCorrupt: the object is not valid Parquet, or decoding it failed.
+	ErrCorrupt = errors.New("corrupt Parquet object")
+	// ErrSchema: a required column is missing, ambiguous or of a type that
+	// cannot be normalised.
+	ErrSchema = errors.New("export schema mismatch")
+	// ErrRowCount: the rows decoded differ from the footer's row count.
+	ErrRowCount = errors.New("decoded rows differ from footer row count")
+	// ErrUnsupported: a codec or encoding no decoder here can read.
+	ErrUnsupported = errors.New("unsupported Parquet feature")
+)
+
+// ObjectError is an error reading one object. It never carries cell values.
+type ObjectError struct {
+	Key string
+	Err error
+}
+
+func (e *ObjectError) Error() string { return "input object " + e.Key + ": " + e.Err.Error() }
+func (e *ObjectError) Unwrap() error { return e.Err }
+
+// Options tune Read.
+type Options struct {
+	// Workers is how many objects are decoded at once (default 2).
+	Workers int
+	// BatchSize is the number of rows per batch (default 65536).
+	BatchSize int
+	// Mem allocates arrow buffers (default: the Go allocator).
+	Mem memory.Allocator
+}
+
+// ObjectStats describes one object read.
+type ObjectStats struct {
+	Info storage.ObjectInfo
+	// FooterRows is the row count the Parquet footer declares.
+	FooterRows int64
+	// Rows is the number of rows decoded (equal to FooterRows on success).
+	Rows int64
+	// Decoder names the library that decoded it: "arrow" or "parquet-go".
+	Decoder string
+}
+
+// BatchFunc receives each decoded batch. It is called concurrently from up
+// to Options.Workers goroutines, each with its own batch, which is reused
+// once the call returns.
+type BatchFunc func(ctx context.Context, b *Batch) error
+
+// Read decodes every object in objects (their position in the slice is the
+// Object index of their batches) and passes its batches to fn. The first
+// error, from an object or from fn, cancels the rest and is returned.
+func Read(ctx context.Context, st storage.Store, objects []storage.ObjectInfo, o Options, fn BatchFunc) ([]ObjectStats, error) {
+	if o.Workers <= 0 {
+		o.Workers = 2
+	}
+	if o.BatchSize <= 0 {
+		o.BatchSize = 65536
+	}
+	if o.Mem == nil {
+		o.Mem = memory.DefaultAllocator
+	}
+	stats := make([]ObjectStats, len(objects))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(o.Workers)
+	for i, obj := range objects {
+		if gctx.Err() != nil {
+			break
+		}
+		g.Go(func() error {
+			s, err := ReadObject(gctx, st, i, obj, o, fn)
+			stats[i] = s
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return stats, err
+	}
+	return stats, ctx.Err()
+}
+
+// ReadObject decodes one object. Panics inside the Parquet libraries are
+// recovered into an ObjectError wrapping ErrCorrupt.
+func ReadObject(ctx context.Context, st storage.Store, index int, obj storage.ObjectInfo, o Options, fn BatchFunc) (stats ObjectStats, err error) {
+	stats.Info = obj
+	fail := func(e error) error {
+		if errors.As(e, new(*ObjectError)) || ctx.Err() != nil && errors.Is(e, ctx.Err()) {
+			return e
+		}
+		return &ObjectError{Key: obj.Key, Err: e}
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			err = fail(fmt.Errorf("%w: decoder panicked: %v\n%s", ErrCorrupt, p, firstFrames(debug.Stack())))
+		}
+	}()
+	if o.BatchSize <= 0 {
+		o.BatchSize = 65536
+	}
+	if o.Mem == nil {
+		o.Mem = memory.DefaultAllocator
+	}
+	ra, err := st.Open(ctx, obj.Key)
+	if err != nil {
+		return stats, fail(err)
+	}
+	defer ra.Close()
+	d := &decoder{
+		ctx: ctx, index: index, key: obj.Key, opts: o, fn: fn,
+		batch: &Batch{Object: index, Key: obj.Key}, in: newInterner(), zones: zoneCache{},
+	}
+	stats, err = d.decode(ra, stats)
+	if err != nil {
+		return stats, fail(err)
+	}
+	return stats, nil
+}
+
+func firstFrames(stack []byte) string {
+	lines := strings.Split(string(stack), "\n")
+	if len(lines) > 14 {
+		lines = lines[:14]
+	}
+	return strings.Join(lines, "\n")
+}
+
+type decoder struct {
+	ctx   context.Context
+	index int
+	key   string
+	opts  Options
+	fn    BatchFunc
+	batch *Batch
+	in    *interner
+	zones zoneCache
+}
+
+// projection maps export columns to the object's Parquet schema.
+type projection struct {
+	// top[c] is the top-level field index of Columns[c] in the file, or -1.
+	top []int
+	// leaves lists the leaf column indices of each projected field.
+	leaves [][]int
+}
+
+// project resolves Columns against a file's top-level fields
+// (case-insensitively), failing on a missing required or an ambiguous name.
+func project(fieldNames []string, fieldLeaves [][]int) (projection, error) {
+	byName := map[string]int{}
+	for i, n := range fieldNames {
+		ln := strings.ToLower(strings.TrimSpace(n))
+		if j, dup := byName[ln]; dup {
+			if _, wanted := columnByName[ln]; wanted {
+				return projection{}, fmt.Errorf("%w: column %q appears twice (fields %d and %d, names compared case-insensitively)", ErrSchema, ln, j, i)
+			}
+			continue
+		}
+		byName[ln] = i
+	}
+	p := projection{top: make([]int, len(Columns)), leaves: make([][]int, len(Columns))}
+	var missing []string
+	for c, col := range Columns {
+		i, ok := byName[col.Name]
+		if !ok {
+			p.top[c] = -1
+			if col.Required {
+				missing = append(missing, col.Name)
+			}
+			continue
+		}
+		p.top[c] = i
+		p.leaves[c] = fieldLeaves[i]
+	}
+	if len(missing) > 0 {
+		return p, fmt.Errorf("%w: required column(s) missing: %s", ErrSchema, strings.Join(missing, ", "))
+	}
+	return p, nil
+}
+
+var columnByName = func() map[string]int {
+	m := map[string]int{}
+	for i, c := range Columns {
+		m[c.Name] = i
+	}
+	return m
+}()
+
+func (d *decoder) decode(ra storage.ReaderAt, stats ObjectStats) (ObjectStats, error) {
+	size := ra.Size()
+	if size < 12 {
+		return stats, fmt.Errorf("%w: %d bytes is too small to be Parquet", ErrCorrupt, size)
+	}
+	var magic [4]byte
+	if _, err := ra.ReadAt(magic[:], size-4); err != nil && !errors.Is(err, io.EOF) {
+		return stats, fmt.Errorf("read footer: %w", err)
+	}
+	if string(magic[:]) == "PARE" {
+		return stats, fmt.Errorf("%w: encrypted Parquet (PARE) is not supported", ErrUnsupported)
+	}
+	if string(magic[:]) != "PAR1" {
+		return stats, fmt.Errorf("%w: no Parquet magic at the end of the object (not a Parquet file?)", ErrCorrupt)
+	}
+	props := parquet.NewReaderProperties(d.opts.Mem)
+	props.BufferedStreamEnabled = true
+	props.BufferSize = 1 << 20
+	pf, err := file.NewParquetReader(io.NewSectionReader(ra, 0, size), file.WithReadProps(props))
+	if err != nil {
+		return stats, fmt.Errorf("%w: open: %w", ErrCorrupt, err)
+	}
+	defer pf.Close()
+	md := pf.MetaData()
+	stats.FooterRows = md.NumRows
+	if md.NumRows < 0 {
+		return stats, fmt.Errorf("%w: footer declares %d rows", ErrCorrupt, md.NumRows)
+	}
+	var rgRows int64
+	for rg := 0; rg < pf.NumRowGroups(); rg++ {
+		n := md.RowGroup(rg).NumRows()
+		if n < 0 || rgRows+n < rgRows {
+			return stats, fmt.Errorf("%w: row group %d declares %d rows", ErrCorrupt, rg, n)
+		}
+		rgRows += n
+	}
+	if rgRows != md.NumRows {
+		return stats, fmt.Errorf("%w: row groups hold %d rows but the footer declares %d", ErrCorrupt, rgRows, md.NumRows)
+	}
+
+	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: int64(d.opts.BatchSize), Parallel: false}, d.opts.Mem)
+	if err != nil {
+		return stats, fmt.Errorf("%w: schema: %w", ErrCorrupt, err)
+	}
+	names := make([]string, len(fr.Manifest.Fields))
+	leaves := make([][]int, len(fr.Manifest.Fields))
+	for i := range fr.Manifest.Fields {
+		names[i] = fr.Manifest.Fields[i].Field.Name
+		leaves[i] = collectLeaves(&fr.Manifest.Fields[i], nil)
+	}
+	proj, err := project(names, leaves)
+	if err != nil {
+		return stats, err
+	}
+	if feature := arrowLacks(pf, proj); feature != "" {
+		stats.Decoder = "parquet-go"
+		rows, err := d.decodeFallback(ra, proj, feature)
+		stats.Rows = rows
+		if err != nil {
+			return stats, err
+		}
+		return stats, d.checkRows(rows, md.NumRows, feature)
+	}
+	stats.Decoder = "arrow"
+	rows, err := d.decodeArrow(pf, fr, proj)
+	stats.Rows = rows
+	if err != nil {
+		return stats, err
+	}
+	return stats, d.checkRows(rows, md.NumRows, "")
+}
+
+func (d *decoder) checkRows(rows, footer int64, feature string) error {
+	if rows == footer {
+		return nil
+	}
+	if feature != "" {
+		return fmt.Errorf("%w: %d decoded, footer says %d (%s)", ErrRowCount, rows, footer, feature)
+	}
+	return fmt.Errorf("%w: %d decoded, footer says %d", ErrRowCount, rows, footer)
+}
+
+func collectLeaves(f *pqarrow.SchemaField, out []int) []int {
+	if f.IsLeaf() {
+		return append(out, f.ColIndex)
+	}
+	for i := range f.Children {
+		out = collectLeaves(&f.Children[i], out)
+	}
+	return out
+}
+
+// arrowLacks names the first codec or encoding, among the projected column
+// chunks, that arrow v15 cannot decode ("" when there is none).
+func arrowLacks(pf *file.Reader, proj projection) string {
+	md := pf.MetaData()
+	for rg := 0; rg < pf.NumRowGroups(); rg++ {
+		rgm := md.RowGroup(rg)
+		for _, ls := range proj.leaves {
+			for _, leaf := range ls {
+				cc, err := rgm.ColumnChunk(leaf)
+				if err != nil {
+					continue // reported by the decoder itself
+				}
+				if _, err := compress.GetCodec(cc.Compression()); err != nil {
+					return "codec " + cc.Compression().String()
+				}
+				for _, e := range cc.Encodings() {
+					if e == byteStreamSplit {
+						return "encoding BYTE_STREAM_SPLIT"
+					}
+				}
+			}
+		}
+	}
+	return ""
+}
+
+// int96Leaf reports whether field c is a flat INT96 column (decoded by hand:
+// pqarrow wraps out-of-range INT96 values silently).
+func int96Leaf(pf *file.Reader, leaves []int) (int, bool) {
+	if len(leaves) != 1 {
+		return 0, false
+	}
+	col := pf.MetaData().Schema.Column(leaves[0])
+	return leaves[0], col.PhysicalType() == parquet.Types.Int96 && col.MaxRepetitionLevel() == 0
+}
+
+func (d *decoder) decodeArrow(pf *file.Reader, fr *pqarrow.FileReader, proj projection) (int64, error) {
+	// Flat INT96 date columns are read first, by hand, with range checks.
+	int96 := map[int]*Dates{}
+	var leafIdx []int
+	for c, col := range Columns {
+		if proj.top[c] < 0 {
+			continue
+		}
+		if leaf, ok := int96Leaf(pf, proj.leaves[c]); ok && col.Kind == KindDate {
+			dates, err := readInt96(pf, leaf, pf.MetaData().NumRows)
+			if err != nil {
+				return 0, fmt.Errorf("column %s: %w", col.Name, err)
+			}
+			int96[c] = dates
+			continue
+		}
+		leafIdx = append(leafIdx, proj.leaves[c]...)
+	}
+	rr, err := fr.GetRecordReader(d.ctx, leafIdx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("%w: %w", ErrCorrupt, err)
+	}
+	defer rr.Release()
+	// Record columns come back in projected-field order.
+	sc := rr.Schema()
+	colOf := make([]int, sc.NumFields())
+	for f := range sc.Fields() {
+		colOf[f] = columnByName[strings.ToLower(strings.TrimSpace(sc.Field(f).Name))]
+	}
+	var rows int64
+	for rr.Next() {
+		if err := d.ctx.Err(); err != nil {
+			return rows, err
+		}
+		rec := rr.Record()
+		n := int(rec.NumRows())
+		b := d.batch
+		b.Row0 = rows
+		b.resize(n)
+		for f := 0; f < int(rec.NumCols()); f++ {
+			c := colOf[f]
+			if err := d.fill(b, c, rec.Column(f)); err != nil {
+				return rows, fmt.Errorf("%w: column %s: %w", ErrSchema, Columns[c].Name, err)
+			}
+		}
+		for c, dates := range int96 {
+			dst := Columns[c].field(b).(*Dates)
+			copy(dst.V, dates.V[rows:rows+int64(n)])
+			copy(dst.S, dates.S[rows:rows+int64(n)])
+		}
+		if err := d.fn(d.ctx, b); err != nil {
+			return rows, err
+		}
+		rows += int64(n)
+	}
+	if err := rr.Err(); err != nil && !errors.Is(err, io.EOF) {
+		return rows, fmt.Errorf("%w: after %d rows: %w", ErrCorrupt, rows, err)
+	}
+	return rows, nil
+}
+
+func (d *decoder) fill(b *Batch, c int, a arrowArray) error {
+	switch dst := Columns[c].field(b).(type) {
+	case *Int64s:
+		return fillInt64(dst, 0, a)
+	case *Strings:
+		return fillString(dst, 0, a, d.in)
+	case *Dates:
+		return fillDate(dst, 0, a, d.zones)
+	case *Bools:
+		return fillBool(dst, 0, a)
+	case *Lists:
+		return fillList(dst, 0, a, d.in)
+	}
+	return nil
+}
+
+const julianEpochDay = 2440588 // Julian day number of 1970-01-01
+
+// readInt96 decodes a flat INT96 column into dates, marking values outside
+// any real date (or with nanos beyond one day) Malformed.
+func readInt96(pf *file.Reader, leaf int, total int64) (*Dates, error) {
+	out := &Dates{V: make([]int32, 0, total), S: make([]State, 0, total)}
+	maxDef := pf.MetaData().Schema.Column(leaf).MaxDefinitionLevel()
+	const chunk = 4096
+	vals := make([]parquet.Int96, chunk)
+	defs := make([]int16, chunk)
+	for rg := 0; rg < pf.NumRowGroups(); rg++ {
+		ccr, err := pf.RowGroup(rg).Column(leaf)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrCorrupt, err)
+		}
+		r, ok := ccr.(*file.Int96ColumnChunkReader)
+		if !ok {
+			return nil, fmt.Errorf("%w: INT96 column reader", ErrCorrupt)
+		}
+		for r.HasNext() {
+			n, _, err := r.ReadBatch(chunk, vals, defs, nil)
+			if err != nil {
+				return nil, fmt.Errorf("%w: %w", ErrCorrupt, err)
+			}
+			if n == 0 {
+				break
+			}
+			vi := 0
+			for i := 0; i < int(n); i++ {
+				if maxDef > 0 && defs[i] < maxDef {
+					out.V, out.S = append(out.V, 0), append(out.S, Null)
+					continue
+				}
+				v := vals[vi]
+				vi++
+				nanos := binary.LittleEndian.Uint64(v[:8])
+				jd := int64(binary.LittleEndian.Uint32(v[8:]))
+				day := jd - julianEpochDay
+				if nanos >= 86_400_000_000_000 || day < int64(minSaneDay) || day > int64(maxSaneDay) {
+					out.V, out.S = append(out.V, 0), append(out.S, Malformed)
+					continue
+				}
+				out.V, out.S = append(out.V, int32(day)), append(out.S, Valid)
+			}
+		}
+	}
+	if int64(len(out.V)) != total {
+		return nil, fmt.Errorf("%w: INT96 column holds %d values, footer says %d rows", ErrRowCount, len(out.V), total)
+	}
+	return out, nil
+}
+
+// byteStreamSplit is BYTE_STREAM_SPLIT's value in the Parquet thrift enum;
+// arrow v15 neither names nor decodes it (and returned 0 rows with no error
+// on such a file).
+const byteStreamSplit = parquet.Encoding(9)

@@ -1,0 +1,339 @@
+// Package schedule assigns recalendared cases to hearing slots under each
+// court's capacity calendar (contract §1.3) and keeps the invariants of
+// contract §3: capacity, business days, notice, own court and docket,
+// priority order, and overflow for what does not fit.
+package schedule
+
+import (
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/recal-project/recal/pipeline/refdata"
+	"github.com/recal-project/recal/pipeline/source"
+	"github.com/recal-project/recal/transforms/cases"
+)
+
+// Errors wrapped by ParseError.
+var (
+	ErrHeader    = errors.New("missing column")
+	ErrField     = errors.New("bad value")
+	ErrOverlap   = errors.New("overlapping effective ranges for the same session")
+	ErrDuplicate = errors.New("duplicate row")
+)
+
+// ParseError is an error in a capacity calendar or closures file, in the
+// manner of encoding/csv.ParseError.
+type ParseError struct {
+	File   string
+	Line   int
+	Column string
+	Err    error
+}
+
+func (e *ParseError) Error() string {
+	if e.Column == "" {
+		return fmt.Sprintf("%s line %d: %v", e.File, e.Line, e.Err)
+	}
+	return fmt.Sprintf("%s line %d column %s: %v", e.File, e.Line, e.Column, e.Err)
+}
+
+func (e *ParseError) Unwrap() error { return e.Err }
+
+// Session is one recurring session of the capacity calendar.
+type Session struct {
+	Court   uint16
+	Docket  cases.Docket
+	IJ      string // "" = court-wide pool
+	Weekday time.Weekday
+	// Start is minutes after midnight.
+	Start int
+	Slots int
+	// From and To bound the effective range (days since epoch, inclusive);
+	// To is MaxInt32 when open-ended.
+	From, To int32
+	Line     int
+}
+
+// StartString renders Start as HH:MM.
+func (s *Session) StartString() string { return fmt.Sprintf("%02d:%02d", s.Start/60, s.Start%60) }
+
+// Calendar is a parsed capacity calendar with its closures.
+type Calendar struct {
+	// sessions[court][docket] lists that docket's sessions.
+	sessions map[uint16]*[cases.NumDockets][]Session
+	// closed[court] holds closure days; closedAll holds "*" closures.
+	closed    map[uint16]map[int32]string
+	closedAll map[int32]string
+	holidays  map[int]map[int32]bool
+}
+
+// NewCalendar returns an empty calendar.
+func NewCalendar() *Calendar {
+	return &Calendar{sessions: map[uint16]*[cases.NumDockets][]Session{}, closed: map[uint16]map[int32]string{}, closedAll: map[int32]string{}, holidays: map[int]map[int32]bool{}}
+}
+
+var weekdays = map[string]time.Weekday{"MON": time.Monday, "TUE": time.Tuesday, "WED": time.Wednesday, "THU": time.Thursday, "FRI": time.Friday}
+
+type csvRows struct {
+	file string
+	cr   *csv.Reader
+	cols map[string]int
+	rec  []string
+	line int
+}
+
+func newCSV(file string, data []byte, required ...string) (*csvRows, error) {
+	cr := csv.NewReader(bytes.NewReader(data))
+	cr.FieldsPerRecord = -1
+	cr.TrimLeadingSpace = true
+	h, err := cr.Read()
+	if err != nil {
+		var pe *csv.ParseError
+		if errors.As(err, &pe) {
+			return nil, &ParseError{File: file, Line: pe.Line, Err: pe.Err}
+		}
+		return nil, &ParseError{File: file, Line: 1, Err: fmt.Errorf("%w: no header", ErrHeader)}
+	}
+	cols := map[string]int{}
+	for i, n := range h {
+		cols[strings.ToLower(strings.TrimSpace(strings.TrimPrefix(n, "\ufeff")))] = i
+	}
+	for _, r := range required {
+		if _, ok := cols[r]; !ok {
+			return nil, &ParseError{File: file, Line: 1, Column: r, Err: ErrHeader}
+		}
+	}
+	return &csvRows{file: file, cr: cr, cols: cols}, nil
+}
+
+func (c *csvRows) next() (bool, error) {
+	rec, err := c.cr.Read()
+	if err == io.EOF {
+		return false, nil
+	}
+	if err != nil {
+		var pe *csv.ParseError
+		if errors.As(err, &pe) {
+			return false, &ParseError{File: c.file, Line: pe.Line, Err: pe.Err}
+		}
+		return false, &ParseError{File: c.file, Line: c.line + 1, Err: err}
+	}
+	c.rec = rec
+	c.line, _ = c.cr.FieldPos(0)
+	return true, nil
+}
+
+func (c *csvRows) get(col string) string {
+	i, ok := c.cols[col]
+	if !ok || i >= len(c.rec) {
+		return ""
+	}
+	return strings.TrimSpace(c.rec[i])
+}
+
+func (c *csvRows) errf(col, format string, a ...any) error {
+	return &ParseError{File: c.file, Line: c.line, Column: col, Err: fmt.Errorf("%w: %s", ErrField, fmt.Sprintf(format, a...))}
+}
+
+// ParseCapacity parses a capacity calendar CSV (contract §1.3). Values are
+// described in errors by their column and the rule they break; calendar
+// values are not personal data.
+func (cal *Calendar) ParseCapacity(file string, data []byte, ref *refdata.Data) error {
+	c, err := newCSV(file, data, "base_city_code", "docket", "ij_code", "weekday", "session_start", "slots", "effective_from", "effective_to")
+	if err != nil {
+		return err
+	}
+	for {
+		ok, err := c.next()
+		if err != nil {
+			return err
+		}
+		if !ok {
+			break
+		}
+		var s Session
+		s.Line = c.line
+		ci := ref.CourtIndex(c.get("base_city_code"))
+		if ci < 0 {
+			return c.errf("base_city_code", "%q is not a court in the reference data", c.get("base_city_code"))
+		}
+		s.Court = uint16(ci)
+		d, ok := cases.ParseDocket(strings.ToUpper(c.get("docket")))
+		if !ok {
+			return c.errf("docket", "%q is not DETAINED, NON_DETAINED or JUVENILE", c.get("docket"))
+		}
+		s.Docket = d
+		s.IJ = c.get("ij_code")
+		wd, ok := weekdays[strings.ToUpper(c.get("weekday"))]
+		if !ok {
+			return c.errf("weekday", "%q is not MON..FRI", c.get("weekday"))
+		}
+		s.Weekday = wd
+		st := c.get("session_start")
+		if len(st) != 5 || st[2] != ':' {
+			return c.errf("session_start", "%q is not HH:MM", st)
+		}
+		h, err1 := strconv.Atoi(st[:2])
+		m, err2 := strconv.Atoi(st[3:])
+		if err1 != nil || err2 != nil || h > 23 || m > 59 || h < 0 || m < 0 {
+			return c.errf("session_start", "%q is not HH:MM", st)
+		}
+		s.Start = h*60 + m
+		n, err := strconv.Atoi(c.get("slots"))
+		if err != nil || n < 0 || n > 100000 {
+			return c.errf("slots", "%q is not a whole number from 0 to 100000", c.get("slots"))
+		}
+		s.Slots = n
+		from, ok := source.ParseDate(c.get("effective_from"))
+		if !ok || len(c.get("effective_from")) != 10 {
+			return c.errf("effective_from", "%q is not a date (YYYY-MM-DD)", c.get("effective_from"))
+		}
+		s.From, s.To = from, 1<<31-1
+		if t := c.get("effective_to"); t != "" {
+			to, ok := source.ParseDate(t)
+			if !ok || len(t) != 10 {
+				return c.errf("effective_to", "%q is not a date (YYYY-MM-DD)", t)
+			}
+			if to < from {
+				return c.errf("effective_to", "%s is before effective_from %s", t, c.get("effective_from"))
+			}
+			s.To = to
+		}
+		ds := cal.sessions[s.Court]
+		if ds == nil {
+			ds = &[cases.NumDockets][]Session{}
+			cal.sessions[s.Court] = ds
+		}
+		for _, o := range ds[s.Docket] {
+			if o.IJ == s.IJ && o.Weekday == s.Weekday && o.Start == s.Start && o.From <= s.To && s.From <= o.To {
+				return &ParseError{File: file, Line: s.Line, Column: "effective_from",
+					Err: fmt.Errorf("%w: line %d already defines this court, docket, judge, weekday and start", ErrOverlap, o.Line)}
+			}
+		}
+		ds[s.Docket] = append(ds[s.Docket], s)
+	}
+	for _, ds := range cal.sessions {
+		for d := range ds {
+			sort.SliceStable(ds[d], func(i, j int) bool {
+				a, b := &ds[d][i], &ds[d][j]
+				if a.Start != b.Start {
+					return a.Start < b.Start
+				}
+				return a.IJ < b.IJ
+			})
+		}
+	}
+	return nil
+}
+
+// ParseClosures parses a closures CSV: base_city_code (or *), date, reason.
+func (cal *Calendar) ParseClosures(file string, data []byte, ref *refdata.Data) error {
+	c, err := newCSV(file, data, "base_city_code", "date")
+	if err != nil {
+		return err
+	}
+	for {
+		ok, err := c.next()
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return nil
+		}
+		ds := c.get("date")
+		d, ok := source.ParseDate(ds)
+		if !ok || len(ds) != 10 {
+			return c.errf("date", "%q is not a date (YYYY-MM-DD)", ds)
+		}
+		reason := c.get("reason")
+		if reason == "" {
+			reason = "closure"
+		}
+		code := c.get("base_city_code")
+		if code == "*" {
+			cal.closedAll[d] = reason
+			continue
+		}
+		ci := ref.CourtIndex(code)
+		if ci < 0 {
+			return c.errf("base_city_code", "%q is not a court in the reference data (or *)", code)
+		}
+		m := cal.closed[uint16(ci)]
+		if m == nil {
+			m = map[int32]string{}
+			cal.closed[uint16(ci)] = m
+		}
+		m[d] = reason
+	}
+}
+
+// Sessions returns the sessions of a court's docket, by start then judge.
+func (cal *Calendar) Sessions(court uint16, d cases.Docket) []Session {
+	ds := cal.sessions[court]
+	if ds == nil {
+		return nil
+	}
+	return ds[d]
+}
+
+// Open reports whether a court sits on day d: a weekday, not a federal
+// holiday (observed), not a listed closure.
+func (cal *Calendar) Open(court uint16, d int32) bool {
+	wd := Weekday(d)
+	if wd == time.Saturday || wd == time.Sunday {
+		return false
+	}
+	if cal.isHoliday(d) {
+		return false
+	}
+	if _, ok := cal.closedAll[d]; ok {
+		return false
+	}
+	if _, ok := cal.closed[court][d]; ok {
+		return false
+	}
+	return true
+}
+
+func (cal *Calendar) isHoliday(d int32) bool {
+	y, _, _ := source.CivilFromDays(d)
+	// Observed dates can fall in the neighbouring year (New Year's Day on a
+	// Saturday is observed on December 31).
+	for _, yy := range []int{y, y + 1} {
+		h, ok := cal.holidays[yy]
+		if !ok {
+			// Not warmed: compute without storing (safe for concurrent use).
+			for _, x := range FederalHolidays(yy) {
+				if x == d {
+					return true
+				}
+			}
+			continue
+		}
+		if h[d] {
+			return true
+		}
+	}
+	return false
+}
+
+// WarmHolidays precomputes holiday tables for [from, to] so that Open can
+// be called concurrently afterwards.
+func (cal *Calendar) WarmHolidays(from, to int32) {
+	y0, _, _ := source.CivilFromDays(from)
+	y1, _, _ := source.CivilFromDays(to)
+	for y := y0; y <= y1+1; y++ {
+		h := map[int32]bool{}
+		for _, x := range FederalHolidays(y) {
+			h[x] = true
+		}
+		cal.holidays[y] = h
+	}
+}
