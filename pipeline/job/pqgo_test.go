@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	pqsource "github.com/xitongsys/parquet-go/source"
 	"github.com/xitongsys/parquet-go/reader"
+	pqsource "github.com/xitongsys/parquet-go/source"
 )
 
 // osFile adapts *os.File to parquet-go's ParquetFile (its reader reopens
