@@ -68,7 +68,7 @@ func outputDigest(t *testing.T, dir string) map[string]string {
 
 func TestRunEndToEndLocal(t *testing.T) {
 	in := t.TempDir()
-	genData(t, in, 12000)
+	genData(t, in, 4000)
 
 	var first map[string]string
 	var firstManifest *manifest.Manifest
@@ -320,7 +320,7 @@ func TestRunS3MatchesLocal(t *testing.T) {
 	srv := miniotest.Start(t)
 	srv.Env(t)
 	in := t.TempDir()
-	genData(t, in, 5000)
+	genData(t, in, 2500)
 
 	// Local reference run.
 	localOut := t.TempDir()
