@@ -7,8 +7,6 @@ import (
 	"io"
 
 	"github.com/apache/arrow/go/v15/arrow/memory"
-	"github.com/apache/arrow/go/v15/parquet"
-	"github.com/apache/arrow/go/v15/parquet/file"
 	"github.com/apache/arrow/go/v15/parquet/pqarrow"
 
 	"github.com/recal-project/recal/pipeline/storage"
@@ -46,12 +44,9 @@ func countRows(ctx context.Context, ra storage.ReaderAt, stats ObjectStats, mem 
 	if size < 12 {
 		return stats, fmt.Errorf("%w: %d bytes is too small to be Parquet", ErrCorrupt, size)
 	}
-	props := parquet.NewReaderProperties(mem)
-	props.BufferedStreamEnabled = true
-	props.BufferSize = 1 << 20
-	pf, err := file.NewParquetReader(io.NewSectionReader(ra, 0, size), file.WithReadProps(props))
+	pf, err := openParquet(ra, mem)
 	if err != nil {
-		return stats, fmt.Errorf("%w: open: %w", ErrCorrupt, err)
+		return stats, err
 	}
 	defer pf.Close()
 	md := pf.MetaData()

@@ -220,12 +220,9 @@ func (d *decoder) decode(ra storage.ReaderAt, stats ObjectStats) (ObjectStats, e
 	if string(magic[:]) != "PAR1" {
 		return stats, fmt.Errorf("%w: no Parquet magic at the end of the object (not a Parquet file?)", ErrCorrupt)
 	}
-	props := parquet.NewReaderProperties(d.opts.Mem)
-	props.BufferedStreamEnabled = true
-	props.BufferSize = 1 << 20
-	pf, err := file.NewParquetReader(io.NewSectionReader(ra, 0, size), file.WithReadProps(props))
+	pf, err := openParquet(ra, d.opts.Mem)
 	if err != nil {
-		return stats, fmt.Errorf("%w: open: %w", ErrCorrupt, err)
+		return stats, err
 	}
 	defer pf.Close()
 	md := pf.MetaData()
@@ -275,6 +272,19 @@ func (d *decoder) decode(ra storage.ReaderAt, stats ObjectStats) (ObjectStats, e
 		return stats, err
 	}
 	return stats, d.checkRows(rows, md.NumRows, "")
+}
+
+// openParquet opens a Parquet file over ranged reads with bounded buffering
+// (column chunks are streamed in 1 MiB pieces, not read whole).
+func openParquet(ra storage.ReaderAt, mem memory.Allocator) (*file.Reader, error) {
+	props := parquet.NewReaderProperties(mem)
+	props.BufferedStreamEnabled = true
+	props.BufferSize = 1 << 20
+	pf, err := file.NewParquetReader(io.NewSectionReader(ra, 0, ra.Size()), file.WithReadProps(props))
+	if err != nil {
+		return nil, fmt.Errorf("%w: open: %w", ErrCorrupt, err)
+	}
+	return pf, nil
 }
 
 func (d *decoder) checkRows(rows, footer int64, feature string) error {
