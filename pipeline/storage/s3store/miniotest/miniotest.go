@@ -29,6 +29,27 @@ type Server struct {
 	Endpoint string
 	// AccessKey and SecretKey are the root credentials.
 	AccessKey, SecretKey string
+
+	cmd *exec.Cmd
+	dir string
+}
+
+// Main runs a package's tests and then stops the shared server, if one was
+// started, and removes its data. Call it from TestMain:
+//
+//	func TestMain(m *testing.M) { os.Exit(miniotest.Main(m)) }
+func Main(m *testing.M) int {
+	code := m.Run()
+	if shared != nil {
+		shared.stop()
+	}
+	return code
+}
+
+func (s *Server) stop() {
+	s.cmd.Process.Kill()
+	s.cmd.Wait()
+	os.RemoveAll(s.dir)
 }
 
 var (
@@ -38,8 +59,8 @@ var (
 )
 
 // Start returns a MinIO server shared by the whole test binary, started on
-// first use and stopped when the process exits (the data dir lives under
-// os.TempDir and is removed by the OS's temp cleanup or the test's own).
+// first use. Main stops it and removes its data dir after the tests; if the
+// test binary dies first, the kernel kills the server with it (Linux).
 func Start(t testing.TB) *Server {
 	t.Helper()
 	bin := os.Getenv("RECAL_MINIO")
@@ -68,6 +89,7 @@ func start(bin string) (*Server, error) {
 		Endpoint:  fmt.Sprintf("http://127.0.0.1:%d", port),
 		AccessKey: "recaltest",
 		SecretKey: hex.EncodeToString(secret),
+		dir:       dir,
 	}
 	cport, err := freePort()
 	if err != nil {
@@ -82,9 +104,11 @@ func start(bin string) (*Server, error) {
 		"MINIO_BROWSER=off", "MINIO_UPDATE=off", "HOME="+dir)
 	logf, _ := os.Create(filepath.Join(dir, "minio.log"))
 	cmd.Stdout, cmd.Stderr = logf, logf
+	dieWithParent(cmd)
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("run %s: %w", bin, err)
 	}
+	s.cmd = cmd
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		resp, err := http.Get(s.Endpoint + "/minio/health/ready")
@@ -95,8 +119,8 @@ func start(bin string) (*Server, error) {
 			}
 		}
 		if time.Now().After(deadline) {
-			cmd.Process.Kill()
 			log, _ := os.ReadFile(filepath.Join(dir, "minio.log"))
+			s.stop()
 			return nil, fmt.Errorf("not ready after 30s: %s", log)
 		}
 		time.Sleep(100 * time.Millisecond)
