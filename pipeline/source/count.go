@@ -40,10 +40,6 @@ func CountRows(ctx context.Context, st storage.Store, obj storage.ObjectInfo, me
 }
 
 func countRows(ctx context.Context, ra storage.ReaderAt, stats ObjectStats, mem memory.Allocator) (ObjectStats, error) {
-	size := ra.Size()
-	if size < 12 {
-		return stats, fmt.Errorf("%w: %d bytes is too small to be Parquet", ErrCorrupt, size)
-	}
 	pf, err := openParquet(ra, mem)
 	if err != nil {
 		return stats, err

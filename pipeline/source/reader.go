@@ -206,20 +206,6 @@ var columnByName = func() map[string]int {
 }()
 
 func (d *decoder) decode(ra storage.ReaderAt, stats ObjectStats) (ObjectStats, error) {
-	size := ra.Size()
-	if size < 12 {
-		return stats, fmt.Errorf("%w: %d bytes is too small to be Parquet", ErrCorrupt, size)
-	}
-	var magic [4]byte
-	if _, err := ra.ReadAt(magic[:], size-4); err != nil && !errors.Is(err, io.EOF) {
-		return stats, fmt.Errorf("read footer: %w", err)
-	}
-	if string(magic[:]) == "PARE" {
-		return stats, fmt.Errorf("%w: encrypted Parquet (PARE) is not supported", ErrUnsupported)
-	}
-	if string(magic[:]) != "PAR1" {
-		return stats, fmt.Errorf("%w: no Parquet magic at the end of the object (not a Parquet file?)", ErrCorrupt)
-	}
 	pf, err := openParquet(ra, d.opts.Mem)
 	if err != nil {
 		return stats, err
@@ -227,20 +213,6 @@ func (d *decoder) decode(ra storage.ReaderAt, stats ObjectStats) (ObjectStats, e
 	defer pf.Close()
 	md := pf.MetaData()
 	stats.FooterRows = md.NumRows
-	if md.NumRows < 0 {
-		return stats, fmt.Errorf("%w: footer declares %d rows", ErrCorrupt, md.NumRows)
-	}
-	var rgRows int64
-	for rg := 0; rg < pf.NumRowGroups(); rg++ {
-		n := md.RowGroup(rg).NumRows()
-		if n < 0 || rgRows+n < rgRows {
-			return stats, fmt.Errorf("%w: row group %d declares %d rows", ErrCorrupt, rg, n)
-		}
-		rgRows += n
-	}
-	if rgRows != md.NumRows {
-		return stats, fmt.Errorf("%w: row groups hold %d rows but the footer declares %d", ErrCorrupt, rgRows, md.NumRows)
-	}
 
 	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: int64(d.opts.BatchSize), Parallel: false}, d.opts.Mem)
 	if err != nil {
@@ -275,14 +247,48 @@ func (d *decoder) decode(ra storage.ReaderAt, stats ObjectStats) (ObjectStats, e
 }
 
 // openParquet opens a Parquet file over ranged reads with bounded buffering
-// (column chunks are streamed in 1 MiB pieces, not read whole).
+// (column chunks are streamed in 1 MiB pieces, not read whole), after the
+// checks every object gets: size, magic (encrypted files are refused), a
+// non-negative footer row count equal to the sum of its row groups.
 func openParquet(ra storage.ReaderAt, mem memory.Allocator) (*file.Reader, error) {
+	size := ra.Size()
+	if size < 12 {
+		return nil, fmt.Errorf("%w: %d bytes is too small to be Parquet", ErrCorrupt, size)
+	}
+	var magic [4]byte
+	if _, err := ra.ReadAt(magic[:], size-4); err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("read footer: %w", err)
+	}
+	if string(magic[:]) == "PARE" {
+		return nil, fmt.Errorf("%w: encrypted Parquet (PARE) is not supported", ErrUnsupported)
+	}
+	if string(magic[:]) != "PAR1" {
+		return nil, fmt.Errorf("%w: no Parquet magic at the end of the object (not a Parquet file?)", ErrCorrupt)
+	}
 	props := parquet.NewReaderProperties(mem)
 	props.BufferedStreamEnabled = true
 	props.BufferSize = 1 << 20
-	pf, err := file.NewParquetReader(io.NewSectionReader(ra, 0, ra.Size()), file.WithReadProps(props))
+	pf, err := file.NewParquetReader(io.NewSectionReader(ra, 0, size), file.WithReadProps(props))
 	if err != nil {
 		return nil, fmt.Errorf("%w: open: %w", ErrCorrupt, err)
+	}
+	md := pf.MetaData()
+	if md.NumRows < 0 {
+		pf.Close()
+		return nil, fmt.Errorf("%w: footer declares %d rows", ErrCorrupt, md.NumRows)
+	}
+	var rgRows int64
+	for rg := 0; rg < pf.NumRowGroups(); rg++ {
+		n := md.RowGroup(rg).NumRows()
+		if n < 0 || rgRows+n < rgRows {
+			pf.Close()
+			return nil, fmt.Errorf("%w: row group %d declares %d rows", ErrCorrupt, rg, n)
+		}
+		rgRows += n
+	}
+	if rgRows != md.NumRows {
+		pf.Close()
+		return nil, fmt.Errorf("%w: row groups hold %d rows but the footer declares %d", ErrCorrupt, rgRows, md.NumRows)
 	}
 	return pf, nil
 }
