@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -119,23 +121,13 @@ func readSmall(ctx context.Context, uri string, o location.Options) ([]byte, err
 	if err != nil {
 		return nil, err
 	}
-	dir, key := u, ""
-	i := strings.LastIndexByte(u.Path, '/')
+	var key string
+	dir := u
 	if u.Scheme == "s3" {
-		if i < 0 {
-			dir.Path, key = "", u.Path
-		} else {
-			dir.Path, key = u.Path[:i], u.Path[i+1:]
-		}
+		dir.Path, key = path.Split(u.Path)
+		dir.Path = strings.TrimSuffix(dir.Path, "/")
 	} else {
-		if i < 0 {
-			dir.Path, key = ".", u.Path
-		} else {
-			dir.Path, key = u.Path[:i], u.Path[i+1:]
-			if dir.Path == "" {
-				dir.Path = "/"
-			}
-		}
+		dir.Path, key = filepath.Dir(u.Path), filepath.Base(u.Path)
 	}
 	st, err := location.OpenURI(ctx, dir, o)
 	if err != nil {
