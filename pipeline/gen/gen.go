@@ -29,7 +29,7 @@ type Options struct {
 	// Seed makes the output reproducible: same seed, same bytes.
 	Seed uint64
 	// Objects is the number of export objects (0: one per 500k rows, at
-	// least 4 so that every physical variant appears).
+	// least one per writer layout so that every layout appears).
 	Objects int
 	// BadRowRate is the share of deliberately invalid rows (default 0.005).
 	BadRowRate float64
@@ -112,7 +112,7 @@ func Generate(ctx context.Context, st storage.Store, ref *refdata.Data, o Option
 		return Result{}, fmt.Errorf("gen: --rows must be positive, got %d", o.Rows)
 	}
 	if o.Objects <= 0 {
-		o.Objects = int(max(4, (o.Rows+499_999)/500_000))
+		o.Objects = int(max(int64(numLayouts), (o.Rows+499_999)/500_000))
 	}
 	if int64(o.Objects) > o.Rows {
 		o.Objects = int(o.Rows)

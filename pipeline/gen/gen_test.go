@@ -5,6 +5,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"math/rand/v2"
+	"strings"
 	"sync"
 	"testing"
 
@@ -56,7 +58,7 @@ func TestGenerateDeterministicAndReadable(t *testing.T) {
 	if a, c := digest(t, st1), digest(t, st3); a == c {
 		t.Fatal("different seeds gave the same bytes")
 	}
-	if len(res.Objects) != 4 {
+	if len(res.Objects) != 5 {
 		t.Fatalf("objects = %v", res.Objects)
 	}
 	objs, _ := st1.List(context.Background(), "export/")
@@ -87,9 +89,13 @@ func TestGenerateDeterministicAndReadable(t *testing.T) {
 	if rows != 9000 {
 		t.Fatalf("read %d rows, want 9000", rows)
 	}
-	for _, s := range stats {
-		if s.Rows != s.FooterRows || s.Decoder != "arrow" {
-			t.Errorf("%+v", s)
+	for i, s := range stats {
+		want := "arrow"
+		if i == len(variants) {
+			want = "parquet-go" // LZ4_RAW: the fallback decoder
+		}
+		if s.Rows != s.FooterRows || s.Decoder != want {
+			t.Errorf("object %d: %+v, want decoder %s", i, s, want)
 		}
 	}
 	if closure["A"] < closure["Y"] || closure["Y"] < closure["K"] || closure["A"] < 6000 {
@@ -103,4 +109,90 @@ func TestGenerateDeterministicAndReadable(t *testing.T) {
 	if !bytes.HasPrefix(b, []byte("base_city_code,docket,ij_code,weekday,session_start,slots,effective_from,effective_to\n")) {
 		t.Errorf("capacity.csv header: %q", b[:80])
 	}
+}
+
+// TestFallbackDecoderMatchesArrow writes the same generated rows twice —
+// with arrow (read back by pqarrow) and with parquet-go using LZ4_RAW (read
+// back by the fallback decoder) — and requires identical normalised cells.
+func TestFallbackDecoderMatchesArrow(t *testing.T) {
+	ref, err := refdata.Load(refdata.Paths{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(5, 0x7265_6361_6c))
+	cs := courts(ref, r)
+	pick := newWeighted(len(cs), func(i int) float64 { return cs[i].weight })
+	spec := objectSpec{index: 0, rows: 3000, seed: 5, bad: 0.05}
+	st := local.New(t.TempDir())
+	ctx := context.Background()
+	if err := writeObject(ctx, st, "arrow.parquet", spec, cs, pick, t.TempDir()); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeParquetGoObject(ctx, st, "pqgo.parquet", spec, cs, pick, t.TempDir()); err != nil {
+		t.Fatal(err)
+	}
+	read := func(key string) ([]string, string) {
+		info, err := st.Stat(ctx, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var cells []string
+		s, err := source.ReadObject(ctx, st, 0, info, source.Options{BatchSize: 700}, func(_ context.Context, b *source.Batch) error {
+			for i := 0; i < b.N; i++ {
+				for _, c := range source.Columns {
+					cells = append(cells, fmt.Sprintf("%d %s %s", b.Row0+int64(i), c.Name, cell(c.Field(b), i)))
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("%s: %v", key, err)
+		}
+		return cells, s.Decoder
+	}
+	a, da := read("arrow.parquet")
+	p, dp := read("pqgo.parquet")
+	if da != "arrow" || dp != "parquet-go" {
+		t.Fatalf("decoders %s, %s", da, dp)
+	}
+	if len(a) != len(p) {
+		t.Fatalf("%d cells vs %d", len(a), len(p))
+	}
+	lists := 0
+	for i := range a {
+		if a[i] != p[i] {
+			t.Fatalf("cell differs: arrow %q, parquet-go %q", a[i], p[i])
+		}
+		if strings.Contains(a[i], " pending_applications 1 [I-") {
+			lists++
+		}
+	}
+	if lists < 100 {
+		t.Fatalf("only %d non-empty pending_applications lists decoded", lists)
+	}
+}
+
+func cell(f any, i int) string {
+	switch c := f.(type) {
+	case *source.Int64s:
+		return fmt.Sprint(c.S[i], c.V[i]*int64(min(c.S[i], 1)))
+	case *source.Strings:
+		if c.S[i] != source.Valid {
+			return fmt.Sprint(c.S[i])
+		}
+		return fmt.Sprint(c.S[i], c.V[i])
+	case *source.Dates:
+		if c.S[i] != source.Valid {
+			return fmt.Sprint(c.S[i])
+		}
+		return fmt.Sprint(c.S[i], c.V[i])
+	case *source.Bools:
+		if c.S[i] != source.Valid {
+			return fmt.Sprint(c.S[i])
+		}
+		return fmt.Sprint(c.S[i], c.V[i])
+	case *source.Lists:
+		return fmt.Sprint(c.S[i], c.Row(i))
+	}
+	return "?"
 }

@@ -204,8 +204,15 @@ var variants = []variant{
 	{name: "pandas", codec: compress.Codecs.Brotli, dateType: "ts_ns_ny", dictStrings: true, rowGroup: 1 << 20},
 }
 
+// numLayouts is the number of writer layouts objects rotate through: the
+// arrow variants and the parquet-go (LZ4_RAW) one.
+var numLayouts = len(variants) + 1
+
 func writeObject(ctx context.Context, st storage.Store, key string, s objectSpec, cs []court, pick weighted, tmpDir string) error {
-	v := variants[s.index%len(variants)]
+	if s.index%numLayouts == len(variants) {
+		return writeParquetGoObject(ctx, st, key, s, cs, pick, tmpDir)
+	}
+	v := variants[s.index%numLayouts]
 	r := rand.New(rand.NewPCG(s.seed, uint64(s.index)+1))
 	nat := newWeighted(len(natCodes), func(i int) float64 { return natWeight[i] })
 	closure := newWeighted(len(closureCodes), func(i int) float64 { return closureWeight[i] })

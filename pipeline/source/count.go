@@ -51,13 +51,22 @@ func countRows(ctx context.Context, ra storage.ReaderAt, stats ObjectStats, mem 
 	if err != nil {
 		return stats, fmt.Errorf("%w: schema: %w", ErrCorrupt, err)
 	}
-	all := projection{}
+	names := make([]string, len(fr.Manifest.Fields))
 	for i := range fr.Manifest.Fields {
-		all.leaves = append(all.leaves, collectLeaves(&fr.Manifest.Fields[i], nil))
+		names[i] = fr.Manifest.Fields[i].Field.Name
 	}
+	all := projection{leaves: fieldLeaves(pf, names)}
 	if feature := arrowLacks(pf, all); feature != "" {
 		stats.Decoder = "parquet-go"
-		return stats, fmt.Errorf("%w: %s (arrow v15 cannot decode it)", ErrUnsupported, feature)
+		rows, err := fallbackCount(ra)
+		stats.Rows = rows
+		if err != nil {
+			return stats, err
+		}
+		if rows != md.NumRows {
+			return stats, fmt.Errorf("%w: %d decoded, footer says %d (%s, decoded by parquet-go)", ErrRowCount, rows, md.NumRows, feature)
+		}
+		return stats, nil
 	}
 	stats.Decoder = "arrow"
 	if pf.MetaData().Schema.NumColumns() == 0 {

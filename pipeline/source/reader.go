@@ -219,12 +219,10 @@ func (d *decoder) decode(ra storage.ReaderAt, stats ObjectStats) (ObjectStats, e
 		return stats, fmt.Errorf("%w: schema: %w", ErrCorrupt, err)
 	}
 	names := make([]string, len(fr.Manifest.Fields))
-	leaves := make([][]int, len(fr.Manifest.Fields))
 	for i := range fr.Manifest.Fields {
 		names[i] = fr.Manifest.Fields[i].Field.Name
-		leaves[i] = collectLeaves(&fr.Manifest.Fields[i], nil)
 	}
-	proj, err := project(names, leaves)
+	proj, err := project(names, fieldLeaves(pf, names))
 	if err != nil {
 		return stats, err
 	}
@@ -303,12 +301,22 @@ func (d *decoder) checkRows(rows, footer int64, feature string) error {
 	return fmt.Errorf("%w: %d decoded, footer says %d", ErrRowCount, rows, footer)
 }
 
-func collectLeaves(f *pqarrow.SchemaField, out []int) []int {
-	if f.IsLeaf() {
-		return append(out, f.ColIndex)
+// fieldLeaves returns the leaf column indices of each top-level field, from
+// the Parquet schema's column paths. (pqarrow's SchemaField.ColIndex is 0,
+// not -1, on list parents in v15, so walking its manifest would take a
+// list for leaf 0.)
+func fieldLeaves(pf *file.Reader, names []string) [][]int {
+	byTop := map[string][]int{}
+	sc := pf.MetaData().Schema
+	for i := 0; i < sc.NumColumns(); i++ {
+		path := sc.Column(i).ColumnPath()
+		if len(path) > 0 {
+			byTop[path[0]] = append(byTop[path[0]], i)
+		}
 	}
-	for i := range f.Children {
-		out = collectLeaves(&f.Children[i], out)
+	out := make([][]int, len(names))
+	for i, n := range names {
+		out[i] = byTop[n]
 	}
 	return out
 }
