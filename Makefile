@@ -2,6 +2,9 @@
 GO      ?= go
 TOOLS   := $(CURDIR)/.tools/bin
 MINIO   := $(TOOLS)/minio
+# DuckDB (duckdb-go, cgo) in its own module under testdata/duckdb: an
+# independent engine for tests, never linked into recal.
+DUCKDB  := $(TOOLS)/recal-duckdb
 # The MinIO build the Go module proxy serves (see docs/libraries.md).
 MINIO_VERSION := v0.0.0-20260212201848-7aac2a2c5b7c
 SAMPLE  := testdata/sample
@@ -30,16 +33,21 @@ $(MINIO):
 	mkdir -p $(TOOLS)
 	GOBIN=$(TOOLS) GOFLAGS=-buildvcs=false $(GO) install github.com/minio/minio@$(MINIO_VERSION)
 
-tools: $(MINIO)
+$(DUCKDB): testdata/duckdb/main.go testdata/duckdb/go.mod testdata/duckdb/go.sum
+	mkdir -p $(TOOLS)
+	cd testdata/duckdb && CGO_ENABLED=1 $(GO) build -o $(DUCKDB) .
+
+tools: $(MINIO) $(DUCKDB)
 
 vet:
 	@unformatted="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.tools/*'))"; \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
 
-# Every package under the race detector; S3 tests against MinIO on 127.0.0.1.
+# Every package under the race detector; S3 tests against MinIO on 127.0.0.1,
+# DuckDB-written exports through the DuckDB tool.
 test: tools vet
-	RECAL_MINIO=$(MINIO) $(GO) test -race -count=1 -timeout 20m ./...
+	RECAL_MINIO=$(MINIO) RECAL_DUCKDB=$(DUCKDB) $(GO) test -race -count=1 -timeout 20m ./...
 
 clean:
 	rm -rf bin out

@@ -81,6 +81,9 @@ func TestRunEndToEndLocal(t *testing.T) {
 			t.Fatalf("workers %d: %v", workers, err)
 		}
 		checkRun(t, in, out, res.Manifest)
+		if workers == 1 {
+			checkWithDuckDB(t, out, res.Manifest)
+		}
 		d := outputDigest(t, out)
 		if first == nil {
 			first, firstManifest = d, res.Manifest
