@@ -265,3 +265,59 @@ func logger(cfg *Config) *slog.Logger {
 	}
 	return slog.New(slog.NewJSONHandler(os.Stderr, nil))
 }
+
+// setup is what a job loads and checks before it reads any data.
+type setup struct {
+	asOf                int32
+	pol                 *selection.Policy
+	ref                 *refdata.Data
+	cal                 *schedule.Calendar
+	capBytes, closBytes []byte
+	in                  storage.Store
+	objs                []storage.ObjectInfo
+}
+
+// load checks the configuration and reads the small inputs: as-of date,
+// policy, reference data, capacity calendar, closures, and the listing of
+// the export. For `run` (strict) the as-of date, policy and capacity are
+// required; `validate` defaults the as-of date to today (UTC) and the
+// policy to the built-in one, and checks the calendar only when given.
+func load(ctx context.Context, cfg *Config, strict bool) (*setup, error) {
+	su := &setup{pol: selection.Interim()}
+	var err error
+	if !strict && cfg.AsOf == "" {
+		y, mo, d := time.Now().UTC().Date()
+		su.asOf = source.DaysFromCivil(y, int(mo), d)
+	} else if su.asOf, err = ParseAsOf(cfg.AsOf); err != nil {
+		return nil, err
+	}
+	if strict || cfg.Policy != "" {
+		if su.pol, err = LoadPolicy(cfg.Policy); err != nil {
+			return nil, err
+		}
+	}
+	if su.ref, err = refdata.Load(refdata.Paths{Courts: cfg.Courts, HearingLocations: cfg.HearingLocations}); err != nil {
+		return nil, err
+	}
+	su.cal = schedule.NewCalendar()
+	if cfg.Capacity != "" {
+		if su.capBytes, err = readSmall(ctx, cfg.Capacity, cfg.Locations); err != nil {
+			return nil, err
+		}
+		if err := su.cal.ParseCapacity(cfg.Capacity, su.capBytes, su.ref); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.Closures != "" {
+		if su.closBytes, err = readSmall(ctx, cfg.Closures, cfg.Locations); err != nil {
+			return nil, err
+		}
+		if err := su.cal.ParseClosures(cfg.Closures, su.closBytes, su.ref); err != nil {
+			return nil, err
+		}
+	}
+	if su.in, su.objs, err = inputs(ctx, cfg); err != nil {
+		return nil, err
+	}
+	return su, nil
+}

@@ -16,7 +16,6 @@ import (
 	"github.com/recal-project/recal/pipeline/manifest"
 	"github.com/recal-project/recal/pipeline/refdata"
 	"github.com/recal-project/recal/pipeline/sink"
-	"github.com/recal-project/recal/pipeline/source"
 	"github.com/recal-project/recal/pipeline/storage"
 	"github.com/recal-project/recal/pipeline/sysexit"
 	"github.com/recal-project/recal/transforms/cases"
@@ -50,43 +49,16 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 
 	// Everything that can be checked before reading data is checked first.
 	t.begin("load")
-	asOf, err := ParseAsOf(cfg.AsOf)
+	su, err := load(ctx, &cfg, true)
 	if err != nil {
 		return nil, err
 	}
-	pol, err := LoadPolicy(cfg.Policy)
-	if err != nil {
-		return nil, err
-	}
-	ref, err := refdata.Load(refdata.Paths{Courts: cfg.Courts, HearingLocations: cfg.HearingLocations})
-	if err != nil {
-		return nil, err
-	}
-	cal := schedule.NewCalendar()
-	capBytes, err := readSmall(ctx, cfg.Capacity, cfg.Locations)
-	if err != nil {
-		return nil, err
-	}
-	if err := cal.ParseCapacity(cfg.Capacity, capBytes, ref); err != nil {
-		return nil, err
-	}
-	var closBytes []byte
-	if cfg.Closures != "" {
-		if closBytes, err = readSmall(ctx, cfg.Closures, cfg.Locations); err != nil {
-			return nil, err
-		}
-		if err := cal.ParseClosures(cfg.Closures, closBytes, ref); err != nil {
-			return nil, err
-		}
-	}
+	asOf, pol, ref, cal := su.asOf, su.pol, su.ref, su.cal
 	out, err := location.Open(ctx, cfg.Output, cfg.Locations)
 	if err != nil {
 		return nil, err
 	}
-	in, objs, err := inputs(ctx, &cfg)
-	if err != nil {
-		return nil, err
-	}
+	in, objs := su.in, su.objs
 
 	t.begin("read")
 	col, stats, err := collect(ctx, in, objs, ref, pol, asOf, cfg.Workers)
@@ -110,7 +82,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		ToolVersion:   Version,
 		AsOf:          cfg.AsOf,
 		Policy:        manifest.Policy{ID: pol.ID, SHA256: pol.SHA256},
-		Capacity:      manifest.Hashed{URI: cfg.Capacity, SHA256: sha(capBytes)},
+		Capacity:      manifest.Hashed{URI: cfg.Capacity, SHA256: sha(su.capBytes)},
 		Reference:     manifest.Hashed{SHA256: ref.SHA256},
 		Shard:         manifest.Shard{Index: cfg.ShardIndex, Count: max(1, cfg.ShardCount)},
 		Counts: manifest.Counts{
@@ -121,7 +93,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		DataQuality: col.quality.Map(), Decoders: map[string]int{},
 	}
 	if cfg.Closures != "" {
-		m.Closures = manifest.Hashed{URI: cfg.Closures, SHA256: sha(closBytes)}
+		m.Closures = manifest.Hashed{URI: cfg.Closures, SHA256: sha(su.closBytes)}
 	}
 	for i, s := range stats {
 		m.Inputs = append(m.Inputs, manifest.Input{Key: objs[i].Key, Size: objs[i].Size, ETag: objs[i].ETag, Rows: s.Rows})
@@ -434,48 +406,12 @@ func Validate(ctx context.Context, cfg Config) (*ValidateResult, error) {
 	if cfg.Workers <= 0 {
 		cfg.Workers = 2
 	}
-	y, mo, d := time.Now().UTC().Date()
-	asOf := source.DaysFromCivil(y, int(mo), d)
-	if cfg.AsOf != "" {
-		var err error
-		if asOf, err = ParseAsOf(cfg.AsOf); err != nil {
-			return nil, err
-		}
-	}
-	pol := selection.Interim()
-	if cfg.Policy != "" {
-		var err error
-		if pol, err = LoadPolicy(cfg.Policy); err != nil {
-			return nil, err
-		}
-	}
-	ref, err := refdata.Load(refdata.Paths{Courts: cfg.Courts, HearingLocations: cfg.HearingLocations})
+	su, err := load(ctx, &cfg, false)
 	if err != nil {
 		return nil, err
 	}
-	if cfg.Capacity != "" {
-		b, err := readSmall(ctx, cfg.Capacity, cfg.Locations)
-		if err != nil {
-			return nil, err
-		}
-		if err := schedule.NewCalendar().ParseCapacity(cfg.Capacity, b, ref); err != nil {
-			return nil, err
-		}
-	}
-	if cfg.Closures != "" {
-		b, err := readSmall(ctx, cfg.Closures, cfg.Locations)
-		if err != nil {
-			return nil, err
-		}
-		if err := schedule.NewCalendar().ParseClosures(cfg.Closures, b, ref); err != nil {
-			return nil, err
-		}
-	}
-	in, objs, err := inputs(ctx, &cfg)
-	if err != nil {
-		return nil, err
-	}
-	col, _, err := collect(ctx, in, objs, ref, pol, asOf, cfg.Workers)
+	objs := su.objs
+	col, _, err := collect(ctx, su.in, objs, su.ref, su.pol, su.asOf, cfg.Workers)
 	if err != nil {
 		return nil, err
 	}
