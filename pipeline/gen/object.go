@@ -98,7 +98,7 @@ func (s objectSpec) newRow(r *rand.Rand, i int64, cs []court, pick weighted, nat
 	}
 	x.latest = x.osc + int32(r.IntN(int(x.comp-x.osc)+1))
 	x.entry = x.osc - int32(r.IntN(3000))
-	age := 1 + r.IntN(60)
+	var age int
 	if r.Float64() < 0.07 {
 		age = 3 + r.IntN(14) // juveniles at as-of
 	} else {
