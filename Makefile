@@ -44,10 +44,14 @@ vet:
 	if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
 
-# Every package under the race detector; S3 tests against MinIO on 127.0.0.1,
-# DuckDB-written exports through the DuckDB tool.
+# Two passes: every package under the race detector in -short mode (one
+# concurrent end-to-end run; heavy single-goroutine tests skip), then every
+# test without it. S3 tests run against MinIO on 127.0.0.1, DuckDB-written
+# exports and output checks through the DuckDB tool.
+TEST_ENV := RECAL_MINIO=$(MINIO) RECAL_DUCKDB=$(DUCKDB)
 test: tools vet
-	RECAL_MINIO=$(MINIO) RECAL_DUCKDB=$(DUCKDB) $(GO) test -race -count=1 -timeout 20m ./...
+	$(TEST_ENV) $(GO) test -race -short -count=1 -timeout 15m ./...
+	$(TEST_ENV) $(GO) test -count=1 -timeout 15m ./...
 
 clean:
 	rm -rf bin out

@@ -72,7 +72,13 @@ func TestRunEndToEndLocal(t *testing.T) {
 
 	var first map[string]string
 	var firstManifest *manifest.Manifest
-	for _, workers := range []int{1, 2, 5} {
+	workerCounts := []int{1, 2, 5}
+	if testing.Short() {
+		// The race pass (make test) runs one concurrent run; the full pass
+		// compares the worker counts.
+		workerCounts = []int{3}
+	}
+	for i, workers := range workerCounts {
 		out := t.TempDir()
 		cfg := baseConfig(in, out)
 		cfg.Workers = workers
@@ -81,7 +87,7 @@ func TestRunEndToEndLocal(t *testing.T) {
 			t.Fatalf("workers %d: %v", workers, err)
 		}
 		checkRun(t, in, out, res.Manifest)
-		if workers == 1 {
+		if i == 0 {
 			checkWithDuckDB(t, out, res.Manifest)
 		}
 		d := outputDigest(t, out)
@@ -320,6 +326,9 @@ func TestHolidaysMatchTable(t *testing.T) {
 }
 
 func TestRunS3MatchesLocal(t *testing.T) {
+	if testing.Short() {
+		t.Skip("full pass only: the race pass covers S3 through the storage conformance suite")
+	}
 	srv := miniotest.Start(t)
 	srv.Env(t)
 	in := t.TempDir()

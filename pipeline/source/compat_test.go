@@ -24,6 +24,9 @@ var update = flag.Bool("update", false, "rewrite golden files")
 // error that names it — never a crash, never fewer rows in silence. The
 // outcome table is a golden file (docs copy: docs/parquet-compat.md).
 func TestParquetTestingCorpus(t *testing.T) {
+	if testing.Short() {
+		t.Skip("full pass only (decoding is single-goroutine; the race pass skips it)")
+	}
 	root := filepath.Join("..", "..", "testdata", "parquet-testing")
 	st := local.New(root)
 	objs, err := st.List(context.Background(), "")
