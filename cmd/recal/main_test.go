@@ -13,6 +13,16 @@ import (
 
 const sample = "../../testdata/sample"
 
+// skipInRacePass keeps whole-sample runs out of make test's -race -short
+// pass: the command line adds no concurrency of its own (pipeline/job's race
+// pass covers the run), and they run in the full pass.
+func skipInRacePass(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("full pass only")
+	}
+}
+
 func run(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errb bytes.Buffer
@@ -21,6 +31,7 @@ func run(t *testing.T, args ...string) (int, string, string) {
 }
 
 func TestCommandLine(t *testing.T) {
+	skipInRacePass(t)
 	outDir := filepath.Join(t.TempDir(), "out")
 	tests := []struct {
 		name   string
@@ -74,6 +85,7 @@ func TestCommandLine(t *testing.T) {
 // manifest. (Parquet outputs never receive alien_nbr: the reader does not
 // project it. The full PII proof over every output is issue 8.)
 func TestNoANumbersInTextOutputs(t *testing.T) {
+	skipInRacePass(t)
 	// The generator writes A-numbers as "A" + 9 digits, the first 2..9.
 	pii := func(b []byte) bool {
 		for i := 0; i+10 <= len(b); i++ {
