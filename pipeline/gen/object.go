@@ -208,16 +208,42 @@ var variants = []variant{
 // arrow variants and the parquet-go (LZ4_RAW) one.
 var numLayouts = len(variants) + 1
 
+// rowStream yields an object's rows: the same seeded draws, in the same
+// order, whichever library writes them.
+type rowStream struct {
+	s                  objectSpec
+	r                  *rand.Rand
+	cs                 []court
+	pick, nat, closure weighted
+	i, prev            int64
+}
+
+func (s objectSpec) stream(cs []court, pick weighted) *rowStream {
+	return &rowStream{
+		s: s, r: rand.New(rand.NewPCG(s.seed, uint64(s.index)+1)), cs: cs, pick: pick,
+		nat:     newWeighted(len(natCodes), func(i int) float64 { return natWeight[i] }),
+		closure: newWeighted(len(closureCodes), func(i int) float64 { return closureWeight[i] }),
+	}
+}
+
+func (rs *rowStream) next() row {
+	x := rs.s.newRow(rs.r, rs.i, rs.cs, rs.pick, rs.nat, rs.closure, rs.prev)
+	rs.i++
+	rs.prev = x.idnproc
+	return x
+}
+
+// stageFile creates the local file an object is written to before upload.
+func stageFile(tmpDir string) (*os.File, error) {
+	return os.CreateTemp(tmpDir, "recal-gen-*.parquet")
+}
+
 func writeObject(ctx context.Context, st storage.Store, key string, s objectSpec, cs []court, pick weighted, tmpDir string) error {
 	if s.index%numLayouts == len(variants) {
 		return writeParquetGoObject(ctx, st, key, s, cs, pick, tmpDir)
 	}
 	v := variants[s.index%numLayouts]
-	r := rand.New(rand.NewPCG(s.seed, uint64(s.index)+1))
-	nat := newWeighted(len(natCodes), func(i int) float64 { return natWeight[i] })
-	closure := newWeighted(len(closureCodes), func(i int) float64 { return closureWeight[i] })
-
-	f, err := os.CreateTemp(tmpDir, "recal-gen-*.parquet")
+	f, err := stageFile(tmpDir)
 	if err != nil {
 		return err
 	}
@@ -236,11 +262,9 @@ func writeObject(ctx context.Context, st storage.Store, key string, s objectSpec
 	}
 	const chunk = 32 << 10
 	rows := make([]row, 0, chunk)
-	var prev int64
+	rs := s.stream(cs, pick)
 	for i := int64(0); i < s.rows; i++ {
-		x := s.newRow(r, i, cs, pick, nat, closure, prev)
-		prev = x.idnproc
-		rows = append(rows, x)
+		rows = append(rows, rs.next())
 		if len(rows) == chunk || i == s.rows-1 {
 			if err := ctx.Err(); err != nil {
 				w.Close()

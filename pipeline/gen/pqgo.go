@@ -3,7 +3,6 @@ package gen
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"os"
 
 	pqgo "github.com/xitongsys/parquet-go/parquet"
@@ -90,10 +89,7 @@ func (x *row) pg() pgRow {
 
 // writeParquetGoObject writes one object with xitongsys/parquet-go.
 func writeParquetGoObject(ctx context.Context, st storage.Store, key string, s objectSpec, cs []court, pick weighted, tmpDir string) error {
-	r := rand.New(rand.NewPCG(s.seed, uint64(s.index)+1))
-	nat := newWeighted(len(natCodes), func(i int) float64 { return natWeight[i] })
-	closure := newWeighted(len(closureCodes), func(i int) float64 { return closureWeight[i] })
-	f, err := os.CreateTemp(tmpDir, "recal-gen-*.parquet")
+	f, err := stageFile(tmpDir)
 	if err != nil {
 		return err
 	}
@@ -105,13 +101,12 @@ func writeParquetGoObject(ctx context.Context, st storage.Store, key string, s o
 	}
 	pw.CompressionType = pqgo.CompressionCodec_LZ4_RAW
 	pw.RowGroupSize = 16 << 20
-	var prev int64
+	rs := s.stream(cs, pick)
 	for i := int64(0); i < s.rows; i++ {
 		if i%65536 == 0 && ctx.Err() != nil {
 			return ctx.Err()
 		}
-		x := s.newRow(r, i, cs, pick, nat, closure, prev)
-		prev = x.idnproc
+		x := rs.next()
 		if err := pw.Write(x.pg()); err != nil {
 			return fmt.Errorf("gen %s: %w", key, err)
 		}
