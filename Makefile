@@ -23,7 +23,7 @@ build:
 run: build
 	rm -rf $(OUT) && mkdir -p out
 	./bin/recal run --input $(SAMPLE)/export --capacity $(SAMPLE)/capacity.csv \
-		--closures $(SAMPLE)/closures.csv --policy interim-castro-tum-2018 \
+		--closures $(SAMPLE)/closures.csv --policy castro-tum-2018 \
 		--as-of 2026-01-15 --output $(OUT) 2> out/run.log
 	@echo "log: out/run.log"
 

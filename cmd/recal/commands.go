@@ -12,6 +12,7 @@ import (
 	"github.com/recal-project/recal/pipeline/job"
 	"github.com/recal-project/recal/pipeline/location"
 	"github.com/recal-project/recal/pipeline/refdata"
+	"github.com/recal-project/recal/pipeline/source"
 	"github.com/recal-project/recal/pipeline/storage/s3store"
 	"github.com/recal-project/recal/pipeline/sysexit"
 )
@@ -35,11 +36,17 @@ selects and prioritises cases under the policy, assigns hearing slots under the
 capacity calendar, and writes assignments/, remain_closed/, overflow/, rejects/,
 manifest.json and _SUCCESS under --output.
 
-Current limits (honest): the only policy is the built-in interim rule set
-"interim-castro-tum-2018" (every closed case recalendared; tiers detained →
-criminal charge → others; oldest closure first) until the policy engine lands;
-the scheduler is the plain earliest-feasible-slot assignment; reports, sharding
-and --on-corrupt=quarantine are not implemented yet.
+--policy is a shipped policy id (castro-tum-2018, castro-tum-circuit-split,
+cruz-valdez-2021-pd, docket-rule-2024, full-reversal) or a YAML policy file
+(docs/policy.md). The policy is checked completely before any data is read.
+
+--explain IDNPROCEEDING reads the export and prints why that case gets its
+outcome (each rule consulted, what it gave, the values it read) and writes
+nothing; it needs --input, --policy and --as-of only.
+
+Current limits (honest): the scheduler is the plain earliest-feasible-slot
+assignment; reports, sharding and --on-corrupt=quarantine are not implemented
+yet.
 
 URIs are local paths, file://… or s3://bucket/prefix; S3 uses the standard AWS
 chain (AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, profiles,
@@ -47,11 +54,13 @@ AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL with path-style addressing).
 
 Examples:
   recal run --input testdata/sample/export --capacity testdata/sample/capacity.csv \
-    --closures testdata/sample/closures.csv --policy interim-castro-tum-2018 \
+    --closures testdata/sample/closures.csv --policy castro-tum-2018 \
     --as-of 2026-01-15 --output out/sample
   AWS_ENDPOINT_URL_S3=http://127.0.0.1:9000 recal run --input s3://exports/2026-01-15 \
-    --capacity s3://exports/capacity.csv --policy interim-castro-tum-2018 \
+    --capacity s3://exports/capacity.csv --policy castro-tum-2018 \
     --as-of 2026-01-15 --output s3://recal/runs/2026-01-15
+  recal run --input testdata/sample/export --policy docket-rule-2024 \
+    --as-of 2026-01-15 --explain 20000042
 `
 
 func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -61,7 +70,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.StringVar(&cfg.Input, "input", "", "URI of the closed-case export (a prefix of Parquet objects)")
 	fs.StringVar(&cfg.Capacity, "capacity", "", "URI of the capacity calendar CSV")
 	fs.StringVar(&cfg.Closures, "closures", "", "URI of the court closures CSV (optional)")
-	fs.StringVar(&cfg.Policy, "policy", "", "policy id (built-in: interim-castro-tum-2018)")
+	fs.StringVar(&cfg.Policy, "policy", "", "shipped policy id or policy file URI")
 	fs.StringVar(&cfg.AsOf, "as-of", "", "as-of date YYYY-MM-DD (notice and ages count from it)")
 	fs.StringVar(&cfg.Output, "output", "", "URI of the output prefix")
 	fs.IntVar(&cfg.Workers, "workers", runtime.GOMAXPROCS(0), "concurrent objects, courts and writers")
@@ -70,12 +79,16 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.BoolVar(&cfg.Force, "force", false, "replace an existing output")
 	fs.StringVar(&cfg.OnCorrupt, "on-corrupt", "fail", "what a corrupt input object does: fail (quarantine: not implemented yet)")
 	fs.BoolVar(&debugLog, "debug", false, "debug logging")
+	explain := fs.Int64("explain", 0, "print why the case with this idnproceeding gets its outcome, and write nothing")
 	commonFlags(fs, &cfg, &insecure)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	cfg.Locations = location.Options{S3: s3store.Options{InsecureSkipVerify: insecure}}
 	cfg.Log = newLogger(stderr, debugLog)
+	if *explain != 0 {
+		return job.Explain(ctx, cfg, *explain, stdout)
+	}
 	res, err := job.Run(ctx, cfg)
 	if err != nil {
 		return err
@@ -98,15 +111,20 @@ func joinOut(base, rel string) string {
 	return base + "/" + rel
 }
 
-const validateHelp = `Usage: recal validate --input URI [--capacity URI] [--closures URI] [--policy ID] [--as-of YYYY-MM-DD]
+const validateHelp = `Usage: recal validate --input URI [--capacity URI] [--closures URI] [--policy ID_OR_FILE] [--as-of YYYY-MM-DD]
+       recal validate --policy ID_OR_FILE
 
 Reads and checks the inputs and writes nothing: the export (every object,
-every row), and optionally the capacity calendar, closures and policy. Prints
-counts and the first rejects. Exit 0 when every object is readable (rows may
-still be rejected, as in a run), 65 for unreadable input, 78 for a bad policy.
+every row), and optionally the capacity calendar, closures and policy
+(default castro-tum-2018). Prints counts, the first rejects and how many
+valid cases each policy rule decides. With --policy alone it checks only the
+policy. Exit 0 when everything is readable (rows may still be rejected, as in
+a run), 65 for unreadable input, 78 for a bad policy, with every problem's
+file, line and column.
 
-Example:
+Examples:
   recal validate --input testdata/sample/export --capacity testdata/sample/capacity.csv --as-of 2026-01-15
+  recal validate --policy my-policy.yaml
 `
 
 func cmdValidate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -129,12 +147,29 @@ func cmdValidate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
+	p := res.Policy
+	fmt.Fprintf(stdout, "policy %s (%s, sha256 %s): ok\n", p.ID, p.Source, p.SHA256)
+	fmt.Fprintf(stdout, "  %d exempt and %d recalendar rules, %d tiers; notice %d days (juvenile %d); horizon %d days; effective %s\n",
+		p.NumExempt, len(p.RuleIDs)-1-p.NumExempt, len(p.TierRuleIDs)-1, p.MinNoticeDays, p.JuvenileNoticeDays, p.HorizonDays, source.FormatDate(p.Effective))
+	if cfg.Input == "" {
+		return nil
+	}
 	fmt.Fprintf(stdout, "objects %d, rows %d, valid %d, rejected %d\n", res.Objects, res.Rows, res.Rows-res.Rejected, res.Rejected)
 	for _, k := range sortedKeys(res.ByCode) {
 		fmt.Fprintf(stdout, "  rejected %-24s %d\n", k, res.ByCode[k])
 	}
 	for _, k := range sortedKeys(res.Quality) {
 		fmt.Fprintf(stdout, "  unknown (malformed) %-18s %d\n", k, res.Quality[k])
+	}
+	fmt.Fprintln(stdout, "valid cases by deciding rule:")
+	for _, id := range p.RuleIDs {
+		if n := res.Outcomes[id]; n > 0 {
+			verb := "remain closed"
+			if p.Recalendars(ruleIndex(p.RuleIDs, id)) {
+				verb = "recalendared"
+			}
+			fmt.Fprintf(stdout, "  %-13s %-36s %d\n", verb, id, n)
+		}
 	}
 	if len(res.First) > 0 {
 		fmt.Fprintln(stdout, "first rejects:")
@@ -143,6 +178,15 @@ func cmdValidate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		}
 	}
 	return nil
+}
+
+func ruleIndex(ids []string, id string) uint16 {
+	for i, x := range ids {
+		if x == id {
+			return uint16(i)
+		}
+	}
+	return 0
 }
 
 func sortedKeys[V any](m map[string]V) []string {

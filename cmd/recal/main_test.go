@@ -33,6 +33,8 @@ func run(t *testing.T, args ...string) (int, string, string) {
 func TestCommandLine(t *testing.T) {
 	skipInRacePass(t)
 	outDir := filepath.Join(t.TempDir(), "out")
+	badPolicy := filepath.Join(t.TempDir(), "bad.yaml")
+	os.WriteFile(badPolicy, []byte("id: bad\ntitle: t\neffective: soon\n"), 0o644)
 	tests := []struct {
 		name   string
 		args   []string
@@ -53,12 +55,23 @@ func TestCommandLine(t *testing.T) {
 			code: sysexit.NoInput, stderr: "no objects"},
 		{name: "validate bad policy", args: []string{"validate", "--input", sample + "/export", "--policy", "nope"},
 			code: sysexit.Config, stderr: `policy "nope"`},
+		{name: "validate shipped policy alone", args: []string{"validate", "--policy", "docket-rule-2024"},
+			code: 0, stdout: "policy docket-rule-2024 (shipped:docket-rule-2024.yaml, sha256 "},
+		{name: "validate policy file alone", args: []string{"validate", "--policy", badPolicy},
+			code: sysexit.Config, stderr: badPolicy + `:3:12: effective: expected a date YYYY-MM-DD, found "soon"`},
+		{name: "validate counts outcomes", args: []string{"validate", "--input", sample + "/export", "--policy", "full-reversal", "--as-of", "2026-01-15"},
+			code: 0, stdout: "  remain closed collateral-relief-approved           "},
+		{name: "run with a bad policy", args: []string{"run", "--input", sample + "/export", "--capacity", sample + "/capacity.csv",
+			"--policy", badPolicy, "--as-of", "2026-01-15", "--output", t.TempDir()},
+			code: sysexit.Config, stderr: `effective: expected a date`},
+		{name: "explain", args: []string{"run", "--input", sample + "/export", "--policy", "castro-tum-2018", "--as-of", "2026-01-15", "--explain", "20000007"},
+			code: 0, stdout: "outcome: recalendared, rule recalendar-on-motion"},
 		{name: "run from environment", args: []string{"run"}, env: map[string]string{
-			"RECAL_INPUT": sample + "/export", "RECAL_CAPACITY": sample + "/capacity.csv", "RECAL_POLICY": "interim-castro-tum-2018",
+			"RECAL_INPUT": sample + "/export", "RECAL_CAPACITY": sample + "/capacity.csv", "RECAL_POLICY": "castro-tum-2018",
 			"RECAL_AS_OF": "2026-01-15", "RECAL_OUTPUT": outDir, "RECAL_WORKERS": "2"},
 			code: 0, stdout: "input rows 20000 = assigned"},
 		{name: "flag beats environment", args: []string{"run", "--as-of", "2026-13-01"}, env: map[string]string{
-			"RECAL_INPUT": sample + "/export", "RECAL_CAPACITY": sample + "/capacity.csv", "RECAL_POLICY": "interim-castro-tum-2018",
+			"RECAL_INPUT": sample + "/export", "RECAL_CAPACITY": sample + "/capacity.csv", "RECAL_POLICY": "castro-tum-2018",
 			"RECAL_AS_OF": "2026-01-15", "RECAL_OUTPUT": t.TempDir()},
 			code: sysexit.Usage, stderr: `--as-of "2026-13-01" is not a date`},
 		{name: "bad environment value", args: []string{"run"}, env: map[string]string{"RECAL_WORKERS": "many"},
@@ -107,7 +120,7 @@ func TestNoANumbersInTextOutputs(t *testing.T) {
 	}
 	out := t.TempDir()
 	code, stdout, stderr := run(t, "run", "--input", sample+"/export", "--capacity", sample+"/capacity.csv",
-		"--policy", "interim-castro-tum-2018", "--as-of", "2026-01-15", "--output", out, "--debug")
+		"--policy", "castro-tum-2018", "--as-of", "2026-01-15", "--output", out, "--debug")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -22,8 +23,8 @@ import (
 	"github.com/recal-project/recal/pipeline/storage"
 	"github.com/recal-project/recal/pipeline/sysexit"
 	"github.com/recal-project/recal/transforms/cases"
+	"github.com/recal-project/recal/transforms/policy"
 	"github.com/recal-project/recal/transforms/schedule"
-	"github.com/recal-project/recal/transforms/selection"
 	"github.com/recal-project/recal/transforms/validate"
 )
 
@@ -60,6 +61,7 @@ func Classify(err error) int {
 		sysexit.Classifier{Target: schedule.ErrField, Code: sysexit.DataErr},
 		sysexit.Classifier{Target: schedule.ErrHeader, Code: sysexit.DataErr},
 		sysexit.Classifier{Target: schedule.ErrOverlap, Code: sysexit.DataErr},
+		sysexit.Classifier{Target: policy.ErrPolicy, Code: sysexit.Config},
 	)
 }
 
@@ -75,19 +77,31 @@ func ParseAsOf(s string) (int32, error) {
 	return d, nil
 }
 
-// LoadPolicy resolves --policy. Until the policy engine lands, only the
-// interim built-in rule set exists.
-func LoadPolicy(idOrFile string) (*selection.Policy, error) {
-	p := selection.Interim()
-	switch {
-	case idOrFile == "":
-		return nil, sysexit.Errorf(sysexit.Usage, "--policy is required (built-in: %s)", p.ID)
-	case idOrFile == p.ID:
-		return p, nil
-	case strings.HasSuffix(idOrFile, ".yaml") || strings.HasSuffix(idOrFile, ".yml") || strings.Contains(idOrFile, "/"):
-		return nil, sysexit.Errorf(sysexit.Config, "policy %s: policy files are not supported yet (the declarative policy engine is issue 3); use --policy %s", idOrFile, p.ID)
+// DefaultPolicy is the policy `validate` evaluates when none is given.
+const DefaultPolicy = "castro-tum-2018"
+
+// LoadPolicy resolves --policy: the id of a shipped policy, or the URI of
+// a YAML policy file (a local path, file://… or s3://…). A policy is
+// checked completely here, before any data is read.
+func LoadPolicy(ctx context.Context, idOrFile string, o location.Options) (*policy.Policy, error) {
+	if idOrFile == "" {
+		return nil, sysexit.Errorf(sysexit.Usage, "--policy is required (a policy file, or a shipped id: %s)", strings.Join(policy.Shipped(), ", "))
 	}
-	return nil, sysexit.Errorf(sysexit.Config, "policy %q: no such built-in policy (built-in: %s)", idOrFile, p.ID)
+	if _, ok := policy.ShippedSource(idOrFile); ok {
+		return policy.LoadShipped(idOrFile)
+	}
+	if !strings.ContainsAny(idOrFile, "/\\") && !strings.HasSuffix(idOrFile, ".yaml") && !strings.HasSuffix(idOrFile, ".yml") {
+		return nil, sysexit.Errorf(sysexit.Config, "policy %q: no shipped policy has that id (shipped: %s); a policy file needs a path or a .yaml name",
+			idOrFile, strings.Join(policy.Shipped(), ", "))
+	}
+	b, err := readSmall(ctx, idOrFile, o)
+	if err != nil {
+		if errors.Is(err, storage.ErrNotExist) {
+			return nil, sysexit.With(sysexit.Config, fmt.Errorf("policy %s: no such file", idOrFile))
+		}
+		return nil, err
+	}
+	return policy.Load(idOrFile, b)
 }
 
 // inputs lists the export objects under the input URI.
@@ -164,11 +178,11 @@ type collected struct {
 	rows    int64
 }
 
-func collect(ctx context.Context, st storage.Store, objs []storage.ObjectInfo, ref *refdata.Data, pol *selection.Policy, asOf int32, workers int) (*collected, []source.ObjectStats, error) {
+func collect(ctx context.Context, st storage.Store, objs []storage.ObjectInfo, ref *refdata.Data, pol *policy.Policy, asOf int32, workers int) (*collected, []source.ObjectStats, error) {
 	out := &collected{}
 	val := validate.New(ref, asOf)
-	env := &selection.Env{Ref: ref, AsOf: asOf}
 	stats, err := source.Read(ctx, st, objs, source.Options{Workers: workers}, func(ctx context.Context, b *source.Batch) error {
+		ev := pol.NewEvaluator(ref, asOf)
 		var q validate.Quality
 		cs := make([]cases.Case, 0, b.N)
 		var rj []rejectRec
@@ -186,7 +200,9 @@ func collect(ctx context.Context, st storage.Store, objs []storage.ObjectInfo, r
 			if b.IJCode.S[i] == source.Valid {
 				c.IJ = b.IJCode.V[i]
 			}
-			pol.Decide(b, i, env, &c)
+			if err := ev.Decide(b, i, &c); err != nil {
+				return err
+			}
 			cs = append(cs, c)
 		}
 		out.mu.Lock()
@@ -269,7 +285,7 @@ func logger(cfg *Config) *slog.Logger {
 // setup is what a job loads and checks before it reads any data.
 type setup struct {
 	asOf                int32
-	pol                 *selection.Policy
+	pol                 *policy.Policy
 	ref                 *refdata.Data
 	cal                 *schedule.Calendar
 	capBytes, closBytes []byte
@@ -281,9 +297,9 @@ type setup struct {
 // policy, reference data, capacity calendar, closures, and the listing of
 // the export. For `run` (strict) the as-of date, policy and capacity are
 // required; `validate` defaults the as-of date to today (UTC) and the
-// policy to the built-in one, and checks the calendar only when given.
+// policy to DefaultPolicy, and checks the calendar only when given.
 func load(ctx context.Context, cfg *Config, strict bool) (*setup, error) {
-	su := &setup{pol: selection.Interim()}
+	su := &setup{}
 	var err error
 	if !strict && cfg.AsOf == "" {
 		y, mo, d := time.Now().UTC().Date()
@@ -291,10 +307,16 @@ func load(ctx context.Context, cfg *Config, strict bool) (*setup, error) {
 	} else if su.asOf, err = ParseAsOf(cfg.AsOf); err != nil {
 		return nil, err
 	}
-	if strict || cfg.Policy != "" {
-		if su.pol, err = LoadPolicy(cfg.Policy); err != nil {
-			return nil, err
-		}
+	pol := cfg.Policy
+	if !strict && pol == "" {
+		pol = DefaultPolicy
+	}
+	if su.pol, err = LoadPolicy(ctx, pol, cfg.Locations); err != nil {
+		return nil, err
+	}
+	if su.asOf < su.pol.Effective {
+		logger(cfg).Warn("the as-of date precedes the policy's effective date; evaluating it as a what-if",
+			"policy", su.pol.ID, "effective", source.FormatDate(su.pol.Effective), "as_of", source.FormatDate(su.asOf))
 	}
 	if su.ref, err = refdata.Load(refdata.Paths{Courts: cfg.Courts, HearingLocations: cfg.HearingLocations}); err != nil {
 		return nil, err

@@ -19,8 +19,8 @@ import (
 	"github.com/recal-project/recal/pipeline/storage"
 	"github.com/recal-project/recal/pipeline/sysexit"
 	"github.com/recal-project/recal/transforms/cases"
+	"github.com/recal-project/recal/transforms/policy"
 	"github.com/recal-project/recal/transforms/schedule"
-	"github.com/recal-project/recal/transforms/selection"
 )
 
 // Result summarises a run for the caller.
@@ -272,7 +272,7 @@ var (
 	}, nil)
 )
 
-func writeOutputs(ctx context.Context, out storage.Store, cfg Config, pol *selection.Policy, ref *refdata.Data, col *collected, pl *plan, objs []storage.ObjectInfo) ([]sink.Object, error) {
+func writeOutputs(ctx context.Context, out storage.Store, cfg Config, pol *policy.Policy, ref *refdata.Data, col *collected, pl *plan, objs []storage.ObjectInfo) ([]sink.Object, error) {
 	so := sink.Options{TempDir: cfg.TempDir}
 	shard := cfg.ShardIndex
 	courtCode := func(i uint16) string { return ref.Courts[i].Code }
@@ -316,7 +316,7 @@ func writeOutputs(ctx context.Context, out storage.Store, cfg Config, pol *selec
 				b.Field(1).(*array.Int64Builder).Append(c.IDNProceeding)
 				b.Field(2).(*array.StringBuilder).Append(courtCode(c.Court))
 				b.Field(3).(*array.StringBuilder).Append(pol.RuleIDs[c.Rule])
-				b.Field(4).(*array.StringBuilder).Append(pol.Rationale[c.Rule])
+				b.Field(4).(*array.StringBuilder).Append(pol.RuleRationale[c.Rule])
 			}
 		}, so)
 	}})
@@ -395,13 +395,26 @@ type ValidateResult struct {
 	First []string
 	// Quality counts malformed optional values by column.
 	Quality map[string]int64
+	// Policy is the policy checked (and, with an input, evaluated).
+	Policy *policy.Policy
+	// Outcomes counts valid cases by the rule that decided them.
+	Outcomes map[string]int64
 }
 
 // Validate executes `recal validate`: it reads and checks inputs and writes
 // nothing.
+//
+// With --policy and no --input it checks the policy alone.
 func Validate(ctx context.Context, cfg Config) (*ValidateResult, error) {
 	if cfg.Input == "" {
-		return nil, sysexit.Errorf(sysexit.Usage, "--input is required")
+		if cfg.Policy == "" {
+			return nil, sysexit.Errorf(sysexit.Usage, "--input (or, to check a policy alone, --policy) is required")
+		}
+		pol, err := LoadPolicy(ctx, cfg.Policy, cfg.Locations)
+		if err != nil {
+			return nil, err
+		}
+		return &ValidateResult{Policy: pol}, nil
 	}
 	if cfg.Workers <= 0 {
 		cfg.Workers = 2
@@ -416,7 +429,11 @@ func Validate(ctx context.Context, cfg Config) (*ValidateResult, error) {
 		return nil, err
 	}
 	col.dedupe()
-	res := &ValidateResult{Objects: len(objs), Rows: col.rows, Rejected: int64(len(col.rejects)), ByCode: map[string]int64{}, Quality: col.quality.Map()}
+	res := &ValidateResult{Objects: len(objs), Rows: col.rows, Rejected: int64(len(col.rejects)), ByCode: map[string]int64{}, Quality: col.quality.Map(),
+		Policy: su.pol, Outcomes: map[string]int64{}}
+	for i := range col.cases {
+		res.Outcomes[su.pol.RuleIDs[col.cases[i].Rule]]++
+	}
 	for i, r := range col.rejects {
 		res.ByCode[r.reject.Code.String()]++
 		if i < 10 {

@@ -45,7 +45,7 @@ func genData(t *testing.T, dir string, rows int64) {
 func baseConfig(in, out string) Config {
 	return Config{
 		Input: filepath.Join(in, "export"), Capacity: filepath.Join(in, "capacity.csv"), Closures: filepath.Join(in, "closures.csv"),
-		Policy: "interim-castro-tum-2018", AsOf: asOf, Output: out, Workers: 2, Log: quiet(),
+		Policy: "castro-tum-2018", AsOf: asOf, Output: out, Workers: 2, Log: quiet(),
 	}
 }
 

@@ -178,3 +178,11 @@ func nulls(s []State, n int) []State {
 	clear(s)
 	return s
 }
+
+// NewBatch returns a batch of n rows with every cell Null, for building
+// rows by hand (tests, importers).
+func NewBatch(n int) *Batch {
+	b := &Batch{}
+	b.resize(n)
+	return b
+}

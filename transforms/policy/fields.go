@@ -1,0 +1,235 @@
+package policy
+
+import (
+	"math"
+	"time"
+
+	"github.com/google/cel-go/cel"
+	"github.com/google/cel-go/common/types"
+	"github.com/google/cel-go/common/types/ref"
+	"github.com/google/cel-go/interpreter"
+
+	"github.com/recal-project/recal/pipeline/refdata"
+	"github.com/recal-project/recal/pipeline/source"
+)
+
+// Field is one name a policy expression may read: an export column
+// (contract §1.1) or a derived field (contract §1.4).
+type Field struct {
+	Name string
+	// Type is the field's CEL type: bool, int, double, string, timestamp
+	// (dates, at midnight UTC) or list(string).
+	Type *cel.Type
+	// Derived marks fields computed by recal rather than read from a column.
+	Derived bool
+	// Nullable marks fields that can be unknown for a row (see the null
+	// semantics in docs/policy.md).
+	Nullable bool
+	// Redacted fields are shown by --explain only as known or unknown.
+	Redacted bool
+	// Doc says what the field holds.
+	Doc string
+	get func(a *activation) ref.Val
+}
+
+// unknown is the value of a null field. Conditions over it follow
+// Kleene logic (CEL's own semantics for unknowns): true || unknown is true,
+// false && unknown is false, and anything else that reads it is unknown.
+var unknown = types.NewUnknown(0, nil)
+
+// activation resolves field names for one row of a batch.
+type activation struct {
+	b    *source.Batch
+	i    int
+	ref  *refdata.Data
+	asOf int32
+	// asOfVal is as_of as a CEL timestamp.
+	asOfVal ref.Val
+}
+
+var _ interpreter.Activation = (*activation)(nil)
+
+func (a *activation) ResolveName(name string) (any, bool) {
+	f, ok := fieldIndex[name]
+	if !ok {
+		return nil, false
+	}
+	return f.get(a), true
+}
+
+func (a *activation) Parent() interpreter.Activation { return nil }
+
+func str(c *source.Strings, i int) ref.Val {
+	if c.S[i] != source.Valid {
+		return unknown
+	}
+	return types.String(c.V[i])
+}
+
+func date(c *source.Dates, i int) ref.Val {
+	if c.S[i] != source.Valid {
+		return unknown
+	}
+	return dayValue(c.V[i])
+}
+
+// dayValue is a day (days since 1970-01-01) as a CEL timestamp at midnight
+// UTC.
+func dayValue(d int32) ref.Val {
+	return types.Timestamp{Time: time.Unix(int64(d)*86400, 0).UTC()}
+}
+
+func boolean(c *source.Bools, i int) ref.Val {
+	if c.S[i] != source.Valid {
+		return unknown
+	}
+	return types.Bool(c.V[i])
+}
+
+func integer(c *source.Int64s, i int) ref.Val {
+	if c.S[i] != source.Valid {
+		return unknown
+	}
+	return types.Int(c.V[i])
+}
+
+// Derived fields (contract §1.4). Their definitions are documented in
+// docs/policy.md; keep the two in step.
+
+// detained reports custody D (unknown custody is not detained).
+func detained(b *source.Batch, i int) bool {
+	return b.Custody.S[i] == source.Valid && b.Custody.V[i] == "D"
+}
+
+// juvenile reports a child at the as-of date or an unaccompanied-child
+// priority code (an unknown birth date is not a child).
+func juvenile(b *source.Batch, i int, asOf int32) bool {
+	if b.CasePriorityCode.S[i] == source.Valid && b.CasePriorityCode.V[i] == "UC" {
+		return true
+	}
+	return b.CBirthdate.S[i] == source.Valid && ageAt(b.CBirthdate.V[i], asOf) < 18
+}
+
+// represented reports an attorney appearance (E-28) on file on or before
+// the as-of date.
+func represented(b *source.Batch, i int, asOf int32) bool {
+	return b.E28Date.S[i] == source.Valid && b.E28Date.V[i] <= asOf
+}
+
+// ageAt returns whole years from birth to asOf (days since epoch).
+func ageAt(birth, asOf int32) int {
+	by, bm, bd := source.CivilFromDays(birth)
+	ay, am, ad := source.CivilFromDays(asOf)
+	age := ay - by
+	if am < bm || (am == bm && ad < bd) {
+		age--
+	}
+	return age
+}
+
+// closureKind is PD for Y and M, FTA for B, OTHER for A and K.
+func closureKind(code string) string {
+	switch code {
+	case "Y", "M":
+		return "PD"
+	case "B":
+		return "FTA"
+	}
+	return "OTHER"
+}
+
+func round6(x float64) float64 { return math.Round(x*1e6) / 1e6 }
+
+// Fields lists every name a policy expression may read, in the order
+// docs/policy.md lists them.
+var Fields = []*Field{
+	{Name: "idncase", Type: cel.IntType, Doc: "case id", get: func(a *activation) ref.Val { return integer(&a.b.IDNCase, a.i) }},
+	{Name: "idnproceeding", Type: cel.IntType, Doc: "proceeding id", get: func(a *activation) ref.Val { return integer(&a.b.IDNProceeding, a.i) }},
+	{Name: "base_city_code", Type: cel.StringType, Doc: "court with administrative control", get: func(a *activation) ref.Val { return str(&a.b.BaseCityCode, a.i) }},
+	{Name: "hearing_loc_code", Type: cel.StringType, Nullable: true, Doc: "hearing location", get: func(a *activation) ref.Val { return str(&a.b.HearingLocCode, a.i) }},
+	{Name: "ij_code", Type: cel.StringType, Nullable: true, Doc: "last assigned immigration judge", get: func(a *activation) ref.Val { return str(&a.b.IJCode, a.i) }},
+	{Name: "case_type", Type: cel.StringType, Nullable: true, Doc: "RMV, DEP, EXC, AOC, WHO, …", get: func(a *activation) ref.Val { return str(&a.b.CaseType, a.i) }},
+	{Name: "custody", Type: cel.StringType, Nullable: true, Doc: "D detained, R released, N never detained", get: func(a *activation) ref.Val { return str(&a.b.Custody, a.i) }},
+	{Name: "nat", Type: cel.StringType, Nullable: true, Doc: "nationality code", get: func(a *activation) ref.Val { return str(&a.b.Nat, a.i) }},
+	{Name: "lang", Type: cel.StringType, Nullable: true, Doc: "language code", get: func(a *activation) ref.Val { return str(&a.b.Lang, a.i) }},
+	{Name: "osc_date", Type: cel.TimestampType, Doc: "charging document (NTA) date", get: func(a *activation) ref.Val { return date(&a.b.OSCDate, a.i) }},
+	{Name: "input_date", Type: cel.TimestampType, Nullable: true, Doc: "date entered", get: func(a *activation) ref.Val { return date(&a.b.InputDate, a.i) }},
+	{Name: "comp_date", Type: cel.TimestampType, Doc: "date of administrative closure", get: func(a *activation) ref.Val { return date(&a.b.CompDate, a.i) }},
+	{Name: "other_comp", Type: cel.StringType, Doc: "closure code A, B, Y, K or M", get: func(a *activation) ref.Val { return str(&a.b.OtherComp, a.i) }},
+	{Name: "crim_ind", Type: cel.BoolType, Nullable: true, Doc: "criminal charge indicator", get: func(a *activation) ref.Val { return boolean(&a.b.CrimInd, a.i) }},
+	{Name: "aggravate_felon", Type: cel.BoolType, Nullable: true, Doc: "aggravated-felony charge", get: func(a *activation) ref.Val { return boolean(&a.b.AggravateFelon, a.i) }},
+	{Name: "absentia", Type: cel.BoolType, Nullable: true, Doc: "prior in-absentia order", get: func(a *activation) ref.Val { return boolean(&a.b.Absentia, a.i) }},
+	{Name: "date_of_entry", Type: cel.TimestampType, Nullable: true, Doc: "entry date", get: func(a *activation) ref.Val { return date(&a.b.DateOfEntry, a.i) }},
+	{Name: "c_birthdate", Type: cel.TimestampType, Nullable: true, Redacted: true, Doc: "date of birth (prefer age_at_as_of)", get: func(a *activation) ref.Val { return date(&a.b.CBirthdate, a.i) }},
+	{Name: "casepriority_code", Type: cel.StringType, Nullable: true, Doc: "case priority, e.g. UC unaccompanied child", get: func(a *activation) ref.Val { return str(&a.b.CasePriorityCode, a.i) }},
+	{Name: "e_28_date", Type: cel.TimestampType, Nullable: true, Doc: "attorney appearance (E-28) on file since", get: func(a *activation) ref.Val { return date(&a.b.E28Date, a.i) }},
+	{Name: "latest_hearing", Type: cel.TimestampType, Nullable: true, Doc: "last hearing date before closure", get: func(a *activation) ref.Val { return date(&a.b.LatestHearing, a.i) }},
+	{Name: "recal_motion_date", Type: cel.TimestampType, Nullable: true, Doc: "a motion to recalendar is on file since", get: func(a *activation) ref.Val { return date(&a.b.RecalMotionDate, a.i) }},
+	{Name: "recal_motion_dec", Type: cel.StringType, Nullable: true, Doc: "the motion's decision: G granted, D denied, …", get: func(a *activation) ref.Val { return str(&a.b.RecalMotionDec, a.i) }},
+	{Name: "pending_applications", Type: cel.ListType(cel.StringType), Doc: "collateral filings outside court; null reads as [] (none known)", get: func(a *activation) ref.Val {
+		l := &a.b.PendingApplications
+		if l.S[a.i] != source.Valid {
+			return emptyList
+		}
+		return types.DefaultTypeAdapter.NativeToValue(l.Row(a.i))
+	}},
+	{Name: "application_outcome", Type: cel.StringType, Nullable: true, Doc: "PENDING, APPROVED, DENIED or WITHDRAWN", get: func(a *activation) ref.Val { return str(&a.b.ApplicationOutcome, a.i) }},
+
+	{Name: "as_of", Type: cel.TimestampType, Derived: true, Doc: "the run's as-of date", get: func(a *activation) ref.Val { return a.asOfVal }},
+	{Name: "circuit", Type: cel.StringType, Derived: true, Nullable: true, Doc: `governing federal circuit "1".."11" or "DC": the hearing location's, else the court's`, get: func(a *activation) ref.Val {
+		if c := a.ref.CircuitOf(a.b.BaseCityCode.V[a.i], hloc(a)); c != "" {
+			return types.String(c)
+		}
+		return unknown
+	}},
+	{Name: "state", Type: cel.StringType, Derived: true, Nullable: true, Doc: "state of the hearing location, else of the court", get: func(a *activation) ref.Val {
+		if s := a.ref.StateOf(a.b.BaseCityCode.V[a.i], hloc(a)); s != "" {
+			return types.String(s)
+		}
+		return unknown
+	}},
+	{Name: "age_at_as_of", Type: cel.IntType, Derived: true, Nullable: true, Doc: "whole years from c_birthdate to as_of", get: func(a *activation) ref.Val {
+		if a.b.CBirthdate.S[a.i] != source.Valid {
+			return unknown
+		}
+		return types.Int(ageAt(a.b.CBirthdate.V[a.i], a.asOf))
+	}},
+	{Name: "years_closed", Type: cel.DoubleType, Derived: true, Doc: "(as_of − comp_date) in years of 365.25 days, rounded to 6 decimals", get: func(a *activation) ref.Val {
+		return types.Double(round6(float64(a.asOf-a.b.CompDate.V[a.i]) / 365.25))
+	}},
+	{Name: "days_closed", Type: cel.IntType, Derived: true, Doc: "as_of − comp_date in days", get: func(a *activation) ref.Val {
+		return types.Int(a.asOf - a.b.CompDate.V[a.i])
+	}},
+	{Name: "days_since_nta", Type: cel.IntType, Derived: true, Doc: "as_of − osc_date in days", get: func(a *activation) ref.Val {
+		return types.Int(a.asOf - a.b.OSCDate.V[a.i])
+	}},
+	{Name: "detained", Type: cel.BoolType, Derived: true, Doc: "custody is D (unknown custody is not detained)", get: func(a *activation) ref.Val {
+		return types.Bool(detained(a.b, a.i))
+	}},
+	{Name: "represented", Type: cel.BoolType, Derived: true, Doc: "an E-28 is on file on or before as_of", get: func(a *activation) ref.Val {
+		return types.Bool(represented(a.b, a.i, a.asOf))
+	}},
+	{Name: "juvenile", Type: cel.BoolType, Derived: true, Doc: "casepriority_code UC, or under 18 at as_of (an unknown birth date is not a child)", get: func(a *activation) ref.Val {
+		return types.Bool(juvenile(a.b, a.i, a.asOf))
+	}},
+	{Name: "closure_kind", Type: cel.StringType, Derived: true, Doc: "PD for Y and M, FTA for B, OTHER for A and K", get: func(a *activation) ref.Val {
+		return types.String(closureKind(a.b.OtherComp.V[a.i]))
+	}},
+}
+
+var emptyList = types.DefaultTypeAdapter.NativeToValue([]string{})
+
+func hloc(a *activation) string {
+	if a.b.HearingLocCode.S[a.i] == source.Valid {
+		return a.b.HearingLocCode.V[a.i]
+	}
+	return ""
+}
+
+var fieldIndex = func() map[string]*Field {
+	m := make(map[string]*Field, len(Fields))
+	for _, f := range Fields {
+		m[f.Name] = f
+	}
+	return m
+}()
