@@ -8,6 +8,7 @@ import (
 	"github.com/google/cel-go/common/operators"
 	"github.com/google/cel-go/common/overloads"
 	"github.com/google/cel-go/common/types"
+	"github.com/google/cel-go/common/types/ref"
 
 	"github.com/recal-project/recal/pipeline/source"
 )
@@ -451,45 +452,34 @@ func (fc *fastCompiler) in(args []ast.Expr, sub []node, kinds []kind) node {
 	}
 	switch kinds[0] {
 	case strK:
-		set := map[string]bool{}
-		for _, x := range lit.Elements() {
-			if x.Kind() != ast.LiteralKind {
-				return nil
-			}
-			s, ok := x.AsLiteral().(types.String)
-			if !ok {
-				return nil
-			}
-			set[string(s)] = true
-		}
-		return func(a *activation) val {
-			x := elem(a)
-			if x.k != strK {
-				return x
-			}
-			return vBool(set[x.s])
-		}
+		return inSet(elem, lit.Elements(), func(v types.String) string { return string(v) }, func(x val) string { return x.s })
 	case intK:
-		set := map[int64]bool{}
-		for _, x := range lit.Elements() {
-			if x.Kind() != ast.LiteralKind {
-				return nil
-			}
-			n, ok := x.AsLiteral().(types.Int)
-			if !ok {
-				return nil
-			}
-			set[int64(n)] = true
-		}
-		return func(a *activation) val {
-			x := elem(a)
-			if x.k != intK {
-				return x
-			}
-			return vBool(set[x.i])
-		}
+		return inSet(elem, lit.Elements(), func(v types.Int) int64 { return int64(v) }, func(x val) int64 { return x.i })
 	}
 	return nil
+}
+
+// inSet compiles "elem in [literals]" to a set lookup; nil when an element
+// is not a literal of type L.
+func inSet[L ref.Val, K comparable](elem node, elems []ast.Expr, key func(L) K, of func(val) K) node {
+	set := map[K]bool{}
+	for _, x := range elems {
+		if x.Kind() != ast.LiteralKind {
+			return nil
+		}
+		v, ok := x.AsLiteral().(L)
+		if !ok {
+			return nil
+		}
+		set[key(v)] = true
+	}
+	return func(a *activation) val {
+		x := elem(a)
+		if x.k == unkK || x.k == errK {
+			return x
+		}
+		return vBool(set[of(x)])
+	}
 }
 
 func arith(op string, k kind, l, r node) node {

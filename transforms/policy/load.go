@@ -311,10 +311,10 @@ func (l *loader) policy(root *yaml.Node) *Policy {
 	ids := map[string]*yaml.Node{}
 	p.RuleIDs, p.RuleRationale = []string{NotSelected}, []string{"matched no exempt or recalendar rule"}
 	if n := m["exempt"]; n != nil {
-		p.exempt = l.rules(n, "exempt", ids, true)
+		p.exempt = l.rules(n, "exempt", ids, decisionRule)
 	}
 	if n := m["recalendar"]; n != nil {
-		p.recalendar = l.rules(n, "recalendar", ids, true)
+		p.recalendar = l.rules(n, "recalendar", ids, decisionRule)
 	}
 	p.NumExempt = len(p.exempt)
 	for _, r := range append(append([]*rule(nil), p.exempt...), p.recalendar...) {
@@ -322,7 +322,7 @@ func (l *loader) policy(root *yaml.Node) *Policy {
 		p.RuleRationale = append(p.RuleRationale, r.rationale)
 	}
 	if n := m["tiers"]; n != nil {
-		p.tiers = l.rules(n, "tiers", ids, false)
+		p.tiers = l.rules(n, "tiers", ids, tierRule)
 	}
 	for _, r := range p.tiers {
 		p.TierRuleIDs = append(p.TierRuleIDs, r.id)
@@ -338,7 +338,7 @@ func (l *loader) policy(root *yaml.Node) *Policy {
 		p.score = l.expr(n, "score", scoreExpr)
 	}
 	if n := m["docket"]; n != nil {
-		p.dockets = l.docketRules(n, ids)
+		p.dockets = l.rules(n, "docket", ids, docketRule) // no match: NON_DETAINED
 	}
 	return p
 }
@@ -369,47 +369,32 @@ func (l *loader) claim(ids map[string]*yaml.Node, n *yaml.Node, path, id string)
 	ids[id] = n
 }
 
-// rules reads exempt, recalendar or tier rules.
-func (l *loader) rules(n *yaml.Node, path string, ids map[string]*yaml.Node, needRationale bool) []*rule {
+// ruleKind says which keys a list's rules have.
+type ruleKind int
+
+const (
+	decisionRule ruleKind = iota // exempt, recalendar: id, when, rationale required
+	tierRule                     // id and when required, rationale optional
+	docketRule                   // docket and when required, id and rationale optional
+)
+
+// rules reads an ordered list of rules.
+func (l *loader) rules(n *yaml.Node, path string, ids map[string]*yaml.Node, kind ruleKind) []*rule {
+	allowed, required := []string{"id", "when", "rationale"}, []string{"id", "when", "rationale"}
+	switch kind {
+	case tierRule:
+		required = required[:2]
+	case docketRule:
+		allowed, required = append(allowed, "docket"), []string{"docket", "when"}
+	}
 	var out []*rule
 	for i, item := range l.seq(n, path) {
 		ip := fmt.Sprintf("%s[%d]", path, i)
-		m := l.mapping(item, ip, "id", "when", "rationale")
+		m := l.mapping(item, ip, allowed...)
 		if m == nil {
 			continue
 		}
-		keys := []string{"id", "when"}
-		if needRationale {
-			keys = append(keys, "rationale")
-		}
-		l.required(m, item, ip, keys...)
-		r := &rule{}
-		if v := m["id"]; v != nil {
-			r.id = l.id(v, ip+".id")
-			l.claim(ids, v, ip+".id", r.id)
-		}
-		if v := m["rationale"]; v != nil {
-			r.rationale = l.text(v, ip+".rationale")
-		}
-		if v := m["when"]; v != nil {
-			r.when = l.expr(v, ip+".when", condExpr)
-		}
-		out = append(out, r)
-	}
-	return out
-}
-
-// docketRules reads the docket selection: ordered {docket, when} rules;
-// a case matching none is NON_DETAINED.
-func (l *loader) docketRules(n *yaml.Node, ids map[string]*yaml.Node) []*rule {
-	var out []*rule
-	for i, item := range l.seq(n, "docket") {
-		ip := fmt.Sprintf("docket[%d]", i)
-		m := l.mapping(item, ip, "id", "docket", "when", "rationale")
-		if m == nil {
-			continue
-		}
-		l.required(m, item, ip, "docket", "when")
+		l.required(m, item, ip, required...)
 		r := &rule{}
 		if v := m["id"]; v != nil {
 			r.id = l.id(v, ip+".id")
