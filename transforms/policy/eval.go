@@ -151,8 +151,8 @@ func (ev *Evaluator) first(rules []*rule) (int, error) {
 // An unknown score counts as 0.
 func (ev *Evaluator) Decide(b *source.Batch, i int, c *cases.Case) error {
 	p := ev.p
-	ev.act.b, ev.act.i = b, i
-	c.Juvenile = juvenile(b, i, ev.act.asOf)
+	ev.act.at(b, i)
+	c.Juvenile = ev.act.juvenile()
 	c.Recalendar, c.Rule, c.Tier, c.TierRule, c.Score, c.Docket = false, 0, 0, 0, 0, cases.NonDetained
 	k, err := ev.first(p.exempt)
 	if err != nil {

@@ -38,14 +38,23 @@ const (
 	listK
 )
 
-// val is a fast value; only the field of its kind is set.
+// val is a fast value; only the field of its kind is set. It is kept
+// small: values are returned by copy.
 type val struct {
 	k kind
 	b bool
-	i int64 // intK, dayK
-	f float64
+	i int64   // intK, dayK; the row for listK
+	f float64 // dblK
 	s string
-	l []string
+	l *source.Lists // listK: row i of l (nil: the empty list)
+}
+
+// list returns a listK value's strings.
+func (v val) list() []string {
+	if v.l == nil || v.l.S[v.i] != source.Valid {
+		return nil
+	}
+	return v.l.Row(int(v.i))
 }
 
 type node func(a *activation) val
@@ -87,15 +96,11 @@ var fastGetters = map[string]node{
 	"recal_motion_dec":    func(a *activation) val { return fStr(&a.b.RecalMotionDec, a.i) },
 	"application_outcome": func(a *activation) val { return fStr(&a.b.ApplicationOutcome, a.i) },
 	"pending_applications": func(a *activation) val {
-		l := &a.b.PendingApplications
-		if l.S[a.i] != source.Valid {
-			return val{k: listK}
-		}
-		return val{k: listK, l: l.Row(a.i)}
+		return val{k: listK, l: &a.b.PendingApplications, i: int64(a.i)}
 	},
 	"as_of": func(a *activation) val { return val{k: dayK, i: int64(a.asOf)} },
 	"circuit": func(a *activation) val {
-		if c := a.ref.CircuitOf(a.b.BaseCityCode.V[a.i], hloc(a)); c != "" {
+		if c := a.circuitOf(); c != "" {
 			return val{k: strK, s: c}
 		}
 		return vUnk
@@ -119,7 +124,7 @@ var fastGetters = map[string]node{
 	"days_since_nta": func(a *activation) val { return val{k: intK, i: int64(a.asOf - a.b.OSCDate.V[a.i])} },
 	"detained":       func(a *activation) val { return vBool(detained(a.b, a.i)) },
 	"represented":    func(a *activation) val { return vBool(represented(a.b, a.i, a.asOf)) },
-	"juvenile":       func(a *activation) val { return vBool(juvenile(a.b, a.i, a.asOf)) },
+	"juvenile":       func(a *activation) val { return vBool(a.juvenile()) },
 	"closure_kind":   func(a *activation) val { return val{k: strK, s: closureKind(a.b.OtherComp.V[a.i])} },
 }
 
@@ -260,7 +265,7 @@ func (fc *fastCompiler) call(e ast.Expr) node {
 		x := sub[0]
 		switch kinds[0] {
 		case listK:
-			return func(a *activation) val { return val{k: intK, i: int64(len(x(a).l))} }
+			return func(a *activation) val { return val{k: intK, i: int64(len(x(a).list()))} }
 		}
 		return nil // size(string) counts code points: leave it to cel-go
 	case operators.LogicalAnd, operators.LogicalOr:
@@ -367,12 +372,28 @@ func strict(l, r node, a *activation) (val, val, bool) {
 }
 
 func compare(op string, l, r node) node {
+	// result[c+1] is the answer for c = -1, 0, 1 and 2 (unordered: NaN).
+	var result [4]bool
+	switch op {
+	case operators.Equals:
+		result = [4]bool{false, true, false, false}
+	case operators.NotEquals:
+		result = [4]bool{true, false, true, true}
+	case operators.Less:
+		result = [4]bool{true, false, false, false}
+	case operators.LessEquals:
+		result = [4]bool{true, true, false, false}
+	case operators.Greater:
+		result = [4]bool{false, false, true, false}
+	default: // GreaterEquals
+		result = [4]bool{false, true, true, false}
+	}
 	return func(a *activation) val {
 		x, y, ok := strict(l, r, a)
 		if !ok {
 			return x
 		}
-		var c int // -1, 0, 1; 2 = unordered (NaN)
+		var c int
 		switch x.k {
 		case boolK:
 			c = cmpBool(x.b, y.b)
@@ -387,19 +408,7 @@ func compare(op string, l, r node) node {
 		case strK:
 			c = cmpOrdered(x.s, y.s)
 		}
-		switch op {
-		case operators.Equals:
-			return vBool(c == 0)
-		case operators.NotEquals:
-			return vBool(c != 0)
-		case operators.Less:
-			return vBool(c == -1)
-		case operators.LessEquals:
-			return vBool(c == -1 || c == 0)
-		case operators.Greater:
-			return vBool(c == 1)
-		}
-		return vBool(c == 1 || c == 0)
+		return vBool(result[c+1])
 	}
 }
 
@@ -435,7 +444,7 @@ func (fc *fastCompiler) in(args []ast.Expr, sub []node, kinds []kind) node {
 			if !ok {
 				return x
 			}
-			for _, s := range l.l {
+			for _, s := range l.list() {
 				if s == x.s {
 					return vBool(true)
 				}

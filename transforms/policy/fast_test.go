@@ -142,8 +142,9 @@ func TestFastPathMatchesCEL(t *testing.T) {
 		}
 		covered++
 		for i := range rows {
-			a := &activation{b: b, i: i, ref: ref, asOf: day(t, "2026-01-15")}
+			a := &activation{ref: ref, asOf: day(t, "2026-01-15")}
 			a.asOfVal = dayValue(a.asOf)
+			a.at(b, i)
 			want, _, _ := prg.Eval(a)
 			got := fast(a)
 			if got.k == errK {

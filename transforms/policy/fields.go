@@ -45,6 +45,33 @@ type activation struct {
 	asOf int32
 	// asOfVal is as_of as a CEL timestamp.
 	asOfVal ref.Val
+	// Per-row memos of derived fields that several rules read; reset by
+	// at.
+	circuit      string
+	circuitDone  bool
+	juv, juvDone bool
+}
+
+// at points the activation at row i of b.
+func (a *activation) at(b *source.Batch, i int) {
+	a.b, a.i = b, i
+	a.circuitDone, a.juvDone = false, false
+}
+
+// circuitOf is the row's governing circuit ("" when unknown), memoised.
+func (a *activation) circuitOf() string {
+	if !a.circuitDone {
+		a.circuit, a.circuitDone = a.ref.CircuitOf(a.b.BaseCityCode.V[a.i], hloc(a)), true
+	}
+	return a.circuit
+}
+
+// juvenile is the derived juvenile flag, memoised.
+func (a *activation) juvenile() bool {
+	if !a.juvDone {
+		a.juv, a.juvDone = juvenile(a.b, a.i, a.asOf), true
+	}
+	return a.juv
 }
 
 var _ interpreter.Activation = (*activation)(nil)
@@ -177,7 +204,7 @@ var Fields = []*Field{
 
 	{Name: "as_of", Type: cel.TimestampType, Derived: true, Doc: "the run's as-of date", get: func(a *activation) ref.Val { return a.asOfVal }},
 	{Name: "circuit", Type: cel.StringType, Derived: true, Nullable: true, Doc: `governing federal circuit "1".."11" or "DC": the hearing location's, else the court's`, get: func(a *activation) ref.Val {
-		if c := a.ref.CircuitOf(a.b.BaseCityCode.V[a.i], hloc(a)); c != "" {
+		if c := a.circuitOf(); c != "" {
 			return types.String(c)
 		}
 		return unknown
@@ -210,7 +237,7 @@ var Fields = []*Field{
 		return types.Bool(represented(a.b, a.i, a.asOf))
 	}},
 	{Name: "juvenile", Type: cel.BoolType, Derived: true, Doc: "casepriority_code UC, or under 18 at as_of (an unknown birth date is not a child)", get: func(a *activation) ref.Val {
-		return types.Bool(juvenile(a.b, a.i, a.asOf))
+		return types.Bool(a.juvenile())
 	}},
 	{Name: "closure_kind", Type: cel.StringType, Derived: true, Doc: "PD for Y and M, FTA for B, OTHER for A and K", get: func(a *activation) ref.Val {
 		return types.String(closureKind(a.b.OtherComp.V[a.i]))
