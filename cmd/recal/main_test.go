@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/recal-project/recal/pipeline/job/runcheck"
 	"github.com/recal-project/recal/pipeline/sysexit"
 )
 
@@ -88,9 +89,8 @@ func TestCommandLine(t *testing.T) {
 			}
 		})
 	}
-	if _, err := os.Stat(filepath.Join(outDir, "_SUCCESS")); err != nil {
-		t.Errorf("run from environment left no _SUCCESS: %v", err)
-	}
+	// Every run is checked against contract §2 and §3.
+	runcheck.Check(t, outDir, sample+"/capacity.csv", "")
 }
 
 // TestNoANumbersInTextOutputs checks that none of the sample's synthetic
@@ -124,6 +124,7 @@ func TestNoANumbersInTextOutputs(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
+	runcheck.Check(t, out, sample+"/capacity.csv", "")
 	manifest, err := os.ReadFile(filepath.Join(out, "manifest.json"))
 	if err != nil {
 		t.Fatal(err)

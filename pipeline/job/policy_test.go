@@ -188,6 +188,7 @@ func TestExplain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkRun(t, in, out, res.Manifest)
 	// One case of each outcome, found by the independent reader.
 	want := map[string]int64{}
 	for _, o := range res.Manifest.Outputs {

@@ -81,10 +81,11 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		SchemaVersion: manifest.SchemaVersion,
 		ToolVersion:   Version,
 		AsOf:          cfg.AsOf,
-		Policy:        manifest.Policy{ID: pol.ID, SHA256: pol.SHA256},
-		Capacity:      manifest.Hashed{URI: cfg.Capacity, SHA256: sha(su.capBytes)},
-		Reference:     manifest.Hashed{SHA256: ref.SHA256},
-		Shard:         manifest.Shard{Index: cfg.ShardIndex, Count: max(1, cfg.ShardCount)},
+		Policy: manifest.Policy{ID: pol.ID, SHA256: pol.SHA256, MinNoticeDays: pol.MinNoticeDays,
+			JuvenileNoticeDays: pol.JuvenileNoticeDays, HorizonDays: pol.HorizonDays},
+		Capacity:  manifest.Hashed{URI: cfg.Capacity, SHA256: sha(su.capBytes)},
+		Reference: manifest.Hashed{SHA256: ref.SHA256},
+		Shard:     manifest.Shard{Index: cfg.ShardIndex, Count: max(1, cfg.ShardCount)},
 		Counts: manifest.Counts{
 			InputRows: col.rows, Assigned: int64(plan.assigned), RemainClosed: int64(len(plan.closed)),
 			Overflow: int64(len(plan.overflow)), Rejected: int64(len(col.rejects)),
@@ -118,7 +119,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err := out.Delete(ctx, "_SUCCESS"); err != nil {
 		return nil, err
 	}
-	objsOut, err := writeOutputs(ctx, out, cfg, pol, ref, col, plan, objs)
+	objsOut, err := writeOutputs(ctx, out, cfg, params, pol, ref, col, plan, objs)
 	if err != nil {
 		return nil, err
 	}
@@ -244,6 +245,10 @@ var (
 		{Name: "rule_id", Type: arrow.BinaryTypes.String},
 		{Name: "tier_rule_id", Type: arrow.BinaryTypes.String},
 		{Name: "policy_id", Type: arrow.BinaryTypes.String},
+		// Additions (docs/contract-additions.md): what makes invariants 3–5
+		// checkable from the outputs alone.
+		{Name: "earliest_hearing_date", Type: arrow.FixedWidthTypes.Date32},
+		{Name: "case_ij_code", Type: arrow.BinaryTypes.String, Nullable: true},
 	}, nil)
 	remainClosedSchema = arrow.NewSchema([]arrow.Field{
 		{Name: "idncase", Type: arrow.PrimitiveTypes.Int64},
@@ -262,6 +267,8 @@ var (
 		{Name: "rule_id", Type: arrow.BinaryTypes.String},
 		{Name: "projected_hearing_date", Type: arrow.FixedWidthTypes.Date32, Nullable: true},
 		{Name: "overflow_reason", Type: arrow.BinaryTypes.String}, // addition: docs/contract-additions.md
+		{Name: "earliest_hearing_date", Type: arrow.FixedWidthTypes.Date32},
+		{Name: "case_ij_code", Type: arrow.BinaryTypes.String, Nullable: true},
 	}, nil)
 	rejectSchema = arrow.NewSchema([]arrow.Field{
 		{Name: "source", Type: arrow.BinaryTypes.String},
@@ -272,7 +279,16 @@ var (
 	}, nil)
 )
 
-func writeOutputs(ctx context.Context, out storage.Store, cfg Config, pol *policy.Policy, ref *refdata.Data, col *collected, pl *plan, objs []storage.ObjectInfo) ([]sink.Object, error) {
+// appendOptString appends s, or null when it is empty.
+func appendOptString(b array.Builder, s string) {
+	if s == "" {
+		b.AppendNull()
+		return
+	}
+	b.(*array.StringBuilder).Append(s)
+}
+
+func writeOutputs(ctx context.Context, out storage.Store, cfg Config, params schedule.Params, pol *policy.Policy, ref *refdata.Data, col *collected, pl *plan, objs []storage.ObjectInfo) ([]sink.Object, error) {
 	so := sink.Options{TempDir: cfg.TempDir}
 	shard := cfg.ShardIndex
 	courtCode := func(i uint16) string { return ref.Courts[i].Code }
@@ -304,6 +320,8 @@ func writeOutputs(ctx context.Context, out storage.Store, cfg Config, pol *polic
 					b.Field(9).(*array.StringBuilder).Append(pol.RuleIDs[c.Rule])
 					b.Field(10).(*array.StringBuilder).Append(pol.TierRuleIDs[c.TierRule])
 					b.Field(11).(*array.StringBuilder).Append(pol.ID)
+					b.Field(12).(*array.Date32Builder).Append(arrow.Date32(params.Earliest(c)))
+					appendOptString(b.Field(13), c.IJ)
 				}
 			}, so)
 		}})
@@ -338,6 +356,8 @@ func writeOutputs(ctx context.Context, out storage.Store, cfg Config, pol *polic
 					b.Field(7).AppendNull()
 				}
 				b.Field(8).(*array.StringBuilder).Append(o.Reason)
+				b.Field(9).(*array.Date32Builder).Append(arrow.Date32(params.Earliest(c)))
+				appendOptString(b.Field(10), c.IJ)
 			}
 		}, so)
 	}})

@@ -9,12 +9,12 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/recal-project/recal/pipeline/gen"
+	"github.com/recal-project/recal/pipeline/job/runcheck"
 	"github.com/recal-project/recal/pipeline/location"
 	"github.com/recal-project/recal/pipeline/manifest"
 	"github.com/recal-project/recal/pipeline/refdata"
@@ -108,197 +108,19 @@ func TestRunEndToEndLocal(t *testing.T) {
 	}
 }
 
-// checkRun verifies a committed local run against contract §2 and §3 with
-// code independent of the scheduler: outputs are read back with
-// xitongsys/parquet-go, the calendar is re-derived from the CSV.
+// checkRun verifies a committed local run with runcheck (contract §2 and
+// every invariant of §3) and that it is the run the caller made.
 func checkRun(t *testing.T, in, out string, m *manifest.Manifest) {
 	t.Helper()
-	if _, err := os.Stat(filepath.Join(out, "_SUCCESS")); err != nil {
-		t.Fatalf("no _SUCCESS: %v", err)
-	}
-	mb, err := os.ReadFile(filepath.Join(out, "manifest.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	disk, err := manifest.Parse(mb)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if disk.RunID != m.RunID || !disk.Conservation.Holds {
-		t.Fatalf("manifest on disk: run %s conservation %+v", disk.RunID, disk.Conservation)
-	}
-	// Every listed output exists with its size and row count.
-	rows := map[string]int{}
-	for _, o := range disk.Outputs {
-		st, err := os.Stat(filepath.Join(out, o.Key))
-		if err != nil || st.Size() != o.Bytes {
-			t.Fatalf("output %s: %v (size %v, manifest %d)", o.Key, err, st, o.Bytes)
-		}
-		_, n := readTable(t, filepath.Join(out, o.Key))
-		if int64(n) != o.Rows {
-			t.Fatalf("%s: %d rows, manifest says %d", o.Key, n, o.Rows)
-		}
-		rows[strings.Split(o.Key, "/")[0]] += n
-	}
-	c := disk.Counts
-	if int64(rows["assignments"]) != c.Assigned || int64(rows["overflow"]) != c.Overflow ||
-		int64(rows["remain_closed"]) != c.RemainClosed || int64(rows["rejects"]) != c.Rejected {
-		t.Fatalf("rows on disk %v differ from counts %+v", rows, c)
-	}
-	if c.InputRows != c.Assigned+c.RemainClosed+c.Overflow+c.Rejected {
-		t.Fatalf("conservation: %+v", c)
-	}
-	var footer int64
-	for _, i := range disk.Inputs {
-		footer += i.Rows
-	}
-	if footer != c.InputRows {
-		t.Fatalf("inputs hold %d rows, counts say %d", footer, c.InputRows)
-	}
-
-	// Every proceeding appears in exactly one output.
-	seen := map[int64]string{}
-	note := func(id int64, where string) {
-		if prev, dup := seen[id]; dup {
-			t.Fatalf("idnproceeding %d in %s and %s", id, prev, where)
-		}
-		seen[id] = where
-	}
-	capCSV, _ := os.ReadFile(filepath.Join(in, "capacity.csv"))
-	closCSV, _ := os.ReadFile(filepath.Join(in, "closures.csv"))
-	cap := independentCapacity(t, capCSV)
-	closed := independentClosures(t, closCSV)
-	asOfT, _ := time.Parse(time.DateOnly, asOf)
-	used := map[string]int{}
-	type prio struct {
-		tier  int32
-		score float64
-		id    int64
-		date  string
-	}
-	byGroup := map[string][]prio{}
-	for _, o := range disk.Outputs {
-		cols, n := readTable(t, filepath.Join(out, o.Key))
-		for i := 0; i < n; i++ {
-			switch {
-			case strings.HasPrefix(o.Key, "assignments/"):
-				id := cols["idnproceeding"][i].(int64)
-				note(id, "assignments")
-				court := cols["base_city_code"][i].(string)
-				if !strings.Contains(o.Key, "base_city_code="+court+"/") {
-					t.Fatalf("case %d of court %s in partition %s", id, court, o.Key)
-				}
-				day := time.Unix(int64(cols["hearing_date"][i].(int32))*86400, 0).UTC()
-				ds := day.Format(time.DateOnly)
-				// §3.2 business days.
-				if day.Weekday() == time.Saturday || day.Weekday() == time.Sunday || closed[court+"|"+ds] || closed["*|"+ds] || federalHoliday(day) {
-					t.Fatalf("case %d heard on a closed day %s", id, ds)
-				}
-				// §3.3 notice (juveniles are at least 10 too).
-				if day.Sub(asOfT) < 10*24*time.Hour {
-					t.Fatalf("case %d heard %s, less than 10 days after %s", id, ds, asOf)
-				}
-				docket := cols["docket"][i].(string)
-				ij := ""
-				if v := cols["ij_code"][i]; v != nil {
-					ij = v.(string)
-				}
-				hm := cols["hearing_time"][i].(string)
-				key := fmt.Sprintf("%s|%s|%s|%s|%s", court, docket, ij, day.Weekday().String()[:3], hm)
-				slots, ok := cap.slotsOn(key, ds)
-				if !ok {
-					t.Fatalf("case %d: no session %s on %s", id, key, ds)
-				}
-				used[key+"|"+ds]++
-				if used[key+"|"+ds] > slots {
-					t.Fatalf("session %s on %s holds %d cases, capacity %d", key, ds, used[key+"|"+ds], slots)
-				}
-				if ij == "" {
-					g := court + "|" + docket
-					byGroup[g] = append(byGroup[g], prio{cols["priority_tier"][i].(int32), cols["priority_score"][i].(float64), id, ds + " " + hm})
-				}
-			case strings.HasPrefix(o.Key, "overflow/"):
-				note(cols["idnproceeding"][i].(int64), "overflow")
-				if cols["overflow_reason"][i].(string) == "NO_SLOT_IN_HORIZON" && cols["projected_hearing_date"][i] == nil {
-					t.Fatalf("overflow without projection")
-				}
-			case strings.HasPrefix(o.Key, "remain_closed/"):
-				note(cols["idnproceeding"][i].(int64), "remain_closed")
-			case strings.HasPrefix(o.Key, "rejects/"):
-				if cols["error_code"][i].(string) == "DUPLICATE_IDNPROCEEDING" || cols["idnproceeding"][i] == nil {
-					continue
-				}
-				note(cols["idnproceeding"][i].(int64), "rejects")
-			}
-		}
-	}
-	// §3.5 among pool sessions of one court and docket: no case is heard
-	// after a lower-priority case whose slot was feasible for it. Outputs do
-	// not say which cases are juveniles (30-day lead), so a slot counts as
-	// feasible for every case only from as_of + 30 days on.
-	allFeasible := asOfT.AddDate(0, 0, 30).Format(time.DateOnly)
-	for g, ps := range byGroup {
-		sort.Slice(ps, func(i, j int) bool {
-			a, b := ps[i], ps[j]
-			if a.tier != b.tier {
-				return a.tier < b.tier
-			}
-			if a.score != b.score {
-				return a.score > b.score
-			}
-			return a.id < b.id
-		})
-		latest := ""
-		var latestID int64
-		for _, p := range ps {
-			if latest > p.date && p.date >= allFeasible {
-				t.Fatalf("%s: case %d heard %s although lower-priority case %d had the feasible slot %s", g, latestID, latest, p.id, p.date)
-			}
-			if p.date > latest {
-				latest, latestID = p.date, p.id
-			}
-		}
+	disk := runcheck.Check(t, out, filepath.Join(in, "capacity.csv"), filepath.Join(in, "closures.csv"))
+	if disk.RunID != m.RunID {
+		t.Fatalf("manifest on disk is run %s, want %s", disk.RunID, m.RunID)
 	}
 }
 
-type capRow struct {
-	slots    int
-	from, to string
-}
-
-type capTable map[string][]capRow
-
-func (c capTable) slotsOn(key, day string) (int, bool) {
-	for _, r := range c[key] {
-		if day >= r.from && (r.to == "" || day <= r.to) {
-			return r.slots, true
-		}
-	}
-	return 0, false
-}
-
-func independentCapacity(t *testing.T, b []byte) capTable {
+func readTable(t *testing.T, path string) (map[string][]any, int) {
 	t.Helper()
-	c := capTable{}
-	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-	for _, l := range lines[1:] {
-		f := strings.Split(l, ",")
-		var slots int
-		fmt.Sscan(f[5], &slots)
-		wd := map[string]string{"MON": "Mon", "TUE": "Tue", "WED": "Wed", "THU": "Thu", "FRI": "Fri"}[f[3]]
-		key := fmt.Sprintf("%s|%s|%s|%s|%s", f[0], f[1], f[2], wd, f[4])
-		c[key] = append(c[key], capRow{slots, f[6], f[7]})
-	}
-	return c
-}
-
-func independentClosures(t *testing.T, b []byte) map[string]bool {
-	m := map[string]bool{}
-	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n")[1:] {
-		f := strings.Split(l, ",")
-		m[f[0]+"|"+f[1]] = true
-	}
-	return m
+	return runcheck.ReadTable(t, path)
 }
 
 // federalHoliday is a second, table-driven statement of 5 U.S.C. 6103 for
@@ -336,9 +158,11 @@ func TestRunS3MatchesLocal(t *testing.T) {
 
 	// Local reference run.
 	localOut := t.TempDir()
-	if _, err := Run(context.Background(), baseConfig(in, localOut)); err != nil {
+	localRes, err := Run(context.Background(), baseConfig(in, localOut))
+	if err != nil {
 		t.Fatal(err)
 	}
+	checkRun(t, in, localOut, localRes.Manifest) // the S3 run must equal it byte for byte
 	// Generate the same inputs straight into MinIO (recal gen to S3): the
 	// bytes must equal the local ones.
 	bucketStore, bucket := srv.NewBucket(t, "in")

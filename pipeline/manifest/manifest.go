@@ -44,6 +44,11 @@ type Manifest struct {
 type Policy struct {
 	ID     string `json:"id"`
 	SHA256 string `json:"sha256"`
+	// The scheduling parameters the policy set (additions): with them the
+	// invariants of contract §3 can be checked from the outputs alone.
+	MinNoticeDays      int `json:"min_notice_days"`
+	JuvenileNoticeDays int `json:"juvenile_notice_days"`
+	HorizonDays        int `json:"horizon_days"`
 }
 
 // Hashed names an input file by location and content hash.

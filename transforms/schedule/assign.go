@@ -38,6 +38,15 @@ type Params struct {
 	HorizonDays int
 }
 
+// Earliest is c's first feasible hearing day: as_of plus the notice lead
+// (the juvenile lead for juvenile cases, when longer), contract §3.3.
+func (p Params) Earliest(c *cases.Case) int32 {
+	if c.Juvenile && p.JuvenileNoticeDays > p.MinNoticeDays {
+		return p.AsOf + int32(p.JuvenileNoticeDays)
+	}
+	return p.AsOf + int32(p.MinNoticeDays)
+}
+
 // Group schedules one court's docket. cs must hold that court's and
 // docket's recalendared cases; they are sorted here by priority. The result
 // is a pure function of the inputs (no maps iterated, no clocks).
@@ -61,19 +70,13 @@ func Group(cal *Calendar, court uint16, docket cases.Docket, cs []*cases.Case, p
 		}
 	}
 	judgeNext := map[string]int{}
-	leadOf := func(c *cases.Case) int32 {
-		if c.Juvenile && p.JuvenileNoticeDays > p.MinNoticeDays {
-			return int32(p.JuvenileNoticeDays)
-		}
-		return int32(p.MinNoticeDays)
-	}
 	// Cases whose lead is longer than the minimum wait in a side queue until
 	// their first feasible day; the main pointer skips them until then.
 	minLead := int32(p.MinNoticeDays)
 	out := make([]Assignment, 0, len(cs))
 	left := len(cs)
 	next := 0 // first possibly unassigned case in priority order
-	feasible := func(i int, d int32) bool { return !assigned[i] && d >= p.AsOf+leadOf(cs[i]) }
+	feasible := func(i int, d int32) bool { return !assigned[i] && d >= p.Earliest(cs[i]) }
 
 	for d := p.AsOf + minLead; d <= end && left > 0; d++ {
 		if !cal.Open(court, d) {
