@@ -68,7 +68,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	var insecure, debugLog bool
 	fs := flagSet("run", runHelp, stderr)
 	fs.StringVar(&cfg.Input, "input", "", "URI of the closed-case export (a prefix of Parquet objects)")
-	fs.StringVar(&cfg.Capacity, "capacity", "", "URI of the capacity calendar CSV")
+	fs.StringVar(&cfg.Capacity, "capacity", "", "URI of the capacity calendar (CSV or Parquet)")
 	fs.StringVar(&cfg.Closures, "closures", "", "URI of the court closures CSV (optional)")
 	fs.StringVar(&cfg.Policy, "policy", "", "shipped policy id or policy file URI")
 	fs.StringVar(&cfg.AsOf, "as-of", "", "as-of date YYYY-MM-DD (notice and ages count from it)")
@@ -132,7 +132,7 @@ func cmdValidate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	var insecure bool
 	fs := flagSet("validate", validateHelp, stderr)
 	fs.StringVar(&cfg.Input, "input", "", "URI of the closed-case export")
-	fs.StringVar(&cfg.Capacity, "capacity", "", "URI of the capacity calendar CSV (optional)")
+	fs.StringVar(&cfg.Capacity, "capacity", "", "URI of the capacity calendar, CSV or Parquet (optional)")
 	fs.StringVar(&cfg.Closures, "closures", "", "URI of the closures CSV (optional)")
 	fs.StringVar(&cfg.Policy, "policy", "", "policy id to check (optional)")
 	fs.StringVar(&cfg.AsOf, "as-of", "", "as-of date YYYY-MM-DD (default today, UTC)")

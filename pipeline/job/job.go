@@ -326,7 +326,7 @@ func load(ctx context.Context, cfg *Config, strict bool) (*setup, error) {
 		if su.capBytes, err = readSmall(ctx, cfg.Capacity, cfg.Locations); err != nil {
 			return nil, err
 		}
-		if err := su.cal.ParseCapacity(cfg.Capacity, su.capBytes, su.ref); err != nil {
+		if err := parseCapacity(su.cal, cfg.Capacity, su.capBytes, su.ref); err != nil {
 			return nil, err
 		}
 	}

@@ -31,17 +31,26 @@ var (
 // ParseError is an error in a capacity calendar or closures file, in the
 // manner of encoding/csv.ParseError.
 type ParseError struct {
-	File   string
-	Line   int
+	File string
+	Line int
+	// Row is set for a Parquet calendar: Line is then the 0-based row.
+	Row    bool
 	Column string
 	Err    error
 }
 
 func (e *ParseError) Error() string {
-	if e.Column == "" {
-		return fmt.Sprintf("%s line %d: %v", e.File, e.Line, e.Err)
+	where := fmt.Sprintf("%s line %d", e.File, e.Line)
+	if e.Row {
+		where = fmt.Sprintf("%s row %d", e.File, e.Line)
+		if e.Line < 0 {
+			where = e.File
+		}
 	}
-	return fmt.Sprintf("%s line %d column %s: %v", e.File, e.Line, e.Column, e.Err)
+	if e.Column == "" {
+		return fmt.Sprintf("%s: %v", where, e.Err)
+	}
+	return fmt.Sprintf("%s column %s: %v", where, e.Column, e.Err)
 }
 
 func (e *ParseError) Unwrap() error { return e.Err }
