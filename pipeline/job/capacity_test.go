@@ -85,6 +85,7 @@ func writeCapacityParquet(t *testing.T, csvPath, out string, edit func(row int, 
 // TestParquetCapacity: the same calendar as Parquet gives the same data
 // files as the CSV, and a bad value is named by row and column.
 func TestParquetCapacity(t *testing.T) {
+	fullPassOnly(t)
 	in := t.TempDir()
 	genData(t, in, 1500)
 	csvOut, pqOut := t.TempDir(), t.TempDir()

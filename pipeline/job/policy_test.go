@@ -16,17 +16,25 @@ import (
 	"github.com/recal-project/recal/transforms/policy"
 )
 
+// fullPassOnly keeps a test out of make test's -race -short pass: it adds
+// no concurrency beyond what TestRunEndToEndLocal covers there, and the
+// race detector makes its checked runs slow.
+func fullPassOnly(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("full pass only")
+	}
+}
+
 // TestShippedPoliciesRun runs every shipped policy end to end and checks,
 // with the independent reader, that every output row carries a rule id of
 // that policy in the right place, with its rationale, and that the
 // manifest's per-rule counts match the rows.
 func TestShippedPoliciesRun(t *testing.T) {
+	fullPassOnly(t)
 	in := t.TempDir()
 	genData(t, in, 3000)
 	ids := policy.Shipped()
-	if testing.Short() {
-		ids = []string{"cruz-valdez-2021-pd"}
-	}
 	for _, id := range ids {
 		t.Run(id, func(t *testing.T) {
 			out := t.TempDir()
@@ -116,6 +124,7 @@ docket:
 `
 
 func TestPolicyFile(t *testing.T) {
+	fullPassOnly(t)
 	in := t.TempDir()
 	genData(t, in, 2000)
 	dir := t.TempDir()
@@ -179,6 +188,7 @@ func TestBadPolicyFailsBeforeData(t *testing.T) {
 var aNumber = regexp.MustCompile(`A\d{8,9}`)
 
 func TestExplain(t *testing.T) {
+	fullPassOnly(t)
 	in := t.TempDir()
 	genData(t, in, 1500)
 	out := t.TempDir()
