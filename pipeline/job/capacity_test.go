@@ -89,9 +89,11 @@ func TestParquetCapacity(t *testing.T) {
 	in := t.TempDir()
 	genData(t, in, 1500)
 	csvOut, pqOut := t.TempDir(), t.TempDir()
-	if _, err := Run(context.Background(), baseConfig(in, csvOut)); err != nil {
+	csvRes, err := Run(context.Background(), baseConfig(in, csvOut))
+	if err != nil {
 		t.Fatal(err)
 	}
+	checkRun(t, in, csvOut, csvRes.Manifest)
 	pq := filepath.Join(t.TempDir(), "capacity.parquet")
 	writeCapacityParquet(t, filepath.Join(in, "capacity.csv"), pq, nil)
 	cfg := baseConfig(in, pqOut)
