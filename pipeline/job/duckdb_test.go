@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/recal-project/recal/pipeline/manifest"
 )
@@ -33,6 +34,9 @@ func checkWithDuckDB(t *testing.T, out string, m *manifest.Manifest) {
 			(SELECT column_type FROM (DESCRIBE SELECT * FROM read_parquet('%[1]s')) WHERE column_name = 'projected_hearing_date')`, glob("overflow")),
 		fmt.Sprintf("SELECT count(*) FROM read_parquet('%s')", glob("remain_closed")),
 		fmt.Sprintf("SELECT count(*), count(idnproceeding), min(typeof(row)) FROM read_parquet('%s')", glob("rejects")),
+		// A few values, compared below with what xitongsys/parquet-go reads.
+		fmt.Sprintf(`SELECT idnproceeding, strftime(hearing_date, '%%Y-%%m-%%d'), hearing_time, base_city_code, rule_id, priority_tier
+			FROM read_parquet('%s', hive_partitioning = true) ORDER BY idnproceeding LIMIT 1`, glob("assignments")),
 	}
 	var args []string
 	for _, s := range q {
@@ -43,7 +47,7 @@ func checkWithDuckDB(t *testing.T, out string, m *manifest.Manifest) {
 		t.Fatalf("duckdb: %v\n%s", err, b)
 	}
 	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-	if len(lines) != 5 {
+	if len(lines) != 6 {
 		t.Fatalf("duckdb printed %q", b)
 	}
 	c := m.Counts
@@ -66,5 +70,23 @@ func checkWithDuckDB(t *testing.T, out string, m *manifest.Manifest) {
 	}
 	if !strings.HasPrefix(lines[4], fmt.Sprintf("%d\t", c.Rejected)) || !strings.HasSuffix(lines[4], "\tBIGINT") {
 		t.Errorf("duckdb rejects: got %q, want %d rows", lines[4], c.Rejected)
+	}
+	first := ""
+	minID := int64(-1)
+	for _, o := range m.Outputs {
+		if !strings.HasPrefix(o.Key, "assignments/") {
+			continue
+		}
+		cols, n := readTable(t, filepath.Join(out, o.Key))
+		for i := 0; i < n; i++ {
+			if id := cols["idnproceeding"][i].(int64); minID < 0 || id < minID {
+				minID = id
+				day := time.Unix(int64(cols["hearing_date"][i].(int32))*86400, 0).UTC().Format(time.DateOnly)
+				first = fmt.Sprintf("%d\t%s\t%s\t%s\t%s\t%d", id, day, cols["hearing_time"][i], cols["base_city_code"][i], cols["rule_id"][i], cols["priority_tier"][i])
+			}
+		}
+	}
+	if lines[5] != first {
+		t.Errorf("duckdb reads the first assignment as %q; parquet-go reads %q", lines[5], first)
 	}
 }

@@ -110,9 +110,16 @@ func inputs(ctx context.Context, cfg *Config) (storage.Store, []storage.ObjectIn
 	if err != nil {
 		return nil, nil, err
 	}
+	objs, err := listInputs(ctx, st, cfg.Input)
+	return st, objs, err
+}
+
+// listInputs lists the export objects of st, skipping hidden and marker
+// files, sorted by key whatever order the store lists them in.
+func listInputs(ctx context.Context, st storage.Store, uri string) ([]storage.ObjectInfo, error) {
 	all, err := st.List(ctx, "")
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	var objs []storage.ObjectInfo
 	for _, o := range all {
@@ -122,10 +129,13 @@ func inputs(ctx context.Context, cfg *Config) (storage.Store, []storage.ObjectIn
 		}
 		objs = append(objs, o)
 	}
+	// Object order decides "the first idnproceeding wins"; never trust a
+	// store's listing order.
+	sort.Slice(objs, func(i, j int) bool { return objs[i].Key < objs[j].Key })
 	if len(objs) == 0 {
-		return nil, nil, sysexit.Errorf(sysexit.NoInput, "input %s: no objects", cfg.Input)
+		return nil, sysexit.Errorf(sysexit.NoInput, "input %s: no objects", uri)
 	}
-	return st, objs, nil
+	return objs, nil
 }
 
 // readSmall reads a whole small file named by a URI (capacity, closures):

@@ -3,6 +3,7 @@ package job
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -27,6 +28,54 @@ import (
 type Result struct {
 	Manifest *manifest.Manifest
 	Output   string
+	// AlreadyComplete reports that the output already held this run
+	// (same fingerprint) and nothing was done.
+	AlreadyComplete bool
+}
+
+// datasets are the prefixes a run owns under its output.
+var datasets = []string{"assignments/", "remain_closed/", "overflow/", "rejects/"}
+
+// committed returns the manifest of the run committed under out, or nil
+// when there is no _SUCCESS.
+func committed(ctx context.Context, out storage.Store) (*manifest.Manifest, error) {
+	if _, err := out.Stat(ctx, "_SUCCESS"); errors.Is(err, storage.ErrNotExist) {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	b, err := storage.ReadAll(ctx, out, "manifest.json")
+	if err != nil {
+		return nil, fmt.Errorf("output %s has _SUCCESS but its manifest cannot be read: %w", out, err)
+	}
+	m, err := manifest.Parse(b)
+	if err != nil {
+		return nil, sysexit.With(sysexit.DataErr, fmt.Errorf("output %s: manifest.json: %w", out, err))
+	}
+	return m, nil
+}
+
+// cleanup deletes every object under the run's dataset prefixes that the
+// manifest does not list: parts of an unfinished or replaced run.
+func cleanup(ctx context.Context, out storage.Store, m *manifest.Manifest) error {
+	keep := make(map[string]bool, len(m.Outputs))
+	for _, o := range m.Outputs {
+		keep[o.Key] = true
+	}
+	for _, d := range datasets {
+		objs, err := out.List(ctx, d)
+		if err != nil {
+			return err
+		}
+		for _, o := range objs {
+			if !keep[o.Key] {
+				if err := out.Delete(ctx, o.Key); err != nil {
+					return fmt.Errorf("clean up %s: %w", o.Key, err)
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // Run executes `recal run`.
@@ -60,6 +109,44 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	in, objs := su.in, su.objs
 
+	// The fingerprint is known before any data is read: a committed run of
+	// the same inputs makes this one a no-op, and a committed run of other
+	// inputs is replaced only with --force.
+	m := &manifest.Manifest{
+		SchemaVersion: manifest.SchemaVersion,
+		ToolVersion:   Version,
+		AsOf:          cfg.AsOf,
+		Policy: manifest.Policy{ID: pol.ID, SHA256: pol.SHA256, MinNoticeDays: pol.MinNoticeDays,
+			JuvenileNoticeDays: pol.JuvenileNoticeDays, HorizonDays: pol.HorizonDays},
+		Capacity:  manifest.Hashed{URI: cfg.Capacity, SHA256: sha(su.capBytes)},
+		Reference: manifest.Hashed{SHA256: ref.SHA256},
+		Shard:     manifest.Shard{Index: cfg.ShardIndex, Count: max(1, cfg.ShardCount)},
+	}
+	if cfg.Closures != "" {
+		m.Closures = manifest.Hashed{URI: cfg.Closures, SHA256: sha(su.closBytes)}
+	}
+	for _, o := range objs {
+		m.Inputs = append(m.Inputs, manifest.Input{Key: o.Key, Size: o.Size, ETag: o.ETag})
+	}
+	m.RunID = runID(m)
+	if prev, err := committed(ctx, out); err != nil {
+		return nil, err
+	} else if prev != nil {
+		if prev.RunID == m.RunID {
+			log.Info("output already holds this run; nothing to do", "run_id", prev.RunID)
+			return &Result{Manifest: prev, Output: out.String(), AlreadyComplete: true}, nil
+		}
+		if !cfg.Force {
+			return nil, sysexit.Errorf(sysexit.Usage, "output %s already holds a committed run of other inputs (run %s: policy %s, as of %s); rerun with --force to replace it",
+				out, prev.RunID, prev.Policy.ID, prev.AsOf)
+		}
+		log.Info("--force: replacing the committed run", "old_run_id", prev.RunID, "run_id", m.RunID)
+	}
+	// From here until the new _SUCCESS, no reader may trust the prefix.
+	if err := out.Delete(ctx, "_SUCCESS"); err != nil {
+		return nil, err
+	}
+
 	t.begin("read")
 	col, stats, err := collect(ctx, in, objs, ref, pol, asOf, cfg.Workers)
 	if err != nil {
@@ -77,27 +164,14 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	t.end("assigned", plan.assigned, "overflow", len(plan.overflow), "remain_closed", len(plan.closed))
 
-	m := &manifest.Manifest{
-		SchemaVersion: manifest.SchemaVersion,
-		ToolVersion:   Version,
-		AsOf:          cfg.AsOf,
-		Policy: manifest.Policy{ID: pol.ID, SHA256: pol.SHA256, MinNoticeDays: pol.MinNoticeDays,
-			JuvenileNoticeDays: pol.JuvenileNoticeDays, HorizonDays: pol.HorizonDays},
-		Capacity:  manifest.Hashed{URI: cfg.Capacity, SHA256: sha(su.capBytes)},
-		Reference: manifest.Hashed{SHA256: ref.SHA256},
-		Shard:     manifest.Shard{Index: cfg.ShardIndex, Count: max(1, cfg.ShardCount)},
-		Counts: manifest.Counts{
-			InputRows: col.rows, Assigned: int64(plan.assigned), RemainClosed: int64(len(plan.closed)),
-			Overflow: int64(len(plan.overflow)), Rejected: int64(len(col.rejects)),
-		},
-		RejectsByCode: map[string]int64{}, RemainClosedByRule: map[string]int64{}, OverflowByReason: map[string]int64{},
-		DataQuality: col.quality.Map(), Decoders: map[string]int{},
+	m.Counts = manifest.Counts{
+		InputRows: col.rows, Assigned: int64(plan.assigned), RemainClosed: int64(len(plan.closed)),
+		Overflow: int64(len(plan.overflow)), Rejected: int64(len(col.rejects)),
 	}
-	if cfg.Closures != "" {
-		m.Closures = manifest.Hashed{URI: cfg.Closures, SHA256: sha(su.closBytes)}
-	}
+	m.RejectsByCode, m.RemainClosedByRule, m.OverflowByReason = map[string]int64{}, map[string]int64{}, map[string]int64{}
+	m.DataQuality, m.Decoders = col.quality.Map(), map[string]int{}
 	for i, s := range stats {
-		m.Inputs = append(m.Inputs, manifest.Input{Key: objs[i].Key, Size: objs[i].Size, ETag: objs[i].ETag, Rows: s.Rows})
+		m.Inputs[i].Rows = s.Rows
 		m.Decoders[s.Decoder]++
 	}
 	for _, r := range col.rejects {
@@ -109,17 +183,12 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	for _, o := range plan.overflow {
 		m.OverflowByReason[o.Reason]++
 	}
-	m.RunID = runID(m)
 	if err := m.Check(); err != nil {
 		return nil, sysexit.With(sysexit.Software, err)
 	}
 
 	t.begin("write")
-	// A visible _SUCCESS never describes a mix of runs: remove it first.
-	if err := out.Delete(ctx, "_SUCCESS"); err != nil {
-		return nil, err
-	}
-	objsOut, err := writeOutputs(ctx, out, cfg, params, pol, ref, col, plan, objs)
+	objsOut, err := writeOutputs(ctx, out, cfg, m.RunID, params, pol, ref, col, plan, objs)
 	if err != nil {
 		return nil, err
 	}
@@ -133,7 +202,17 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err := storage.Put(ctx, out, "manifest.json", bytes.NewReader(mb)); err != nil {
 		return nil, err
 	}
-	if err := storage.Put(ctx, out, "_SUCCESS", strings.NewReader(m.RunID+"\n")); err != nil {
+	// Remove what an unfinished or replaced run left, then commit: the
+	// marker is written only if absent, so two runs racing on one prefix
+	// cannot both commit.
+	log.Info("committing", "run_id", m.RunID, "objects", len(m.Outputs))
+	if err := cleanup(ctx, out, m); err != nil {
+		return nil, err
+	}
+	if err := out.CreateExclusive(ctx, "_SUCCESS", []byte(m.RunID+"\n")); err != nil {
+		if errors.Is(err, storage.ErrExist) {
+			return nil, sysexit.Errorf(sysexit.TempFail, "output %s: another run committed while this one was writing: %v", out, err)
+		}
 		return nil, err
 	}
 	log.Info("run complete", "run_id", m.RunID, "input_rows", m.Counts.InputRows, "assigned", m.Counts.Assigned,
@@ -142,6 +221,10 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 }
 
 // runID fingerprints everything that determines the outputs.
+// runID is the run's fingerprint: a hash of everything that determines
+// its outputs (tool version, as-of date, policy, calendar, closures,
+// reference data, shard, and every input object's key, size and etag). It
+// is known before any data is read.
 func runID(m *manifest.Manifest) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s|%s|%s|%s|%s|%s|%s|%d/%d\n", m.ToolVersion, m.AsOf, m.Policy.ID, m.Policy.SHA256,
@@ -288,8 +371,8 @@ func appendOptString(b array.Builder, s string) {
 	b.(*array.StringBuilder).Append(s)
 }
 
-func writeOutputs(ctx context.Context, out storage.Store, cfg Config, params schedule.Params, pol *policy.Policy, ref *refdata.Data, col *collected, pl *plan, objs []storage.ObjectInfo) ([]sink.Object, error) {
-	so := sink.Options{TempDir: cfg.TempDir}
+func writeOutputs(ctx context.Context, out storage.Store, cfg Config, runTag string, params schedule.Params, pol *policy.Policy, ref *refdata.Data, col *collected, pl *plan, objs []storage.ObjectInfo) ([]sink.Object, error) {
+	so := sink.Options{TempDir: cfg.TempDir, RunTag: runTag}
 	shard := cfg.ShardIndex
 	courtCode := func(i uint16) string { return ref.Courts[i].Code }
 	type job struct {

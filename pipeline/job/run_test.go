@@ -72,7 +72,7 @@ func TestRunEndToEndLocal(t *testing.T) {
 
 	var first map[string]string
 	var firstManifest *manifest.Manifest
-	workerCounts := []int{1, 2, 5}
+	workerCounts := []int{1, 2, 8}
 	if testing.Short() {
 		// The race pass (make test) runs one concurrent run; the full pass
 		// compares the worker counts.

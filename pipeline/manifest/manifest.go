@@ -103,8 +103,10 @@ func (m *Manifest) Check() error {
 		Check: fmt.Sprintf("input_rows %d == assigned %d + remain_closed %d + overflow %d + rejected %d (= %d)",
 			c.InputRows, c.Assigned, c.RemainClosed, c.Overflow, c.Rejected, sum),
 	}
-	if !m.Conservation.Holds {
-		return fmt.Errorf("conservation check failed: %d rows unaccounted for: %s", c.InputRows-sum, m.Conservation.Check)
+	if d := c.InputRows - sum; d > 0 {
+		return fmt.Errorf("conservation check failed: %d rows unaccounted for: %s", d, m.Conservation.Check)
+	} else if d < 0 {
+		return fmt.Errorf("conservation check failed: %d more output rows than input rows: %s", -d, m.Conservation.Check)
 	}
 	return nil
 }

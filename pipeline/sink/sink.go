@@ -39,6 +39,9 @@ type Options struct {
 	RowGroup int64
 	// MaxRowsPerFile splits large outputs into parts (default 2M rows).
 	MaxRowsPerFile int
+	// RunTag, when set, makes object names run-unique:
+	// part-<shard>-<seq>-<RunTag>.parquet.
+	RunTag string
 }
 
 func (o *Options) defaults() {
@@ -56,8 +59,8 @@ func (o *Options) defaults() {
 // FillFunc appends rows [from, to) of a dataset to the builder.
 type FillFunc func(b *array.RecordBuilder, from, to int)
 
-// WriteParts writes n rows as dir/part-<shard>-<seq>.parquet files of at
-// most MaxRowsPerFile rows each. An empty dataset writes one empty part, so
+// WriteParts writes n rows as dir/part-<shard>-<seq>[-<RunTag>].parquet
+// files of at most MaxRowsPerFile rows each. An empty dataset writes one empty part, so
 // that readers always find the schema.
 func WriteParts(ctx context.Context, st storage.Store, dir string, shard int, sc *arrow.Schema, n int, fill FillFunc, o Options) ([]Object, error) {
 	o.defaults()
@@ -65,6 +68,9 @@ func WriteParts(ctx context.Context, st storage.Store, dir string, shard int, sc
 	for seq, from := 0, 0; from < n || seq == 0; seq++ {
 		to := min(n, from+o.MaxRowsPerFile)
 		key := fmt.Sprintf("%s/part-%05d-%05d.parquet", dir, shard, seq)
+		if o.RunTag != "" {
+			key = fmt.Sprintf("%s/part-%05d-%05d-%s.parquet", dir, shard, seq, o.RunTag)
+		}
 		obj, err := WriteFile(ctx, st, key, sc, from, to, fill, o)
 		if err != nil {
 			return out, err

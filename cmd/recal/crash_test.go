@@ -1,0 +1,158 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"os"
+	"os/exec"
+	"sort"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/recal-project/recal/pipeline/location"
+	"github.com/recal-project/recal/pipeline/manifest"
+	"github.com/recal-project/recal/pipeline/storage"
+	"github.com/recal-project/recal/pipeline/storage/s3store/miniotest"
+)
+
+// TestMain lets the test binary act as recal itself (for the crash test's
+// child processes), and stops the MinIO servers the tests start.
+func TestMain(m *testing.M) {
+	if os.Getenv("RECAL_TEST_AS_RECAL") == "1" {
+		main()
+		return
+	}
+	os.Exit(miniotest.Main(m))
+}
+
+// committedData returns a committed output's manifest-listed objects and
+// the manifest without its timing.
+func committedData(t *testing.T, st storage.Store) (map[string]string, string) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := st.Stat(ctx, "_SUCCESS"); err != nil {
+		t.Fatalf("no _SUCCESS: %v", err)
+	}
+	b, err := storage.ReadAll(ctx, st, "manifest.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := manifest.Parse(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := map[string]string{}
+	for _, o := range m.Outputs {
+		d, err := storage.ReadAll(ctx, st, o.Key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data[o.Key] = string(d)
+	}
+	all, err := st.List(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != len(m.Outputs)+2 {
+		var ks []string
+		for _, o := range all {
+			ks = append(ks, o.Key)
+		}
+		sort.Strings(ks)
+		t.Fatalf("prefix holds %d objects, the manifest lists %d (+ manifest.json, _SUCCESS):\n%s", len(all), len(m.Outputs), strings.Join(ks, "\n"))
+	}
+	m.Timing = manifest.Timing{}
+	mb, _ := m.Marshal()
+	return data, string(mb)
+}
+
+// TestKillAndRerun kills recal (SIGKILL) at several points of a run whose
+// output is on MinIO, checks that no _SUCCESS is visible, reruns, and
+// requires the output of an uninterrupted run, byte for byte.
+func TestKillAndRerun(t *testing.T) {
+	skipInRacePass(t)
+	srv := miniotest.Start(t)
+	srv.Env(t)
+	_, bucket := srv.NewBucket(t, "crash")
+	ctx := context.Background()
+	args := func(out string) []string {
+		return []string{"run", "--input", sample + "/export", "--capacity", sample + "/capacity.csv", "--closures", sample + "/closures.csv",
+			"--policy", "full-reversal", "--as-of", "2026-01-15", "--workers", "2", "--output", "s3://" + bucket + "/" + out}
+	}
+	open := func(out string) storage.Store {
+		st, err := location.Open(ctx, "s3://"+bucket+"/"+out, location.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	if code, _, stderr := run(t, args("reference")...); code != 0 {
+		t.Fatalf("reference run: exit %d: %s", code, stderr)
+	}
+	wantData, wantManifest := committedData(t, open("reference"))
+
+	points := []struct {
+		name, logLine string
+		delay         time.Duration
+	}{
+		{"while reading", `"stage":"read"`, 0},
+		{"before scheduling", `"stage":"schedule"`, 0},
+		{"as writing starts", `"stage":"write"`, 0},
+		{"mid-write", `"stage":"write"`, 150 * time.Millisecond},
+		{"after the manifest, before _SUCCESS", `"msg":"committing"`, 0},
+	}
+	for i, p := range points {
+		t.Run(p.name, func(t *testing.T) {
+			out := "killed" + string(rune('a'+i))
+			cmd := exec.Command(os.Args[0], args(out)...)
+			cmd.Env = append(os.Environ(), "RECAL_TEST_AS_RECAL=1")
+			stderr, err := cmd.StderrPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			sc := bufio.NewScanner(stderr)
+			killed := false
+			for sc.Scan() {
+				if strings.Contains(sc.Text(), p.logLine) && !strings.Contains(sc.Text(), "stage done") {
+					time.Sleep(p.delay)
+					cmd.Process.Signal(syscall.SIGKILL)
+					killed = true
+					break
+				}
+			}
+			go func() {
+				for sc.Scan() {
+				}
+			}()
+			err = cmd.Wait()
+			if !killed {
+				t.Fatalf("never reached %s (exit %v)", p.logLine, err)
+			}
+			st := open(out)
+			if _, err := st.Stat(ctx, "_SUCCESS"); err == nil {
+				t.Fatal("a killed run left _SUCCESS")
+			}
+			// Rerun, as the nightly schedule would.
+			if code, _, stderr := run(t, args(out)...); code != 0 {
+				t.Fatalf("rerun: exit %d: %s", code, stderr)
+			}
+			data, m := committedData(t, st)
+			if len(data) != len(wantData) {
+				t.Fatalf("%d objects after the rerun, %d in the uninterrupted run", len(data), len(wantData))
+			}
+			for k, v := range wantData {
+				if data[k] != v {
+					t.Fatalf("%s differs from the uninterrupted run", k)
+				}
+			}
+			if m != wantManifest {
+				t.Fatal("manifest (timing aside) differs from the uninterrupted run")
+			}
+		})
+	}
+}
