@@ -32,7 +32,7 @@ run: build
 # module proxy into a project-local tool folder (about 4 minutes cold).
 $(MINIO):
 	mkdir -p $(TOOLS)
-	GOBIN=$(TOOLS) GOFLAGS=-buildvcs=false $(GO) install github.com/minio/minio@$(MINIO_VERSION)
+	GOBIN=$(TOOLS) GOFLAGS=-buildvcs=false CGO_ENABLED=0 $(GO) install -ldflags='-s -w' github.com/minio/minio@$(MINIO_VERSION)
 
 $(DUCKDB): testdata/duckdb/main.go testdata/duckdb/go.mod testdata/duckdb/go.sum
 	mkdir -p $(TOOLS)

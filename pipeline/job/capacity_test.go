@@ -87,7 +87,7 @@ func writeCapacityParquet(t *testing.T, csvPath, out string, edit func(row int, 
 func TestParquetCapacity(t *testing.T) {
 	fullPassOnly(t)
 	in := t.TempDir()
-	genData(t, in, 1500)
+	genData(t, in, 800)
 	csvOut, pqOut := t.TempDir(), t.TempDir()
 	csvRes, err := Run(context.Background(), baseConfig(in, csvOut))
 	if err != nil {
@@ -103,7 +103,16 @@ func TestParquetCapacity(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkRun(t, in, pqOut, res.Manifest)
-	if a, b := outputDigest(t, csvOut), outputDigest(t, pqOut); fmt.Sprint(a) != fmt.Sprint(b) {
+	// The calendars' bytes differ, so do the run ids in the names; the data
+	// must not.
+	masked := func(d map[string]string, run string) string {
+		m := map[string]string{}
+		for k, v := range d {
+			m[strings.Replace(k, run, "RUN", 1)] = v
+		}
+		return fmt.Sprint(m)
+	}
+	if masked(outputDigest(t, csvOut), csvRes.Manifest.RunID) != masked(outputDigest(t, pqOut), res.Manifest.RunID) {
 		t.Fatal("a Parquet calendar gives different outputs from the same calendar in CSV")
 	}
 

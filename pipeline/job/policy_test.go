@@ -33,7 +33,7 @@ func fullPassOnly(t *testing.T) {
 func TestShippedPoliciesRun(t *testing.T) {
 	fullPassOnly(t)
 	in := t.TempDir()
-	genData(t, in, 3000)
+	genData(t, in, 1500)
 	ids := policy.Shipped()
 	for _, id := range ids {
 		t.Run(id, func(t *testing.T) {
