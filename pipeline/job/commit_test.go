@@ -46,12 +46,10 @@ func keys(m map[string][]byte) string {
 // inputs is a no-op; other inputs are refused without --force and replace
 // the output completely with it; what an unfinished run left is cleaned up.
 func TestCommitProtocol(t *testing.T) {
+	fullPassOnly(t)
 	in := t.TempDir()
 	genData(t, in, 1200)
-	backends := []string{"local"}
-	if !testing.Short() {
-		backends = append(backends, "minio")
-	}
+	backends := []string{"local", "minio"}
 	for _, backend := range backends {
 		t.Run(backend, func(t *testing.T) {
 			ctx := context.Background()
