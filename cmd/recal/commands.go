@@ -165,10 +165,10 @@ func cmdValidate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		fmt.Fprintf(stdout, "  unknown (malformed) %-18s %d\n", k, res.Quality[k])
 	}
 	fmt.Fprintln(stdout, "valid cases by deciding rule:")
-	for _, id := range p.RuleIDs {
+	for i, id := range p.RuleIDs {
 		if n := res.Outcomes[id]; n > 0 {
 			verb := "remain closed"
-			if p.Recalendars(ruleIndex(p.RuleIDs, id)) {
+			if p.Recalendars(uint16(i)) {
 				verb = "recalendared"
 			}
 			fmt.Fprintf(stdout, "  %-13s %-36s %d\n", verb, id, n)
@@ -181,15 +181,6 @@ func cmdValidate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		}
 	}
 	return nil
-}
-
-func ruleIndex(ids []string, id string) uint16 {
-	for i, x := range ids {
-		if x == id {
-			return uint16(i)
-		}
-	}
-	return 0
 }
 
 func sortedKeys[V any](m map[string]V) []string {
