@@ -10,7 +10,7 @@ MINIO_VERSION := v0.0.0-20260212201848-7aac2a2c5b7c
 SAMPLE  := testdata/sample
 OUT     := out/sample
 
-.PHONY: all build run test vet tools clean
+.PHONY: all build run test vet tools chromium clean
 
 all: build
 
@@ -25,7 +25,7 @@ run: build
 	rm -rf $(OUT) && mkdir -p out
 	./bin/recal run --input $(SAMPLE)/export --capacity $(SAMPLE)/capacity.csv \
 		--closures $(SAMPLE)/closures.csv --policy castro-tum-2018 \
-		--as-of 2026-01-15 --output $(OUT) 2> out/run.log
+		--as-of 2026-01-15 --baseline-pending 3600000 --output $(OUT) 2> out/run.log
 	@echo "log: out/run.log"
 
 # MinIO, a real S3-compatible server, built from source through the Go
@@ -38,7 +38,18 @@ $(DUCKDB): testdata/duckdb/main.go testdata/duckdb/go.mod testdata/duckdb/go.sum
 	mkdir -p $(TOOLS)
 	cd testdata/duckdb && CGO_ENABLED=1 $(GO) build -o $(DUCKDB) .
 
-tools: $(MINIO) $(DUCKDB)
+# Debian's Chromium, for the headless-browser checks of the HTML reports.
+# Installed once through apt (as root, or with sudo); package lists are
+# refreshed only when the first attempt fails.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium >/dev/null || \
+	  { $$SUDO apt-get update -q >/dev/null && \
+	    $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium >/dev/null; }; }
+	@chromium --version 2>/dev/null
+
+tools: $(MINIO) $(DUCKDB) chromium
 
 vet:
 	@unformatted="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.tools/*'))"; \
@@ -49,11 +60,13 @@ vet:
 # -short mode (one concurrent end-to-end run; heavy single-goroutine tests
 # skip), then every test without it. S3 tests run against MinIO on
 # 127.0.0.1, DuckDB-written exports and output checks through the DuckDB
-# tool. The two tools build side by side (-j2): each has serial link steps.
+# tool, HTML reports in headless Chromium. The tools build side by side
+# (-j3): each Go build has serial link steps, and apt mostly waits on the
+# network.
 TEST_ENV  := RECAL_MINIO=$(MINIO) RECAL_DUCKDB=$(DUCKDB)
 RACE_PKGS := ./pipeline/... ./transforms/schedule/...
 test:
-	$(MAKE) -j2 tools
+	$(MAKE) -j3 tools
 	$(MAKE) vet
 	$(TEST_ENV) $(GO) test -race -short -count=1 -timeout 15m $(RACE_PKGS)
 	$(TEST_ENV) $(GO) test -count=1 -timeout 15m ./...

@@ -12,6 +12,7 @@ import (
 	"github.com/recal-project/recal/pipeline/job"
 	"github.com/recal-project/recal/pipeline/location"
 	"github.com/recal-project/recal/pipeline/refdata"
+	"github.com/recal-project/recal/pipeline/report"
 	"github.com/recal-project/recal/pipeline/source"
 	"github.com/recal-project/recal/pipeline/storage/s3store"
 	"github.com/recal-project/recal/pipeline/sysexit"
@@ -34,7 +35,7 @@ const runHelp = `Usage: recal run --input URI --capacity URI [--closures URI] --
 Reads every Parquet object under --input, validates each row (contract §1.1),
 selects and prioritises cases under the policy, assigns hearing slots under the
 capacity calendar, and writes assignments/, remain_closed/, overflow/, rejects/,
-manifest.json and _SUCCESS under --output.
+reports/, manifest.json and _SUCCESS under --output.
 
 --policy is a shipped policy id (castro-tum-2018, castro-tum-circuit-split,
 cruz-valdez-2021-pd, docket-rule-2024, full-reversal) or a YAML policy file
@@ -44,9 +45,13 @@ cruz-valdez-2021-pd, docket-rule-2024, full-reversal) or a YAML policy file
 outcome (each rule consulted, what it gave, the values it read) and writes
 nothing; it needs --input, --policy and --as-of only.
 
+It also writes reports/impact.{json,csv,md,html}: the run's impact figures
+(docs/reports.md). --baseline-pending measures the backlog increase against a
+pending caseload; --suppress-below sets the small-cell threshold of the .md
+and .html (default 11; 0 turns it off).
+
 Current limits (honest): the scheduler is the plain earliest-feasible-slot
-assignment; reports, sharding and --on-corrupt=quarantine are not implemented
-yet.
+assignment; sharding and --on-corrupt=quarantine are not implemented yet.
 
 URIs are local paths, file://… or s3://bucket/prefix; S3 uses the standard AWS
 chain (AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, profiles,
@@ -80,9 +85,20 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.StringVar(&cfg.OnCorrupt, "on-corrupt", "fail", "what a corrupt input object does: fail (quarantine: not implemented yet)")
 	fs.BoolVar(&debugLog, "debug", false, "debug logging")
 	explain := fs.Int64("explain", 0, "print why the case with this idnproceeding gets its outcome, and write nothing")
+	fs.IntVar(&cfg.SuppressBelow, "suppress-below", report.DefaultSuppressBelow, "in impact.md and impact.html, replace counts from 1 to N-1 with \"<N\" (0: off)")
+	baseline := fs.Int64("baseline-pending", 0, "pending caseload to measure the backlog increase against, e.g. 3600000 (0: none)")
 	commonFlags(fs, &cfg, &insecure)
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if cfg.SuppressBelow == 0 {
+		cfg.SuppressBelow = -1 // off
+	}
+	if *baseline < 0 || cfg.SuppressBelow < -1 {
+		return sysexit.Errorf(sysexit.Usage, "--baseline-pending and --suppress-below must not be negative")
+	}
+	if *baseline > 0 {
+		cfg.BaselinePending = baseline
 	}
 	cfg.Locations = location.Options{S3: s3store.Options{InsecureSkipVerify: insecure}}
 	cfg.Log = newLogger(stderr, debugLog)
@@ -101,8 +117,99 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fmt.Fprintf(stdout, "  input rows %d = assigned %d + remain closed %d + overflow %d + rejected %d\n",
 		c.InputRows, c.Assigned, c.RemainClosed, c.Overflow, c.Rejected)
 	fmt.Fprintf(stdout, "outputs under %s:\n", res.Output)
-	for _, d := range []string{"assignments/", "remain_closed/", "overflow/", "rejects/", "manifest.json", "_SUCCESS"} {
+	for _, d := range []string{"assignments/", "remain_closed/", "overflow/", "rejects/", "reports/impact.json", "reports/impact.csv", "reports/impact.md", "manifest.json", "_SUCCESS"} {
 		fmt.Fprintf(stdout, "  %s\n", joinOut(res.Output, d))
+	}
+	fmt.Fprintf(stdout, "impact report (open in a browser): %s\n", joinOut(res.Output, "reports/impact.html"))
+	return nil
+}
+
+const reportHelp = `Usage: recal report --run URI [--compare URI ...] --output DIR_OR_URI [flags]
+       recal report --compare RUN_A RUN_B [RUN_C ...] --output DIR_OR_URI [flags]
+
+Renders impact reports from committed runs' outputs alone (their manifest and
+reports/impact.json, checked against the manifest's sha256).
+
+With one run it writes impact.json, impact.csv, impact.md and impact.html
+under --output (to re-render with another --baseline-pending or
+--suppress-below). With several it writes comparison.json, comparison.md and
+comparison.html: the same figures side by side, with deltas against the first
+run (the reference scenario). Formats: docs/reports.md.
+
+impact.md, impact.html and the comparison documents are meant for publication:
+counts from 1 to N-1 are shown as "<N" (--suppress-below, default 11).
+impact.json and impact.csv are exact, for analysts (--suppress-data applies
+the threshold to impact.csv as well).
+
+Examples:
+  recal report --run out/castro --output out/castro-report --baseline-pending 3600000
+  recal report --compare out/castro out/cruz-valdez out/full-reversal --output out/compare
+`
+
+// stringList is a repeatable flag.
+type stringList []string
+
+func (l *stringList) String() string     { return strings.Join(*l, ",") }
+func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
+
+// spreadCompare lets --compare take several URIs: the arguments that
+// follow it up to the next flag are each a --compare value.
+func spreadCompare(args []string) []string {
+	var out []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		out = append(out, a)
+		if a != "--compare" && a != "-compare" {
+			continue
+		}
+		if i+1 < len(args) {
+			out = append(out, args[i+1])
+			i++
+		}
+		for i+1 < len(args) && !strings.HasPrefix(args[i+1], "-") {
+			out = append(out, "--compare", args[i+1])
+			i++
+		}
+	}
+	return out
+}
+
+func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var cfg report.Config
+	var insecure bool
+	var compare stringList
+	fs := flagSet("report", reportHelp, stderr)
+	fs.StringVar(&cfg.Run, "run", "", "URI of a committed run (the reference scenario when comparing)")
+	fs.Var(&compare, "compare", "URI of a run to compare (repeatable, or several after one --compare)")
+	fs.StringVar(&cfg.Output, "output", "", "directory or URI to write the report files to")
+	fs.IntVar(&cfg.SuppressBelow, "suppress-below", report.DefaultSuppressBelow, "in the .md and .html, replace counts from 1 to N-1 with \"<N\" (0: off)")
+	fs.BoolVar(&cfg.SuppressData, "suppress-data", false, "apply --suppress-below to impact.csv too")
+	baseline := fs.Int64("baseline-pending", 0, "pending caseload to measure the backlog increase against (0: keep the run's)")
+	fs.BoolVar(&insecure, "s3-insecure-skip-verify", false, "disable TLS certificate verification for S3 (never in production)")
+	if err := parse(fs, spreadCompare(args)); err != nil {
+		return err
+	}
+	if *baseline < 0 || cfg.SuppressBelow < 0 {
+		return sysexit.Errorf(sysexit.Usage, "--baseline-pending and --suppress-below must not be negative")
+	}
+	if *baseline > 0 {
+		cfg.BaselinePending = baseline
+	}
+	cfg.Compare = compare
+	if cfg.Run == "" && len(cfg.Compare) >= 2 {
+		cfg.Run, cfg.Compare = cfg.Compare[0], cfg.Compare[1:]
+	}
+	if cfg.Run == "" {
+		return sysexit.Errorf(sysexit.Usage, "--run (or two or more --compare runs) is required")
+	}
+	cfg.Locations = location.Options{S3: s3store.Options{InsecureSkipVerify: insecure}}
+	objs, out, err := report.Command(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "recal report: %d files under %s\n", len(objs), out)
+	for _, o := range objs {
+		fmt.Fprintf(stdout, "  %s (%d bytes)\n", joinOut(out, o.Key), o.Bytes)
 	}
 	return nil
 }

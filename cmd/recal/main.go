@@ -34,7 +34,7 @@ func init() {
 		{"run", "read, validate, select, schedule and write one run", cmdRun},
 		{"validate", "read and check inputs; write nothing", cmdValidate},
 		{"gen", "write a seeded synthetic export, capacity calendar and closures", cmdGen},
-		{"report", "render impact reports (not implemented yet: issue 6)", notYet("report", 6)},
+		{"report", "render a run's impact report, or compare runs side by side", cmdReport},
 		{"merge", "merge shard outputs (not implemented yet: issue 9)", notYet("merge", 9)},
 		{"version", "print version and build information", cmdVersion},
 	}

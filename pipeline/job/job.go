@@ -42,8 +42,14 @@ type Config struct {
 	OnCorrupt                         string
 	Courts, HearingLocations          string
 	TempDir                           string
-	Locations                         location.Options
-	Log                               *slog.Logger
+	// SuppressBelow is the disclosure threshold of the publication reports
+	// (impact.md, impact.html): 0 means report.DefaultSuppressBelow and a
+	// negative value turns suppression off. BaselinePending the pending caseload the
+	// backlog increase is measured against (nil: none).
+	SuppressBelow   int
+	BaselinePending *int64
+	Locations       location.Options
+	Log             *slog.Logger
 }
 
 // Classify maps the job's errors to exit codes.
@@ -210,6 +216,14 @@ func collect(ctx context.Context, st storage.Store, objs []storage.ObjectInfo, r
 			if b.IJCode.S[i] == source.Valid {
 				c.IJ = b.IJCode.V[i]
 			}
+			if b.Lang.S[i] == source.Valid {
+				c.Lang = ref.Languages.Index(b.Lang.V[i])
+			}
+			if b.Nat.S[i] == source.Valid {
+				c.Nat = ref.Nationalities.Index(b.Nat.V[i])
+			}
+			c.Closure = uint8(max(0, cases.ClosureIndex(b.OtherComp.V[i])))
+			c.YearsClosed = cases.YearsBetween(b.CompDate.V[i], asOf)
 			if err := ev.Decide(b, i, &c); err != nil {
 				return err
 			}

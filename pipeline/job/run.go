@@ -16,10 +16,12 @@ import (
 	"github.com/recal-project/recal/pipeline/location"
 	"github.com/recal-project/recal/pipeline/manifest"
 	"github.com/recal-project/recal/pipeline/refdata"
+	"github.com/recal-project/recal/pipeline/report"
 	"github.com/recal-project/recal/pipeline/sink"
 	"github.com/recal-project/recal/pipeline/storage"
 	"github.com/recal-project/recal/pipeline/sysexit"
 	"github.com/recal-project/recal/transforms/cases"
+	"github.com/recal-project/recal/transforms/impact"
 	"github.com/recal-project/recal/transforms/policy"
 	"github.com/recal-project/recal/transforms/schedule"
 )
@@ -34,7 +36,7 @@ type Result struct {
 }
 
 // datasets are the prefixes a run owns under its output.
-var datasets = []string{"assignments/", "remain_closed/", "overflow/", "rejects/"}
+var datasets = []string{"assignments/", "remain_closed/", "overflow/", "rejects/", report.Dir}
 
 // committed returns the manifest of the run committed under out, or nil
 // when there is no _SUCCESS.
@@ -128,7 +130,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	for _, o := range objs {
 		m.Inputs = append(m.Inputs, manifest.Input{Key: o.Key, Size: o.Size, ETag: o.ETag})
 	}
-	m.RunID = runID(m)
+	m.RunID = runID(m, reportSettings(cfg))
 	if prev, err := committed(ctx, out); err != nil {
 		return nil, err
 	} else if prev != nil {
@@ -187,11 +189,24 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, sysexit.With(sysexit.Software, err)
 	}
 
+	t.begin("report")
+	imp, err := buildImpact(m, ref, pol, cal, params, col, plan, cfg)
+	if err != nil {
+		return nil, sysexit.With(sysexit.Software, err)
+	}
+	reports, err := report.Write(ctx, out, report.Dir, imp, report.Options{SuppressBelow: suppressBelow(cfg)})
+	if err != nil {
+		return nil, err
+	}
+	t.end("objects", len(reports))
+
 	t.begin("write")
 	objsOut, err := writeOutputs(ctx, out, cfg, m.RunID, params, pol, ref, col, plan, objs)
 	if err != nil {
 		return nil, err
 	}
+	objsOut = append(objsOut, reports...)
+	sort.Slice(objsOut, func(i, j int) bool { return objsOut[i].Key < objsOut[j].Key })
 	m.Outputs = objsOut
 	t.end("objects", len(objsOut))
 	m.Timing = manifest.Timing{StartedAt: started.Format(time.RFC3339Nano), FinishedAt: time.Now().UTC().Format(time.RFC3339Nano), Seconds: t.seconds}
@@ -225,14 +240,80 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 // its outputs (tool version, as-of date, policy, calendar, closures,
 // reference data, shard, and every input object's key, size and etag). It
 // is known before any data is read.
-func runID(m *manifest.Manifest) string {
+func runID(m *manifest.Manifest, settings string) string {
 	var b strings.Builder
+	if settings != "" {
+		b.WriteString(settings + "\n")
+	}
 	fmt.Fprintf(&b, "%s|%s|%s|%s|%s|%s|%s|%d/%d\n", m.ToolVersion, m.AsOf, m.Policy.ID, m.Policy.SHA256,
 		m.Capacity.SHA256, m.Closures.SHA256, m.Reference.SHA256, m.Shard.Index, m.Shard.Count)
 	for _, in := range m.Inputs {
 		fmt.Fprintf(&b, "%s|%d|%s\n", in.Key, in.Size, in.ETag)
 	}
 	return sha([]byte(b.String()))[:16]
+}
+
+// reportSettings renders the report options that change output bytes ("" for
+// the defaults, so that default runs keep their fingerprint).
+func reportSettings(cfg Config) string {
+	var s string
+	if sb := suppressBelow(cfg); sb != report.DefaultSuppressBelow {
+		s += fmt.Sprintf("suppress_below=%d;", sb)
+	}
+	if cfg.BaselinePending != nil {
+		s += fmt.Sprintf("baseline_pending=%d;", *cfg.BaselinePending)
+	}
+	return s
+}
+
+// suppressBelow resolves Config.SuppressBelow (0: the default; negative:
+// off).
+func suppressBelow(cfg Config) int {
+	switch {
+	case cfg.SuppressBelow == 0:
+		return report.DefaultSuppressBelow
+	case cfg.SuppressBelow < 0:
+		return 0
+	}
+	return cfg.SuppressBelow
+}
+
+// inputsFingerprint hashes the export's object listing (key, size, etag).
+func inputsFingerprint(m *manifest.Manifest) string {
+	var b strings.Builder
+	for _, in := range m.Inputs {
+		fmt.Fprintf(&b, "%s|%d|%s\n", in.Key, in.Size, in.ETag)
+	}
+	return sha([]byte(b.String()))
+}
+
+// buildImpact aggregates the run's outcomes into its impact figures.
+func buildImpact(m *manifest.Manifest, ref *refdata.Data, pol *policy.Policy, cal *schedule.Calendar, params schedule.Params, col *collected, pl *plan, cfg Config) (*impact.Impact, error) {
+	b := impact.NewBuilder(ref, pol, cal, params)
+	for _, ci := range pl.courts {
+		for _, a := range pl.groups[ci] {
+			b.Assigned(a.Case, a.Date, a.Session)
+		}
+	}
+	for _, o := range pl.overflow {
+		b.Overflowed(o.Case)
+	}
+	for _, c := range pl.closed {
+		b.Closed(c)
+	}
+	for _, r := range col.rejects {
+		b.Rejected(r.reject.Code.String())
+	}
+	imp := b.Build(impact.Run{
+		RunID: m.RunID, ToolVersion: m.ToolVersion, AsOf: m.AsOf, InputObjects: len(m.Inputs),
+		CapacitySHA256: m.Capacity.SHA256, ClosuresSHA256: m.Closures.SHA256, ReferenceSHA256: m.Reference.SHA256,
+		InputsSHA256: inputsFingerprint(m), ShardIndex: m.Shard.Index, ShardCount: m.Shard.Count,
+	}, impact.Options{BaselinePending: cfg.BaselinePending, DataQuality: m.DataQuality})
+	t, c := imp.Totals, m.Counts
+	if t.InputRows != c.InputRows || t.Assigned != c.Assigned || t.Overflow != c.Overflow || t.RemainClosed != c.RemainClosed || t.Rejected != c.Rejected {
+		return nil, fmt.Errorf("impact totals %+v disagree with the manifest's counts %+v", t, c)
+	}
+	return imp, nil
 }
 
 // plan is the outcome of scheduling.

@@ -211,6 +211,9 @@ func TestRunS3MatchesLocal(t *testing.T) {
 		if d != o.SHA256 {
 			t.Errorf("%s: sha256 on S3 differs from the manifest", o.Key)
 		}
+		if !strings.HasSuffix(o.Key, ".parquet") {
+			continue // reports name the run id and input etags
+		}
 		got[strings.Replace(o.Key, res.Manifest.RunID, "RUN", 1)] = d
 	}
 	if len(got) == 0 || fmt.Sprint(got) != fmt.Sprint(want) {

@@ -45,8 +45,9 @@ type Data struct {
 	Courts    []Court // sorted by Code
 	courtIdx  map[string]int
 	Locations map[string]HearingLocation
-	// Languages and Nationalities map EOIR codes to descriptions.
-	Languages, Nationalities map[string]string
+	// Languages and Nationalities are EOIR's code tables (tblLanguage,
+	// tblLookupAlienNat).
+	Languages, Nationalities *CodeTable
 	// SHA256 is the hash over all tables' bytes, for the manifest.
 	SHA256 string
 }
@@ -157,17 +158,50 @@ func Load(p Paths) (*Data, error) {
 	return d, nil
 }
 
-func codeTable(read func(string, string) ([]byte, string, error), name string) (map[string]string, error) {
+// CodeTable is an EOIR lookup table: codes and their descriptions.
+type CodeTable struct {
+	// Codes holds the table's codes, sorted; Index numbers them from 1.
+	Codes []string
+	desc  map[string]string
+	idx   map[string]uint16
+}
+
+// Index returns code's 1-based position in Codes, or 0 when code is not
+// in the table (so 0 can stand for "null or unknown").
+func (t *CodeTable) Index(code string) uint16 { return t.idx[code] }
+
+// Description returns the code's description ("" when unknown).
+func (t *CodeTable) Description(code string) string { return t.desc[code] }
+
+func codeTable(read func(string, string) ([]byte, string, error), name string) (*CodeTable, error) {
 	b, src, err := read("", name)
 	if err != nil {
 		return nil, err
 	}
-	m := map[string]string{}
+	t := &CodeTable{desc: map[string]string{}, idx: map[string]uint16{}}
 	err = eachRow(b, src, []string{"code", "description"}, func(r row) error {
-		m[r.get("code")] = r.get("description")
+		code := strings.TrimSpace(r.get("code"))
+		if code == "" {
+			return r.errf("code", "empty code")
+		}
+		if _, dup := t.desc[code]; dup {
+			return r.errf("code", "duplicate code %q", code)
+		}
+		t.desc[code] = strings.TrimSpace(r.get("description"))
+		t.Codes = append(t.Codes, code)
 		return nil
 	})
-	return m, err
+	if err != nil {
+		return nil, err
+	}
+	if len(t.Codes) >= 1<<16-1 {
+		return nil, fmt.Errorf("%w: %s: %d codes, more than recal can index", ErrBadReference, src, len(t.Codes))
+	}
+	sort.Strings(t.Codes)
+	for i, c := range t.Codes {
+		t.idx[c] = uint16(i + 1)
+	}
+	return t, nil
 }
 
 // Court returns the court with that code.

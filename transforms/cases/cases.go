@@ -54,6 +54,36 @@ type Case struct {
 	Recalendar     bool
 	// Juvenile marks cases that need the policy's juvenile notice lead.
 	Juvenile bool
+
+	// What impact reports break counts down by, as small codes so the
+	// record stays compact: Lang and Nat index the reference language and
+	// nationality tables (refdata.CodeTable.Index; 0 = null or not a known
+	// code), Closure indexes ClosureCodes, and YearsClosed is whole years
+	// from comp_date to the as-of date (capped at 255).
+	Lang, Nat   uint16
+	Closure     uint8
+	YearsClosed uint8
+}
+
+// ClosureCodes are the administrative-closure codes of other_comp
+// (contract §1.1), in the order Case.Closure indexes them.
+var ClosureCodes = [...]string{"A", "B", "K", "M", "Y"}
+
+// ClosureIndex returns code's index in ClosureCodes, or -1.
+func ClosureIndex(code string) int {
+	for i, c := range ClosureCodes {
+		if c == code {
+			return i
+		}
+	}
+	return -1
+}
+
+// YearsBetween returns whole years (of 365.25 days) from day a to day b,
+// clamped to [0, 255].
+func YearsBetween(a, b int32) uint8 {
+	y := int64(b-a) * 100 / 36525
+	return uint8(max(0, min(255, y)))
 }
 
 // Ord packs an object index and row number.

@@ -346,3 +346,44 @@ func (cal *Calendar) WarmHolidays(from, to int32) {
 		cal.holidays[y] = h
 	}
 }
+
+// Offered counts the capacity a court's docket offers on days [from, to]:
+// the slots and the session occurrences (a recurring session on one open
+// day) that have at least one slot.
+func (cal *Calendar) Offered(court uint16, docket cases.Docket, from, to int32) (slots, sessions int64) {
+	ss := cal.Sessions(court, docket)
+	if len(ss) == 0 {
+		return 0, 0
+	}
+	for d := from; d <= to; d++ {
+		wd := Weekday(d)
+		open := -1 // unknown until a session needs it
+		for i := range ss {
+			s := &ss[i]
+			if s.Weekday != wd || d < s.From || d > s.To || s.Slots == 0 {
+				continue
+			}
+			if open < 0 {
+				open = 0
+				if cal.Open(court, d) {
+					open = 1
+				}
+			}
+			if open == 1 {
+				slots += int64(s.Slots)
+				sessions++
+			}
+		}
+	}
+	return slots, sessions
+}
+
+// Courts returns the courts that have sessions, in ascending order.
+func (cal *Calendar) Courts() []uint16 {
+	cs := make([]uint16, 0, len(cal.sessions))
+	for c := range cal.sessions {
+		cs = append(cs, c)
+	}
+	sort.Slice(cs, func(i, j int) bool { return cs[i] < cs[j] })
+	return cs
+}

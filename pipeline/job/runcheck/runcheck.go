@@ -7,6 +7,7 @@ package runcheck
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/csv"
 	"fmt"
 	"os"
@@ -49,6 +50,16 @@ func Check(t testing.TB, out, capacityCSV, closuresCSV string) *manifest.Manifes
 		st, err := os.Stat(filepath.Join(out, o.Key))
 		if err != nil || st.Size() != o.Bytes {
 			t.Fatalf("output %s: %v (size %v, manifest %d)", o.Key, err, st, o.Bytes)
+		}
+		if !strings.HasSuffix(o.Key, ".parquet") {
+			b, err := os.ReadFile(filepath.Join(out, o.Key))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := fmt.Sprintf("%x", sha256.Sum256(b)); got != o.SHA256 {
+				t.Fatalf("output %s: sha256 %s, manifest %s", o.Key, got, o.SHA256)
+			}
+			continue
 		}
 		_, n := ReadTable(t, filepath.Join(out, o.Key))
 		if int64(n) != o.Rows {
@@ -113,8 +124,13 @@ func Check(t testing.TB, out, capacityCSV, closuresCSV string) *manifest.Manifes
 		}
 		return time.Unix(int64(v.(int32))*86400, 0).UTC().Format(time.DateOnly)
 	}
+	tally := newTally()
 	for _, o := range disk.Outputs {
+		if !strings.HasSuffix(o.Key, ".parquet") {
+			continue
+		}
 		cols, n := ReadTable(t, filepath.Join(out, o.Key))
+		tally.add(o.Key, cols, n)
 		for i := 0; i < n; i++ {
 			switch {
 			case strings.HasPrefix(o.Key, "assignments/"):
@@ -148,6 +164,7 @@ func Check(t testing.TB, out, capacityCSV, closuresCSV string) *manifest.Manifes
 	if err := invariants.Check(ck); err != nil {
 		t.Fatalf("contract §3 violated:\n%v", err)
 	}
+	checkImpact(t, out, disk, tally)
 	return disk
 }
 

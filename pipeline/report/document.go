@@ -1,0 +1,304 @@
+package report
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+
+	"github.com/recal-project/recal/transforms/impact"
+)
+
+// A document is what impact.md and impact.html both render: sections of
+// tables and charts, with small cells already suppressed. Building it once
+// keeps the two formats saying the same thing.
+type document struct {
+	title    string
+	subtitle string
+	// facts are the headline figures, label → value.
+	facts    [][2]string
+	sections []section
+	notes    []string
+}
+
+type section struct {
+	id     string
+	title  string
+	intro  string
+	charts []*chart
+	tables []table
+}
+
+type table struct {
+	caption string
+	head    []string
+	rows    [][]string
+	// left marks left-aligned (text) columns; the rest are numbers.
+	left map[int]bool
+}
+
+// topN bounds the language and nationality tables of md/html (impact.json
+// and impact.csv are complete).
+const topN = 30
+
+func figureHead(first string, withClosed bool) []string {
+	h := []string{first}
+	if withClosed {
+		h = append(h, "Cases in")
+	}
+	h = append(h, "Recalendared", "Assigned", "Overflow")
+	if withClosed {
+		h = append(h, "Remain closed")
+	}
+	return append(h, "Slots offered", "Slots used %", "Judge-sessions", "Weeks to absorb", "Days to hearing: first", "median", "90th pct")
+}
+
+func figureRow(first string, f impact.Figures, d disclosure, withClosed bool) []string {
+	r := []string{first}
+	if withClosed {
+		r = append(r, d.countp(f.CasesIn))
+	}
+	r = append(r, d.count(f.Recalendared), d.count(f.Assigned), d.count(f.Overflow))
+	if withClosed {
+		r = append(r, d.countp(f.RemainClosed))
+	}
+	util := "–"
+	if f.Utilization != nil {
+		util = pct(*f.Utilization)
+	}
+	sess := "–"
+	if f.JudgeSessions != nil {
+		sess = commas(*f.JudgeSessions)
+	}
+	slots := "–"
+	if f.SlotsOffered != nil {
+		slots = commas(*f.SlotsOffered)
+	}
+	return append(r, slots, d.dependent(f.Assigned, util), sess,
+		d.dependent(f.Recalendared, fixed(f.WeeksToAbsorb, 1)),
+		d.dependent(f.Assigned, days(f.DaysToHearing.First)), d.dependent(f.Assigned, days(f.DaysToHearing.Median)),
+		d.dependent(f.Assigned, days(f.DaysToHearing.P90)))
+}
+
+func groupTable(caption, first string, gs []impact.Group, d disclosure, withClosed bool) table {
+	t := table{caption: caption, head: figureHead(first, withClosed), left: map[int]bool{0: true}}
+	for _, g := range gs {
+		label := g.Label
+		if g.Court != "" && g.Docket == "" {
+			label = g.Label + " (" + g.Court + ")"
+		}
+		t.rows = append(t.rows, figureRow(label, g.Figures, d, withClosed))
+	}
+	return t
+}
+
+func demandTable(caption, first string, ds []impact.Demand, d disclosure, limit int) table {
+	t := table{caption: caption, head: []string{first, "Cases in", "Recalendared", "Share of recalendared", "Assigned", "Overflow", "Remain closed"}, left: map[int]bool{0: true}}
+	var rest impact.Demand
+	restN := 0
+	for i, x := range ds {
+		if limit > 0 && i >= limit {
+			rest.CasesIn += x.CasesIn
+			rest.Recalendared += x.Recalendared
+			rest.Assigned += x.Assigned
+			rest.Overflow += x.Overflow
+			rest.RemainClosed += x.RemainClosed
+			rest.Share += x.Share
+			restN++
+			continue
+		}
+		label := x.Label
+		if x.Code != impact.UnknownCode && x.Code != "" && label != x.Code {
+			label = x.Code + " – " + x.Label
+		}
+		t.rows = append(t.rows, demandRow(label, x, d))
+	}
+	if restN > 0 {
+		t.rows = append(t.rows, demandRow(fmt.Sprintf("%d others", restN), rest, d))
+	}
+	return t
+}
+
+func demandRow(label string, x impact.Demand, d disclosure) []string {
+	return []string{label, d.count(x.CasesIn), d.count(x.Recalendared), d.dependent(x.Recalendared, pct(x.Share)),
+		d.count(x.Assigned), d.count(x.Overflow), d.count(x.RemainClosed)}
+}
+
+func subtitle(imp *impact.Impact) string {
+	return "policy " + imp.Run.Policy.ID + " · as of " + imp.Run.AsOf
+}
+
+// suppressionNote says what --suppress-below did.
+func suppressionNote(d disclosure) string {
+	if d.below <= 1 {
+		return "Disclosure control is off (--suppress-below 0): every count is exact. Do not publish without review."
+	}
+	return fmt.Sprintf("Disclosure control: counts from 1 to %d, and the percentages, quantiles and durations computed from them, are shown as %q; charts do not draw them. Zeros and totals are exact. Suppression is primary only: a suppressed cell can sometimes be derived from a total and the other cells of its row or column. impact.json and impact.csv hold exact counts for analysts and are not for publication.",
+		d.below-1, d.marker())
+}
+
+// impactDoc builds the single-run document.
+func impactDoc(imp *impact.Impact, d disclosure) *document {
+	t := imp.Totals
+	doc := &document{
+		title:    fmt.Sprintf("Recalendaring impact: %s", imp.Run.Policy.Title),
+		subtitle: fmt.Sprintf("Policy %s (effective %s) · as of %s · run %s", imp.Run.Policy.ID, imp.Run.Policy.Effective, imp.Run.AsOf, imp.Run.RunID),
+	}
+	backlog := "not computed (no --baseline-pending)"
+	if imp.Backlog.BaselinePending != nil && imp.Backlog.IncreasePct != nil {
+		backlog = fmt.Sprintf("+%s cases on a baseline of %s pending (+%s%%)", d.count(imp.Backlog.Added), commas(*imp.Backlog.BaselinePending),
+			d.dependent(imp.Backlog.Added, strconv.FormatFloat(*imp.Backlog.IncreasePct, 'f', 2, 64)))
+	}
+	o := imp.Overall
+	doc.facts = [][2]string{
+		{"Closed cases examined", d.count(t.InputRows)},
+		{"Recalendared", d.count(t.Recalendared)},
+		{"… with a hearing inside the horizon", d.count(t.Assigned)},
+		{"… overflow (no slot inside the horizon)", d.count(t.Overflow)},
+		{"Remain closed", d.count(t.RemainClosed)},
+		{"Rejected rows", d.count(t.Rejected)},
+		{"Active backlog increase", backlog},
+		{"Days from as-of to hearing (first / median / 90th pct)", d.dependent(o.Assigned, days(o.DaysToHearing.First)+" / "+days(o.DaysToHearing.Median)+" / "+days(o.DaysToHearing.P90))},
+		{"Slots used of offered in the window", d.dependent(o.Assigned, commas(o.SlotsUsed)+" of "+commas(orZero(o.SlotsOffered)))},
+		{"Judge-sessions consumed", commas(orZero(o.JudgeSessions))},
+		{"Scheduling window", fmt.Sprintf("%s to %s (notice %d days, %d for juveniles; horizon %d days)", imp.Parameters.FirstHearingDay, imp.Parameters.LastHearingDay,
+			imp.Parameters.MinNoticeDays, imp.Parameters.JuvenileNoticeDays, imp.Parameters.HorizonDays)},
+	}
+	sub := subtitle(imp)
+
+	// Charts.
+	weeks := &chart{id: "chart-weekly", title: "Hearings per week by docket", subtitle: sub, xLabel: "week starting (Monday)", yLabel: "hearings per week", kind: "stacked"}
+	dk := []string{"DETAINED", "NON_DETAINED", "JUVENILE"}
+	sr := make([]series, len(dk))
+	for i, k := range dk {
+		sr[i].name = impact.DocketLabel(k)
+	}
+	hiddenWeeks := 0
+	for _, w := range imp.HearingsPerWeek {
+		weeks.cats = append(weeks.cats, w.WeekStart)
+		for i, v := range []int64{w.Detained, w.NonDetained, w.Juvenile} {
+			sr[i].values = append(sr[i].values, float64(v))
+			sr[i].hidden = append(sr[i].hidden, d.hide(v))
+			if d.hide(v) {
+				hiddenWeeks++
+			}
+		}
+	}
+	weeks.series = sr
+	weeks.labelEvery = max(1, (len(weeks.cats)+5)/6)
+	if hiddenWeeks > 0 {
+		weeks.note = fmt.Sprintf("%d week × docket values below %d are not drawn.", hiddenWeeks, d.below)
+	}
+
+	courts := append([]impact.Group(nil), imp.ByCourt...)
+	sort.SliceStable(courts, func(i, j int) bool { return courts[i].Recalendared > courts[j].Recalendared })
+	courtChart := &chart{id: "chart-courts", title: "Recalendared cases and slots offered, by court", subtitle: sub,
+		xLabel: "cases / slots in the scheduling window", yLabel: "court", kind: "hbar"}
+	rec := series{name: "recalendared cases"}
+	slots := series{name: "slots offered in window"}
+	for _, g := range courts {
+		if g.Recalendared == 0 && orZero(g.SlotsOffered) == 0 {
+			continue
+		}
+		courtChart.cats = append(courtChart.cats, g.Label+" ("+g.Court+")")
+		rec.values = append(rec.values, float64(g.Recalendared))
+		rec.hidden = append(rec.hidden, d.hide(g.Recalendared))
+		slots.values = append(slots.values, float64(orZero(g.SlotsOffered)))
+		slots.hidden = append(slots.hidden, false)
+	}
+	courtChart.series = []series{rec, slots}
+
+	hist := &chart{id: "chart-days", title: "Days from as-of date to hearing", subtitle: sub,
+		xLabel: fmt.Sprintf("days after %s (buckets of %d days)", imp.Run.AsOf, imp.DaysToHearing.BucketDays), yLabel: "hearings", kind: "stacked"}
+	hs := make([]series, len(dk))
+	for i, k := range dk {
+		hs[i].name = impact.DocketLabel(k)
+	}
+	for _, k := range imp.DaysToHearing.Buckets {
+		hist.cats = append(hist.cats, fmt.Sprintf("%d–%d", k.From, k.To))
+		for i, v := range []int64{k.Detained, k.NonDetained, k.Juvenile} {
+			hs[i].values = append(hs[i].values, float64(v))
+			hs[i].hidden = append(hs[i].hidden, d.hide(v))
+		}
+	}
+	hist.series = hs
+	hist.labelEvery = max(1, (len(hist.cats)+7)/8)
+
+	closed := &chart{id: "chart-closed", title: "Cases that remain closed, by policy rule", subtitle: sub, xLabel: "cases", yLabel: "rule", kind: "hbar"}
+	cs := series{name: "cases"}
+	for _, r := range imp.RemainClosedByRule {
+		closed.cats = append(closed.cats, r.RuleID)
+		cs.values = append(cs.values, float64(r.Cases))
+		cs.hidden = append(cs.hidden, d.hide(r.Cases))
+	}
+	closed.series = []series{cs}
+	closedSection := section{id: "closed", title: "Who stays closed", charts: []*chart{closed}}
+	if !cs.drawable() {
+		closedSection.charts = nil
+		closedSection.intro = "No case remains closed under this policy: every valid case is recalendared."
+		if t.RemainClosed > 0 {
+			closedSection.intro = "Every rule's count is below the disclosure threshold; see the table below."
+		}
+	}
+
+	doc.sections = append(doc.sections,
+		section{id: "calendar", title: "When the hearings fall", charts: []*chart{weeks, hist}},
+		section{id: "courts", title: "Where: courts and their capacity", charts: []*chart{courtChart},
+			intro: "Slots offered are the capacity calendar's slots for recalendared cases between the first and last hearing day of the window; weeks to absorb divide a group's recalendared cases by its average weekly slots in the window."},
+		closedSection,
+	)
+
+	// Tables.
+	overall := groupTable("All courts", "Scope", []impact.Group{{Label: "All courts and dockets", Figures: imp.Overall}}, d, true)
+	doc.sections = append(doc.sections, section{id: "figures", title: "Figures", tables: []table{
+		overall,
+		groupTable("By docket", "Docket", imp.ByDocket, d, false),
+		groupTable("By priority tier", "Tier", imp.ByTier, d, false),
+		groupTable("By circuit (of the court's state)", "Circuit", imp.ByCircuit, d, true),
+		groupTable("By court", "Court", imp.ByCourt, d, true),
+	}})
+
+	rules := table{caption: "Remain closed, by rule", head: []string{"Rule", "Cases", "Rationale"}, left: map[int]bool{0: true, 2: true}}
+	for _, r := range imp.RemainClosedByRule {
+		rules.rows = append(rules.rows, []string{r.RuleID, d.count(r.Cases), r.Rationale})
+	}
+	rej := table{caption: "Rejected rows, by error code", head: []string{"Error code", "Rows"}, left: map[int]bool{0: true}}
+	for _, r := range imp.RejectedByCode {
+		rej.rows = append(rej.rows, []string{r.Code, d.count(r.Rows)})
+	}
+	doc.sections = append(doc.sections, section{id: "outcomes", title: "Remain closed and rejected", tables: []table{rules, rej}})
+	doc.sections = append(doc.sections, section{id: "people", title: "Languages, nationalities and closures",
+		intro: "Language demand is interpreter demand: assigned cases need an interpreter in that language at their hearing.",
+		tables: []table{
+			demandTable(fmt.Sprintf("By language (top %d)", topN), "Language", imp.ByLanguage, d, topN),
+			demandTable(fmt.Sprintf("By nationality (top %d)", topN), "Nationality", imp.ByNationality, d, topN),
+			demandTable("By closure code (other_comp)", "Closure", imp.ByClosure, d, 0),
+			demandTable("By years closed (comp_date to as-of)", "Years closed", imp.ByYearsClosed, d, 0),
+		}})
+	dq := table{caption: "Data quality: malformed optional values treated as unknown", head: []string{"Column", "Values"}, left: map[int]bool{0: true}}
+	cols := make([]string, 0, len(imp.DataQuality))
+	for c := range imp.DataQuality {
+		cols = append(cols, c)
+	}
+	sort.Strings(cols)
+	for _, c := range cols {
+		dq.rows = append(dq.rows, []string{c, d.count(imp.DataQuality[c])})
+	}
+	if len(dq.rows) > 0 {
+		doc.sections = append(doc.sections, section{id: "quality", title: "Data quality", tables: []table{dq}})
+	}
+	doc.notes = []string{
+		suppressionNote(d),
+		"Aggregates only: no row, A-number or name is in this report. Language and nationality codes not in the EOIR tables are counted as \"unknown\" and never shown.",
+		fmt.Sprintf("Conservation: %s rows in = %s assigned + %s overflow + %s remain closed + %s rejected.", commas(t.InputRows), commas(t.Assigned), commas(t.Overflow), commas(t.RemainClosed), commas(t.Rejected)),
+		fmt.Sprintf("Reproducible: run %s, tool %s, policy sha256 %s, capacity sha256 %s, reference sha256 %s, export fingerprint %s (%d objects).",
+			imp.Run.RunID, imp.Run.ToolVersion, short(imp.Run.Policy.SHA256), short(imp.Run.CapacitySHA256), short(imp.Run.ReferenceSHA256), short(imp.Run.InputsSHA256), imp.Run.InputObjects),
+	}
+	return doc
+}
+
+func short(s string) string {
+	if len(s) > 12 {
+		return s[:12]
+	}
+	return s
+}

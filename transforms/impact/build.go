@@ -1,0 +1,606 @@
+package impact
+
+import (
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"github.com/recal-project/recal/pipeline/refdata"
+	"github.com/recal-project/recal/pipeline/source"
+	"github.com/recal-project/recal/transforms/cases"
+	"github.com/recal-project/recal/transforms/policy"
+	"github.com/recal-project/recal/transforms/schedule"
+)
+
+// Builder accumulates a run's outcomes, one case at a time, and builds its
+// Impact. Its state is counts and day histograms keyed by small codes, so
+// it stays small however many cases pass through. A Builder is not safe
+// for concurrent use.
+type Builder struct {
+	ref         *refdata.Data
+	pol         *policy.Policy
+	cal         *schedule.Calendar
+	p           schedule.Params
+	first, last int32 // the window of offered slots
+
+	cells    map[cellKey]*cell
+	sessions map[sessionKey]struct{}
+	// closedCourt and closedRule count remain-closed cases.
+	closedCourt map[uint16]int64
+	closedRule  []int64
+	lang, nat   map[uint16]*demand
+	closure     [len(cases.ClosureCodes)]demand
+	years       [len(yearBuckets)]demand
+	weeks       map[int32]*[cases.NumDockets]int64
+	rejects     map[string]int64
+}
+
+type cellKey struct {
+	court  uint16
+	docket cases.Docket
+	tier   uint8
+}
+
+// cell holds the recalendared cases of one court, docket and tier.
+type cell struct {
+	assigned, overflow int64
+	// days[i] counts hearings i days after the as-of date.
+	days []int64
+}
+
+type sessionKey struct {
+	court  uint16
+	docket cases.Docket
+	day    int32
+	start  int
+	ij     string
+}
+
+type demand struct{ assigned, overflow, closed int64 }
+
+// yearBuckets bound the years-closed breakdown: [from, next from).
+var yearBuckets = [...]struct {
+	from  uint8
+	code  string
+	label string
+}{
+	{0, "0", "less than 1 year"},
+	{1, "1", "1 year"},
+	{2, "2-4", "2 to 4 years"},
+	{5, "5-9", "5 to 9 years"},
+	{10, "10+", "10 years or more"},
+}
+
+// closureLabels describe the administrative-closure codes (contract §1.1).
+var closureLabels = map[string]string{
+	"A": "A: administrative closing – other",
+	"B": "B: administrative closing – failure to appear",
+	"K": "K: administrative closure",
+	"M": "M: in-court prosecutorial discretion – administrative closure",
+	"Y": "Y: prosecutorial discretion – administrative close",
+}
+
+// NewBuilder returns a Builder for one run: the reference data, policy,
+// calendar and scheduling parameters the run used.
+func NewBuilder(ref *refdata.Data, pol *policy.Policy, cal *schedule.Calendar, p schedule.Params) *Builder {
+	return &Builder{
+		ref: ref, pol: pol, cal: cal, p: p,
+		first: p.AsOf + int32(p.MinNoticeDays), last: p.AsOf + int32(p.HorizonDays),
+		cells: map[cellKey]*cell{}, sessions: map[sessionKey]struct{}{},
+		closedCourt: map[uint16]int64{}, closedRule: make([]int64, len(pol.RuleIDs)),
+		lang: map[uint16]*demand{}, nat: map[uint16]*demand{},
+		weeks: map[int32]*[cases.NumDockets]int64{}, rejects: map[string]int64{},
+	}
+}
+
+func (b *Builder) cell(c *cases.Case) *cell {
+	k := cellKey{c.Court, c.Docket, c.Tier}
+	x := b.cells[k]
+	if x == nil {
+		x = &cell{}
+		b.cells[k] = x
+	}
+	return x
+}
+
+func (b *Builder) demands(c *cases.Case) [4]*demand {
+	get := func(m map[uint16]*demand, k uint16) *demand {
+		d := m[k]
+		if d == nil {
+			d = &demand{}
+			m[k] = d
+		}
+		return d
+	}
+	return [4]*demand{get(b.lang, c.Lang), get(b.nat, c.Nat), &b.closure[c.Closure], &b.years[yearBucket(c.YearsClosed)]}
+}
+
+func yearBucket(y uint8) int {
+	i := len(yearBuckets) - 1
+	for i > 0 && y < yearBuckets[i].from {
+		i--
+	}
+	return i
+}
+
+// Assigned records a case heard on day in session s.
+func (b *Builder) Assigned(c *cases.Case, day int32, s *schedule.Session) {
+	x := b.cell(c)
+	x.assigned++
+	if x.days == nil {
+		x.days = make([]int64, b.p.HorizonDays+1)
+	}
+	if i := int(day - b.p.AsOf); i >= 0 && i < len(x.days) {
+		x.days[i]++
+	}
+	b.sessions[sessionKey{c.Court, c.Docket, day, s.Start, s.IJ}] = struct{}{}
+	wk := day - int32((schedule.Weekday(day)+6)%7)
+	w := b.weeks[wk]
+	if w == nil {
+		w = &[cases.NumDockets]int64{}
+		b.weeks[wk] = w
+	}
+	w[c.Docket]++
+	for _, d := range b.demands(c) {
+		d.assigned++
+	}
+}
+
+// Overflowed records a recalendared case with no slot inside the horizon.
+func (b *Builder) Overflowed(c *cases.Case) {
+	b.cell(c).overflow++
+	for _, d := range b.demands(c) {
+		d.overflow++
+	}
+}
+
+// Closed records a case that remains closed.
+func (b *Builder) Closed(c *cases.Case) {
+	b.closedCourt[c.Court]++
+	if int(c.Rule) < len(b.closedRule) {
+		b.closedRule[c.Rule]++
+	}
+	for _, d := range b.demands(c) {
+		d.closed++
+	}
+}
+
+// Rejected records a rejected row by its error code.
+func (b *Builder) Rejected(code string) { b.rejects[code]++ }
+
+// Options are a report's settings.
+type Options struct {
+	// BaselinePending is the pending caseload the backlog increase is
+	// measured against (nil: none given).
+	BaselinePending *int64
+	// DataQuality counts malformed optional values by column.
+	DataQuality map[string]int64
+}
+
+// acc sums cells and capacity into Figures.
+type acc struct {
+	assigned, overflow, closed int64
+	days                       []int64
+	slots, sessOffered         int64
+	sessUsed                   int64
+}
+
+func (a *acc) add(x *cell) {
+	a.assigned += x.assigned
+	a.overflow += x.overflow
+	if x.days != nil {
+		if a.days == nil {
+			a.days = make([]int64, len(x.days))
+		}
+		for i, n := range x.days {
+			a.days[i] += n
+		}
+	}
+}
+
+// figures renders the sums; withClosed and withCapacity say whether the
+// grouping attributes remain-closed cases and capacity.
+func (a *acc) figures(withClosed, withCapacity bool, windowDays int32) Figures {
+	f := Figures{Recalendared: a.assigned + a.overflow, Assigned: a.assigned, Overflow: a.overflow, SlotsUsed: a.assigned}
+	if withClosed {
+		in := f.Recalendared + a.closed
+		f.CasesIn, f.RemainClosed = &in, ptr(a.closed)
+	}
+	if withCapacity {
+		f.SlotsOffered, f.SessionsOffered, f.JudgeSessions = ptr(a.slots), ptr(a.sessOffered), ptr(a.sessUsed)
+		if a.slots > 0 {
+			f.Utilization = ptr(round(float64(a.assigned)/float64(a.slots), 4))
+			weekly := float64(a.slots) * 7 / float64(windowDays)
+			f.WeeklyCapacity = ptr(round(weekly, 2))
+			f.WeeksToAbsorb = ptr(round(float64(f.Recalendared)/weekly, 1))
+		}
+	}
+	f.DaysToHearing = quantiles(a.days)
+	return f
+}
+
+// quantiles returns the first, median and 90th-percentile day of a
+// histogram (nearest rank).
+func quantiles(h []int64) Quantiles {
+	var n int64
+	for _, c := range h {
+		n += c
+	}
+	if n == 0 {
+		return Quantiles{}
+	}
+	rank := func(p float64) int {
+		k := int64(math.Ceil(p * float64(n)))
+		k = max(k, 1)
+		var seen int64
+		for d, c := range h {
+			seen += c
+			if seen >= k {
+				return d
+			}
+		}
+		return len(h) - 1
+	}
+	return Quantiles{First: ptr(rank(0)), Median: ptr(rank(0.5)), P90: ptr(rank(0.9))}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func round(x float64, places int) float64 {
+	p := math.Pow(10, float64(places))
+	return math.Round(x*p) / p
+}
+
+// Build returns the Impact. run identifies the run; its policy fields are
+// filled from the Builder's policy.
+func (b *Builder) Build(run Run, opt Options) *Impact {
+	imp := &Impact{Kind: Kind, SchemaVersion: SchemaVersion, Run: run}
+	imp.Run.Policy = Policy{ID: b.pol.ID, Title: b.pol.Title, Effective: source.FormatDate(b.pol.Effective), SHA256: b.pol.SHA256}
+	imp.Parameters = Parameters{
+		MinNoticeDays: b.p.MinNoticeDays, JuvenileNoticeDays: b.p.JuvenileNoticeDays, HorizonDays: b.p.HorizonDays,
+		FirstHearingDay: source.FormatDate(b.first), LastHearingDay: source.FormatDate(b.last),
+	}
+	windowDays := b.last - b.first + 1
+
+	// Capacity of every court and docket that has sessions or cases.
+	type cd struct {
+		court  uint16
+		docket cases.Docket
+	}
+	capSlots, capSess, used := map[cd]int64{}, map[cd]int64{}, map[cd]int64{}
+	courtSet := map[uint16]bool{}
+	for _, c := range b.cal.Courts() {
+		courtSet[c] = true
+		for d := cases.Docket(0); d < cases.NumDockets; d++ {
+			s, n := b.cal.Offered(c, d, b.first, b.last)
+			if n > 0 {
+				capSlots[cd{c, d}], capSess[cd{c, d}] = s, n
+			}
+		}
+	}
+	for k := range b.sessions {
+		used[cd{k.court, k.docket}]++
+	}
+	for k := range b.cells {
+		courtSet[k.court] = true
+	}
+	for c := range b.closedCourt {
+		courtSet[c] = true
+	}
+	courts := make([]uint16, 0, len(courtSet))
+	for c := range courtSet {
+		courts = append(courts, c)
+	}
+	sort.Slice(courts, func(i, j int) bool { return courts[i] < courts[j] })
+	cellKeys := make([]cellKey, 0, len(b.cells))
+	for k := range b.cells {
+		cellKeys = append(cellKeys, k)
+	}
+	sort.Slice(cellKeys, func(i, j int) bool {
+		a, c := cellKeys[i], cellKeys[j]
+		if a.court != c.court {
+			return a.court < c.court
+		}
+		if a.docket != c.docket {
+			return a.docket < c.docket
+		}
+		return a.tier < c.tier
+	})
+	addCap := func(a *acc, k cd) {
+		a.slots += capSlots[k]
+		a.sessOffered += capSess[k]
+		a.sessUsed += used[k]
+	}
+
+	// Overall, by court, by circuit, by court × docket.
+	var overall acc
+	byCourt := map[uint16]*acc{}
+	byCD := map[cd]*acc{}
+	for _, c := range courts {
+		a := &acc{closed: b.closedCourt[c]}
+		byCourt[c] = a
+		overall.closed += a.closed
+		for d := cases.Docket(0); d < cases.NumDockets; d++ {
+			addCap(a, cd{c, d})
+			addCap(&overall, cd{c, d})
+		}
+	}
+	byDocket := [cases.NumDockets]acc{}
+	byTier := map[uint8]*acc{}
+	for _, k := range cellKeys {
+		x := b.cells[k]
+		overall.add(x)
+		byCourt[k.court].add(x)
+		byDocket[k.docket].add(x)
+		t := byTier[k.tier]
+		if t == nil {
+			t = &acc{}
+			byTier[k.tier] = t
+		}
+		t.add(x)
+		ck := cd{k.court, k.docket}
+		a := byCD[ck]
+		if a == nil {
+			a = &acc{}
+			addCap(a, ck)
+			byCD[ck] = a
+		}
+		a.add(x)
+	}
+	for k := range capSlots {
+		if byCD[k] == nil {
+			a := &acc{}
+			addCap(a, k)
+			byCD[k] = a
+		}
+	}
+	imp.Overall = overall.figures(true, true, windowDays)
+
+	circuits := map[string]*acc{}
+	for _, c := range courts {
+		court := b.ref.Courts[c]
+		a := byCourt[c]
+		imp.ByCourt = append(imp.ByCourt, Group{Key: court.Code, Label: CourtLabel(court), Court: court.Code, State: court.State, Circuit: court.Circuit,
+			Figures: a.figures(true, true, windowDays)})
+		ca := circuits[court.Circuit]
+		if ca == nil {
+			ca = &acc{}
+			circuits[court.Circuit] = ca
+		}
+		ca.assigned += a.assigned
+		ca.overflow += a.overflow
+		ca.closed += a.closed
+		ca.slots += a.slots
+		ca.sessOffered += a.sessOffered
+		ca.sessUsed += a.sessUsed
+		if a.days != nil {
+			ca.add(&cell{days: a.days})
+		}
+	}
+	circuitKeys := make([]string, 0, len(circuits))
+	for k := range circuits {
+		circuitKeys = append(circuitKeys, k)
+	}
+	sort.Slice(circuitKeys, func(i, j int) bool { return circuitOrder(circuitKeys[i]) < circuitOrder(circuitKeys[j]) })
+	for _, k := range circuitKeys {
+		imp.ByCircuit = append(imp.ByCircuit, Group{Key: k, Label: CircuitLabel(k), Circuit: k, Figures: circuits[k].figures(true, true, windowDays)})
+	}
+	for d := cases.Docket(0); d < cases.NumDockets; d++ {
+		a := &byDocket[d]
+		for _, c := range courts {
+			addCap(a, cd{c, d})
+		}
+		imp.ByDocket = append(imp.ByDocket, Group{Key: d.String(), Label: DocketLabel(d.String()), Docket: d.String(), Figures: a.figures(false, true, windowDays)})
+	}
+	tiers := make([]uint8, 0, len(byTier))
+	for t := range byTier {
+		tiers = append(tiers, t)
+	}
+	sort.Slice(tiers, func(i, j int) bool { return tiers[i] < tiers[j] })
+	for _, t := range tiers {
+		rule := ""
+		if int(t)-1 < len(b.pol.TierRuleIDs) {
+			rule = b.pol.TierRuleIDs[t-1]
+		}
+		imp.ByTier = append(imp.ByTier, Group{Key: strconv.Itoa(int(t)), Label: "Tier " + strconv.Itoa(int(t)) + " (" + rule + ")",
+			Figures: byTier[t].figures(false, false, windowDays)})
+	}
+	cdKeys := make([]cd, 0, len(byCD))
+	for k := range byCD {
+		cdKeys = append(cdKeys, k)
+	}
+	sort.Slice(cdKeys, func(i, j int) bool {
+		if cdKeys[i].court != cdKeys[j].court {
+			return cdKeys[i].court < cdKeys[j].court
+		}
+		return cdKeys[i].docket < cdKeys[j].docket
+	})
+	for _, k := range cdKeys {
+		court := b.ref.Courts[k.court]
+		imp.ByCourtDocket = append(imp.ByCourtDocket, Group{Key: court.Code + "/" + k.docket.String(), Label: CourtLabel(court) + " – " + DocketLabel(k.docket.String()),
+			Court: court.Code, State: court.State, Circuit: court.Circuit, Docket: k.docket.String(), Figures: byCD[k].figures(false, true, windowDays)})
+	}
+
+	// Remain closed by rule: the exempt rules in policy order, then
+	// NOT_SELECTED.
+	for r := 1; r <= b.pol.NumExempt; r++ {
+		imp.RemainClosedByRule = append(imp.RemainClosedByRule, RuleCount{RuleID: b.pol.RuleIDs[r], Rationale: b.pol.RuleRationale[r], Cases: b.closedRule[r]})
+	}
+	imp.RemainClosedByRule = append(imp.RemainClosedByRule, RuleCount{RuleID: b.pol.RuleIDs[0], Rationale: b.pol.RuleRationale[0], Cases: b.closedRule[0]})
+
+	var rejected int64
+	codes := make([]string, 0, len(b.rejects))
+	for c, n := range b.rejects {
+		codes = append(codes, c)
+		rejected += n
+	}
+	sort.Strings(codes)
+	for _, c := range codes {
+		imp.RejectedByCode = append(imp.RejectedByCode, CodeCount{Code: c, Rows: b.rejects[c]})
+	}
+
+	recal := overall.assigned + overall.overflow
+	imp.Totals = Totals{InputRows: recal + overall.closed + rejected, ValidCases: recal + overall.closed, Recalendared: recal,
+		Assigned: overall.assigned, Overflow: overall.overflow, RemainClosed: overall.closed, Rejected: rejected}
+	imp.Backlog = Backlog{BaselinePending: opt.BaselinePending, Added: recal}
+	if opt.BaselinePending != nil && *opt.BaselinePending > 0 {
+		imp.Backlog.IncreasePct = ptr(round(float64(recal)*100/float64(*opt.BaselinePending), 4))
+	}
+
+	imp.ByLanguage = codeDemand(b.lang, b.ref.Languages, recal)
+	imp.ByNationality = codeDemand(b.nat, b.ref.Nationalities, recal)
+	for i, code := range cases.ClosureCodes {
+		imp.ByClosure = append(imp.ByClosure, b.closure[i].row(code, closureLabels[code], recal))
+	}
+	for i, yb := range yearBuckets {
+		imp.ByYearsClosed = append(imp.ByYearsClosed, b.years[i].row(yb.code, yb.label, recal))
+	}
+
+	// Hearings per week, every week of the window.
+	for wk := b.first - int32((schedule.Weekday(b.first)+6)%7); wk <= b.last; wk += 7 {
+		w := Week{WeekStart: source.FormatDate(wk)}
+		if n := b.weeks[wk]; n != nil {
+			w.Detained, w.NonDetained, w.Juvenile = n[cases.Detained], n[cases.NonDetained], n[cases.Juvenile]
+			w.Total = w.Detained + w.NonDetained + w.Juvenile
+		}
+		imp.HearingsPerWeek = append(imp.HearingsPerWeek, w)
+	}
+	imp.DaysToHearing = b.histogram(byDocket)
+	imp.DataQuality = opt.DataQuality
+	if imp.DataQuality == nil {
+		imp.DataQuality = map[string]int64{}
+	}
+	return imp
+}
+
+// histogram buckets days-to-hearing by docket: weeks for horizons up to
+// 120 days, else 30-day buckets.
+func (b *Builder) histogram(byDocket [cases.NumDockets]acc) Histogram {
+	w := 30
+	if b.p.HorizonDays <= 120 {
+		w = 7
+	}
+	h := Histogram{BucketDays: w}
+	for from := b.p.MinNoticeDays / w * w; from <= b.p.HorizonDays; from += w {
+		k := Bucket{From: from, To: min(from+w-1, b.p.HorizonDays)}
+		for d := range byDocket {
+			days := byDocket[d].days
+			var n int64
+			for i := k.From; i <= k.To && i < len(days); i++ {
+				n += days[i]
+			}
+			switch cases.Docket(d) {
+			case cases.Detained:
+				k.Detained = n
+			case cases.NonDetained:
+				k.NonDetained = n
+			case cases.Juvenile:
+				k.Juvenile = n
+			}
+			k.Total += n
+		}
+		h.Buckets = append(h.Buckets, k)
+	}
+	return h
+}
+
+func (d demand) row(code, label string, recalendared int64) Demand {
+	r := Demand{Code: code, Label: label, Assigned: d.assigned, Overflow: d.overflow, RemainClosed: d.closed,
+		Recalendared: d.assigned + d.overflow, CasesIn: d.assigned + d.overflow + d.closed}
+	if recalendared > 0 {
+		r.Share = round(float64(r.Recalendared)/float64(recalendared), 4)
+	}
+	return r
+}
+
+// UnknownCode is the code of the row that counts null values and values
+// that are not in the reference table (which are never echoed: a stray
+// value could be anything, an A-number included).
+const UnknownCode = "unknown"
+
+// codeDemand lists demand by code, most recalendared first.
+func codeDemand(m map[uint16]*demand, t *refdata.CodeTable, recalendared int64) []Demand {
+	out := make([]Demand, 0, len(m))
+	for k, d := range m {
+		code, label := UnknownCode, "null or not in the EOIR table"
+		if k > 0 {
+			code = t.Codes[k-1]
+			label = t.Description(code)
+		}
+		out = append(out, d.row(code, label, recalendared))
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Recalendared != out[j].Recalendared {
+			return out[i].Recalendared > out[j].Recalendared
+		}
+		if out[i].CasesIn != out[j].CasesIn {
+			return out[i].CasesIn > out[j].CasesIn
+		}
+		return out[i].Code < out[j].Code
+	})
+	return out
+}
+
+// CourtLabel names a court for readers by its city and state ("Atlanta,
+// GA"): EOIR's court names are mostly the generic "IMMIGRATION COURT".
+func CourtLabel(c refdata.Court) string {
+	if c.City == "" {
+		if c.Name != "" {
+			return c.Name
+		}
+		return c.Code
+	}
+	words := strings.Fields(strings.ToLower(c.City))
+	for i, w := range words {
+		r := []rune(w)
+		r[0] = unicode.ToUpper(r[0])
+		words[i] = string(r)
+	}
+	s := strings.Join(words, " ")
+	if c.State != "" {
+		s += ", " + c.State
+	}
+	return s
+}
+
+// DocketLabel is a docket's name for readers.
+func DocketLabel(d string) string {
+	switch d {
+	case "DETAINED":
+		return "Detained"
+	case "NON_DETAINED":
+		return "Non-detained"
+	case "JUVENILE":
+		return "Juvenile"
+	}
+	return d
+}
+
+// CircuitLabel names a federal circuit ("" is unknown).
+func CircuitLabel(c string) string {
+	switch c {
+	case "":
+		return "Circuit unknown"
+	case "DC":
+		return "D.C. Circuit"
+	case "1":
+		return "1st Circuit"
+	case "2":
+		return "2nd Circuit"
+	case "3":
+		return "3rd Circuit"
+	}
+	return c + "th Circuit"
+}
+
+func circuitOrder(c string) int {
+	if n, err := strconv.Atoi(c); err == nil {
+		return n
+	}
+	if c == "DC" {
+		return 12
+	}
+	return 13
+}
