@@ -25,12 +25,13 @@ type Builder struct {
 	p           schedule.Params
 	first, last int32 // the window of offered slots
 
-	cells    map[cellKey]*cell
-	sessions map[sessionKey]struct{}
+	cells       map[cellKey]*cell
+	sessions    map[sessionKey]struct{}
+	lastSession sessionKey
 	// closedCourt and closedRule count remain-closed cases.
 	closedCourt map[uint16]int64
 	closedRule  []int64
-	lang, nat   map[uint16]*demand
+	lang, nat   []demand // by code index (0: unknown)
 	closure     [len(cases.ClosureCodes)]demand
 	years       [len(yearBuckets)]demand
 	weeks       map[int32]*[cases.NumDockets]int64
@@ -90,7 +91,7 @@ func NewBuilder(ref *refdata.Data, pol *policy.Policy, cal *schedule.Calendar, p
 		first: p.AsOf + int32(p.MinNoticeDays), last: p.AsOf + int32(p.HorizonDays),
 		cells: map[cellKey]*cell{}, sessions: map[sessionKey]struct{}{},
 		closedCourt: map[uint16]int64{}, closedRule: make([]int64, len(pol.RuleIDs)),
-		lang: map[uint16]*demand{}, nat: map[uint16]*demand{},
+		lang: make([]demand, len(ref.Languages.Codes)+1), nat: make([]demand, len(ref.Nationalities.Codes)+1),
 		weeks: map[int32]*[cases.NumDockets]int64{}, rejects: map[string]int64{},
 	}
 }
@@ -106,15 +107,15 @@ func (b *Builder) cell(c *cases.Case) *cell {
 }
 
 func (b *Builder) demands(c *cases.Case) [4]*demand {
-	get := func(m map[uint16]*demand, k uint16) *demand {
-		d := m[k]
-		if d == nil {
-			d = &demand{}
-			m[k] = d
-		}
-		return d
+	return [4]*demand{at(b.lang, c.Lang), at(b.nat, c.Nat), &b.closure[c.Closure], &b.years[yearBucket(c.YearsClosed)]}
+}
+
+// at returns ds[i], or the unknown row for an index outside the table.
+func at(ds []demand, i uint16) *demand {
+	if int(i) < len(ds) {
+		return &ds[i]
 	}
-	return [4]*demand{get(b.lang, c.Lang), get(b.nat, c.Nat), &b.closure[c.Closure], &b.years[yearBucket(c.YearsClosed)]}
+	return &ds[0]
 }
 
 func yearBucket(y uint8) int {
@@ -135,7 +136,11 @@ func (b *Builder) Assigned(c *cases.Case, day int32, s *schedule.Session) {
 	if i := int(day - b.p.AsOf); i >= 0 && i < len(x.days) {
 		x.days[i]++
 	}
-	b.sessions[sessionKey{c.Court, c.Docket, day, s.Start, s.IJ}] = struct{}{}
+	// Assignments arrive grouped by session; skip the map for repeats.
+	if k := (sessionKey{c.Court, c.Docket, day, s.Start, s.IJ}); k != b.lastSession {
+		b.sessions[k] = struct{}{}
+		b.lastSession = k
+	}
 	wk := day - int32((schedule.Weekday(day)+6)%7)
 	w := b.weeks[wk]
 	if w == nil {
@@ -520,10 +525,14 @@ func (d demand) row(code, label string, recalendared int64) Demand {
 // value could be anything, an A-number included).
 const UnknownCode = "unknown"
 
-// codeDemand lists demand by code, most recalendared first.
-func codeDemand(m map[uint16]*demand, t *refdata.CodeTable, recalendared int64) []Demand {
-	out := make([]Demand, 0, len(m))
+// codeDemand lists demand by code (codes with cases only), most
+// recalendared first.
+func codeDemand(m []demand, t *refdata.CodeTable, recalendared int64) []Demand {
+	var out []Demand
 	for k, d := range m {
+		if d == (demand{}) {
+			continue
+		}
 		code, label := UnknownCode, "null or not in the EOIR table"
 		if k > 0 {
 			code = t.Codes[k-1]
