@@ -3,9 +3,12 @@ package job
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/recal-project/recal/pipeline/location"
 	"github.com/recal-project/recal/pipeline/storage"
@@ -45,6 +48,34 @@ func keys(m map[string][]byte) string {
 // TestCommitProtocol, on local files and on MinIO: a rerun of the same
 // inputs is a no-op; other inputs are refused without --force and replace
 // the output completely with it; what an unfinished run left is cleaned up.
+// TestRunIDFollowsContent: a copy of the same inputs, made later (other
+// modification times), is the same run: same id, so a rerun from the copy
+// is a no-op, and the same names and bytes on any machine.
+func TestRunIDFollowsContent(t *testing.T) {
+	fullPassOnly(t)
+	in := t.TempDir()
+	genData(t, in, 300)
+	out := t.TempDir()
+	first, err := Run(context.Background(), baseConfig(in, out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	later := t.TempDir()
+	copyTree(t, in, later)
+	for _, f := range []string{"export", "capacity.csv"} {
+		filepath.Walk(filepath.Join(later, f), func(p string, _ os.FileInfo, _ error) error {
+			return os.Chtimes(p, time.Unix(1e9, 0), time.Unix(1e9, 0))
+		})
+	}
+	again, err := Run(context.Background(), baseConfig(later, out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !again.AlreadyComplete || again.Manifest.RunID != first.Manifest.RunID {
+		t.Fatalf("a later copy of the same inputs: run %s (already complete %v), first run %s", again.Manifest.RunID, again.AlreadyComplete, first.Manifest.RunID)
+	}
+}
+
 func TestCommitProtocol(t *testing.T) {
 	fullPassOnly(t)
 	in := t.TempDir()

@@ -38,6 +38,14 @@ type Result struct {
 // datasets are the prefixes a run owns under its output.
 var datasets = []string{"assignments/", "remain_closed/", "overflow/", "rejects/", report.Dir}
 
+// contentTagger is a store whose ETags are not content-derived (local
+// files: modification time and size) and that can tag content instead, so
+// that the fingerprint, and with it every output name and the manifest,
+// is the same on every machine for the same input bytes.
+type contentTagger interface {
+	ContentTag(ctx context.Context, key string) (string, error)
+}
+
 // committed returns the manifest of the run committed under out, or nil
 // when there is no _SUCCESS.
 func committed(ctx context.Context, out storage.Store) (*manifest.Manifest, error) {
@@ -129,6 +137,13 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	for _, o := range objs {
 		m.Inputs = append(m.Inputs, manifest.Input{Key: o.Key, Size: o.Size, ETag: o.ETag})
+	}
+	if ct, ok := in.(contentTagger); ok {
+		for i := range m.Inputs {
+			if m.Inputs[i].ETag, err = ct.ContentTag(ctx, m.Inputs[i].Key); err != nil {
+				return nil, err
+			}
+		}
 	}
 	m.RunID = runID(m, reportSettings(cfg))
 	if prev, err := committed(ctx, out); err != nil {

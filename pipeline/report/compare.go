@@ -89,8 +89,8 @@ func compareDoc(c *impact.Comparison, d disclosure) *document {
 				delta := "–"
 				if ok && refOK {
 					delta = signed(v - ref)
-					if m.count && (d.hide(v) || d.hide(ref)) {
-						delta = d.marker()
+					if m.count {
+						delta = d.delta(v, ref)
 					}
 				}
 				row = append(row, delta)
@@ -253,11 +253,7 @@ func compareDoc(c *impact.Comparison, d disclosure) *document {
 			}
 			row = append(row, d.count(v))
 			if si > 0 {
-				delta := signed(v - ref)
-				if d.hide(v) || d.hide(ref) {
-					delta = d.marker()
-				}
-				row = append(row, delta)
+				row = append(row, d.delta(v, ref))
 			}
 		}
 		lang.rows = append(lang.rows, row)
@@ -306,11 +302,7 @@ func compareTable(caption, first string, rows []impact.CompareRow, names []strin
 			}
 			row = append(row, d.count(v))
 			if si > 0 {
-				delta := signed(v - ref)
-				if d.hide(v) || d.hide(ref) {
-					delta = d.marker()
-				}
-				row = append(row, delta)
+				row = append(row, d.delta(v, ref))
 			}
 			row = append(row, med)
 		}

@@ -40,6 +40,15 @@ func (d disclosure) dependent(base int64, s string) string {
 	return s
 }
 
+// delta renders v - ref with its sign, or the marker when either count is
+// a small cell (the difference would reveal it).
+func (d disclosure) delta(v, ref int64) string {
+	if d.hide(v) || d.hide(ref) {
+		return d.marker()
+	}
+	return signed(v - ref)
+}
+
 // commas renders n with thousands separators.
 func commas(n int64) string {
 	s := strconv.FormatInt(n, 10)

@@ -90,11 +90,27 @@ func Check(t testing.TB, path string, wantInEveryChart ...string) Result {
 		t.Fatal(err)
 	}
 	pageURL := (&url.URL{Scheme: "file", Path: abs}).String()
+	// Chromium's helper processes can still be writing the profile for a
+	// moment after the browser is gone, so the profile is removed here,
+	// with retries, rather than by t.TempDir's strict cleanup.
+	profile, err := os.MkdirTemp("", "recal-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for i := 0; i < 50; i++ {
+			if os.RemoveAll(profile) == nil {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		t.Logf("could not remove the Chromium profile %s", profile)
+	})
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(bin), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
 		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 900))
+		chromedp.UserDataDir(profile), chromedp.WindowSize(1280, 900))
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)

@@ -6,6 +6,8 @@ package local
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -284,4 +286,36 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 		return fmt.Errorf("delete %s: %w", key, err)
 	}
 	return nil
+}
+
+// ContentTag returns a tag of the object's bytes ("sha256:<hex>"): unlike
+// the ETag of List and Stat (modification time and size, cheap), it is the
+// same on every machine for the same content, so a run's fingerprint does
+// not depend on when its inputs were copied.
+func (s *Store) ContentTag(ctx context.Context, key string) (string, error) {
+	p, err := s.path(key)
+	if err != nil {
+		return "", err
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return "", fmt.Errorf("hash: %w", wrapNotExist(key, err))
+	}
+	defer f.Close()
+	h := sha256.New()
+	buf := make([]byte, 1<<20)
+	for {
+		if err := ctx.Err(); err != nil {
+			return "", err
+		}
+		n, err := f.Read(buf)
+		h.Write(buf[:n])
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return "", fmt.Errorf("hash %s: %w", key, err)
+		}
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
 }
