@@ -29,8 +29,10 @@ func sampleConfig(policyID, out string) Config {
 	}
 }
 
-// TestReports runs the sample under every shipped policy and checks the
-// reports: impact.json equals its golden file (and, by runcheck, the
+// TestReports runs the sample under every shipped policy, checks that every
+// output row carries a rule id of that policy in the right place (with its
+// rationale) and that the manifest's per-rule counts match the rows, and
+// checks the reports: impact.json equals its golden file (and, by runcheck, the
 // figures recomputed from the Parquet outputs); `recal report` re-renders
 // the same bytes from the run's outputs alone; no A-number of the input
 // appears in any report; and the HTML of one run and of the comparison
@@ -49,6 +51,8 @@ func TestReports(t *testing.T) {
 		if res.Manifest.Counts.InputRows != 20000 {
 			t.Fatalf("%s: %d rows", id, res.Manifest.Counts.InputRows)
 		}
+		p, _ := policy.LoadShipped(id)
+		checkRuleColumns(t, out, p, res.Manifest)
 		runs[id] = out
 	}
 
