@@ -90,8 +90,10 @@ func WriteFile(ctx context.Context, st storage.Store, key string, sc *arrow.Sche
 	}
 	name := f.Name()
 	defer os.Remove(name)
+	// Snappy, not zstd: arrow v15 builds a new zstd encoder for every page
+	// (docs/libraries.md, "Hazards"), which made writing 15x slower.
 	props := parquet.NewWriterProperties(
-		parquet.WithCompression(compress.Codecs.Zstd),
+		parquet.WithCompression(compress.Codecs.Snappy),
 		parquet.WithMaxRowGroupLength(o.RowGroup),
 		parquet.WithDictionaryDefault(true),
 		parquet.WithStats(true),
