@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -18,11 +19,13 @@ import (
 	"github.com/recal-project/recal/pipeline/location"
 	"github.com/recal-project/recal/pipeline/manifest"
 	"github.com/recal-project/recal/pipeline/refdata"
+	"github.com/recal-project/recal/pipeline/report"
 	"github.com/recal-project/recal/pipeline/source"
 	"github.com/recal-project/recal/pipeline/storage"
 	"github.com/recal-project/recal/pipeline/storage/local"
 	"github.com/recal-project/recal/pipeline/storage/s3store/miniotest"
 	"github.com/recal-project/recal/pipeline/sysexit"
+	"github.com/recal-project/recal/transforms/impact"
 	"github.com/recal-project/recal/transforms/schedule"
 )
 
@@ -218,6 +221,32 @@ func TestRunS3MatchesLocal(t *testing.T) {
 	}
 	if len(got) == 0 || fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("S3 outputs differ from the local run:\n%v\n%v", got, want)
+	}
+	// `recal report` reads the run from S3 and writes to S3; the figures
+	// equal the local run's (only the run identity differs).
+	objsRep, _, err := report.Command(ctx, report.Config{Run: cfg.Output, Output: "s3://" + bucket + "/reports/r1"})
+	if err != nil || len(objsRep) != 4 {
+		t.Fatalf("report from S3: %v (%d files)", err, len(objsRep))
+	}
+	repStore, err := location.Open(ctx, "s3://"+bucket+"/reports/r1", location.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := storage.ReadAll(ctx, repStore, "impact.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromS3, err := report.Parse(b, "s3 impact.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lb, _ := os.ReadFile(filepath.Join(localOut, "reports", "impact.json"))
+	fromLocal, _ := report.Parse(lb, "local impact.json")
+	fromS3.Run, fromLocal.Run = impact.Run{}, impact.Run{}
+	js, _ := json.Marshal(fromS3)
+	jl, _ := json.Marshal(fromLocal)
+	if !bytes.Equal(js, jl) {
+		t.Errorf("the S3 run's impact figures differ from the local run's")
 	}
 }
 
