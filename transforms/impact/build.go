@@ -31,7 +31,8 @@ type Builder struct {
 	// closedCourt and closedRule count remain-closed cases.
 	closedCourt map[uint16]int64
 	closedRule  []int64
-	lang, nat   []demand // by code index (0: unknown)
+	closedBoth  map[[2]uint16]int64 // court, rule
+	lang, nat   []demand            // by code index (0: unknown)
 	closure     [len(cases.ClosureCodes)]demand
 	years       [len(yearBuckets)]demand
 	weeks       map[int32]*[cases.NumDockets]int64
@@ -90,7 +91,7 @@ func NewBuilder(ref *refdata.Data, pol *policy.Policy, cal *schedule.Calendar, p
 		ref: ref, pol: pol, cal: cal, p: p,
 		first: p.AsOf + int32(p.MinNoticeDays), last: p.AsOf + int32(p.HorizonDays),
 		cells: map[cellKey]*cell{}, sessions: map[sessionKey]struct{}{},
-		closedCourt: map[uint16]int64{}, closedRule: make([]int64, len(pol.RuleIDs)),
+		closedCourt: map[uint16]int64{}, closedRule: make([]int64, len(pol.RuleIDs)), closedBoth: map[[2]uint16]int64{},
 		lang: make([]demand, len(ref.Languages.Codes)+1), nat: make([]demand, len(ref.Nationalities.Codes)+1),
 		weeks: map[int32]*[cases.NumDockets]int64{}, rejects: map[string]int64{},
 	}
@@ -164,6 +165,7 @@ func (b *Builder) Overflowed(c *cases.Case) {
 // Closed records a case that remains closed.
 func (b *Builder) Closed(c *cases.Case) {
 	b.closedCourt[c.Court]++
+	b.closedBoth[[2]uint16{c.Court, c.Rule}]++
 	if int(c.Rule) < len(b.closedRule) {
 		b.closedRule[c.Rule]++
 	}
@@ -364,11 +366,25 @@ func (b *Builder) Build(run Run, opt Options) *Impact {
 	imp.Overall = overall.figures(true, true, windowDays)
 
 	circuits := map[string]*acc{}
+	circuitRules := map[string]map[string]int64{}
 	for _, c := range courts {
 		court := b.ref.Courts[c]
 		a := byCourt[c]
+		var rules map[string]int64
+		for r, id := range b.pol.RuleIDs {
+			if n := b.closedBoth[[2]uint16{c, uint16(r)}]; n > 0 {
+				if rules == nil {
+					rules = map[string]int64{}
+				}
+				rules[id] = n
+				if circuitRules[court.Circuit] == nil {
+					circuitRules[court.Circuit] = map[string]int64{}
+				}
+				circuitRules[court.Circuit][id] += n
+			}
+		}
 		imp.ByCourt = append(imp.ByCourt, Group{Key: court.Code, Label: CourtLabel(court), Court: court.Code, State: court.State, Circuit: court.Circuit,
-			Figures: a.figures(true, true, windowDays)})
+			Figures: a.figures(true, true, windowDays), RemainClosedByRule: rules})
 		ca := circuits[court.Circuit]
 		if ca == nil {
 			ca = &acc{}
@@ -390,7 +406,7 @@ func (b *Builder) Build(run Run, opt Options) *Impact {
 	}
 	sort.Slice(circuitKeys, func(i, j int) bool { return circuitOrder(circuitKeys[i]) < circuitOrder(circuitKeys[j]) })
 	for _, k := range circuitKeys {
-		imp.ByCircuit = append(imp.ByCircuit, Group{Key: k, Label: CircuitLabel(k), Circuit: k, Figures: circuits[k].figures(true, true, windowDays)})
+		imp.ByCircuit = append(imp.ByCircuit, Group{Key: k, Label: CircuitLabel(k), Circuit: k, Figures: circuits[k].figures(true, true, windowDays), RemainClosedByRule: circuitRules[k]})
 	}
 	for d := cases.Docket(0); d < cases.NumDockets; d++ {
 		a := &byDocket[d]

@@ -82,6 +82,8 @@ func TestBuildByHand(t *testing.T) {
 		}
 	}
 	check("cases_in", *f.CasesIn, int64(7))
+	check("remain_closed_by_rule", len(court.RemainClosedByRule), 1)
+	check("NOT_SELECTED at NYC", court.RemainClosedByRule[policy.NotSelected], int64(2))
 	check("remain_closed", *f.RemainClosed, int64(2))
 	check("slots_offered", *f.SlotsOffered, int64(6))
 	check("sessions_offered", *f.SessionsOffered, int64(3))

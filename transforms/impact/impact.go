@@ -155,6 +155,9 @@ type Group struct {
 	Circuit string `json:"circuit,omitempty"`
 	Docket  string `json:"docket,omitempty"`
 	Figures
+	// RemainClosedByRule breaks remain_closed down by rule id (court and
+	// circuit groups; rules with no case are left out).
+	RemainClosedByRule map[string]int64 `json:"remain_closed_by_rule,omitempty"`
 }
 
 // RuleCount is the number of cases one policy rule keeps closed.

@@ -22,12 +22,13 @@ type tally struct {
 	all                        []int
 	weeks                      map[string]int64 // by Monday
 	closedByRule, rejects      map[string]int64
+	closedCourtRule            map[string]map[string]int64
 	asOf                       time.Time
 }
 
 func newTally() *tally {
 	return &tally{assigned: map[string]int64{}, overflow: map[string]int64{}, closed: map[string]int64{}, days: map[string][]int{},
-		weeks: map[string]int64{}, closedByRule: map[string]int64{}, rejects: map[string]int64{}}
+		weeks: map[string]int64{}, closedByRule: map[string]int64{}, rejects: map[string]int64{}, closedCourtRule: map[string]map[string]int64{}}
 }
 
 func (y *tally) add(key string, cols map[string][]any, n int) {
@@ -45,8 +46,13 @@ func (y *tally) add(key string, cols map[string][]any, n int) {
 		case strings.HasPrefix(key, "overflow/"):
 			y.overflow[cols["base_city_code"][i].(string)]++
 		case strings.HasPrefix(key, "remain_closed/"):
-			y.closed[cols["base_city_code"][i].(string)]++
-			y.closedByRule[cols["rule_id"][i].(string)]++
+			court, rule := cols["base_city_code"][i].(string), cols["rule_id"][i].(string)
+			y.closed[court]++
+			y.closedByRule[rule]++
+			if y.closedCourtRule[court] == nil {
+				y.closedCourtRule[court] = map[string]int64{}
+			}
+			y.closedCourtRule[court][rule]++
 		case strings.HasPrefix(key, "rejects/"):
 			y.rejects[cols["error_code"][i].(string)]++
 		}
@@ -70,7 +76,8 @@ type impactFile struct {
 	} `json:"totals"`
 	Overall figures `json:"overall"`
 	ByCourt []struct {
-		Court string `json:"base_city_code"`
+		Court string           `json:"base_city_code"`
+		Rules map[string]int64 `json:"remain_closed_by_rule"`
 		figures
 	} `json:"by_court"`
 	RemainClosedByRule []struct {
@@ -156,6 +163,9 @@ func checkImpact(t testing.TB, out string, m *manifest.Manifest, y *tally) {
 				g.Court, g.Assigned, g.Overflow, g.RemainClosed, y.assigned[g.Court], y.overflow[g.Court], y.closed[g.Court])
 		}
 		checkDays(t, "court "+g.Court, g.figures, y.days[g.Court], a)
+		if fmt.Sprint(g.Rules) != fmt.Sprint(y.closedCourtRule[g.Court]) {
+			t.Fatalf("impact.json court %s: remain closed by rule %v, outputs %v", g.Court, g.Rules, y.closedCourtRule[g.Court])
+		}
 	}
 	for _, m := range []map[string]int64{y.assigned, y.overflow, y.closed} {
 		for court := range m {
