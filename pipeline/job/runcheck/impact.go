@@ -23,7 +23,6 @@ type tally struct {
 	weeks                      map[string]int64 // by Monday
 	closedByRule, rejects      map[string]int64
 	closedCourtRule            map[string]map[string]int64
-	asOf                       time.Time
 }
 
 func newTally() *tally {
