@@ -10,7 +10,7 @@ MINIO_VERSION := v0.0.0-20260212201848-7aac2a2c5b7c
 SAMPLE  := testdata/sample
 OUT     := out/sample
 
-.PHONY: all build run test vet lint tools chromium clean
+.PHONY: all build run test vet lint bench tools chromium clean
 
 all: build
 
@@ -78,6 +78,18 @@ test:
 	$(MAKE) vet
 	$(TEST_ENV) $(GO) test -race -short -count=1 -timeout 15m $(RACE_PKGS)
 	$(TEST_ENV) $(GO) test -count=1 -timeout 15m ./...
+
+# Performance (docs/performance.md): recal end to end against DuckDB on the
+# same files, the pqarrow decode floor and recal from MinIO, at 1M and 10M
+# rows (exports generated once into .bench/), then the Go micro-benchmarks
+# (decoder, policy, scheduler, report, writer) in benchstat format.
+BENCH_ROWS ?= 1000000,10000000
+BENCH_REPS ?= 3
+bench: build $(MINIO) $(DUCKDB)
+	$(GO) build -o bin/recalbench ./cmd/recalbench
+	./bin/recalbench -rows $(BENCH_ROWS) -reps $(BENCH_REPS) -minio $(MINIO) -duckdb $(DUCKDB)
+	$(GO) test -run '^$$' -bench . -benchmem -count 3 ./pipeline/source/ ./pipeline/sink/ ./transforms/policy/ ./transforms/schedule/ ./transforms/impact/ | tee out/bench/micro.txt
+	@echo "table: out/bench/table.md; micro-benchmarks (benchstat): out/bench/micro.txt"
 
 clean:
 	rm -rf bin out

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 	"strings"
 
@@ -87,9 +89,30 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	explain := fs.Int64("explain", 0, "print why the case with this idnproceeding gets its outcome, and write nothing")
 	fs.IntVar(&cfg.SuppressBelow, "suppress-below", report.DefaultSuppressBelow, "in impact.md and impact.html, replace counts from 1 to N-1 with \"<N\" (0: off)")
 	baseline := fs.Int64("baseline-pending", 0, "pending caseload to measure the backlog increase against, e.g. 3600000 (0: none)")
+	cpuProfile := fs.String("cpuprofile", "", "write a pprof CPU profile of the run to this file (for docs/performance.md)")
+	memProfile := fs.String("memprofile", "", "write a pprof heap profile at the end of the run to this file")
 	commonFlags(fs, &cfg, &insecure)
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return sysexit.With(sysexit.IOErr, err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return sysexit.With(sysexit.Software, err)
+		}
+		defer pprof.StopCPUProfile()
+	}
+	if *memProfile != "" {
+		defer func() {
+			if f, err := os.Create(*memProfile); err == nil {
+				pprof.Lookup("allocs").WriteTo(f, 0)
+				f.Close()
+			}
+		}()
 	}
 	if cfg.SuppressBelow == 0 {
 		cfg.SuppressBelow = -1 // off
@@ -324,6 +347,7 @@ func cmdGen(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.Float64Var(&o.BadRowRate, "bad-rows", 0.005, "share of deliberately invalid rows")
 	fs.IntVar(&o.Workers, "workers", runtime.GOMAXPROCS(0), "objects written at once")
 	fs.StringVar(&tmp, "tmpdir", "", "directory for temporary files")
+	fs.StringVar(&o.Layout, "layout", "", "write every object in one writer layout (reference, legacy-db, spark, pandas) instead of all of them")
 	fs.BoolVar(&insecure, "s3-insecure-skip-verify", false, "disable TLS verification for S3")
 	if err := parse(fs, args); err != nil {
 		return err

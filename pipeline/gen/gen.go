@@ -37,6 +37,10 @@ type Options struct {
 	Workers int
 	// TempDir holds Parquet files before upload (default os.TempDir()).
 	TempDir string
+	// Layout, when set, writes every object in that one writer layout
+	// ("reference": zstd, int64 ids, date32 dates) instead of rotating
+	// through all of them: a simple export, for benchmarks.
+	Layout string
 }
 
 // Result describes what was written.
@@ -111,8 +115,17 @@ func Generate(ctx context.Context, st storage.Store, ref *refdata.Data, o Option
 	if o.Rows <= 0 {
 		return Result{}, fmt.Errorf("gen: --rows must be positive, got %d", o.Rows)
 	}
+	layout := -1
+	if o.Layout != "" {
+		if layout = layoutIndex(o.Layout); layout < 0 {
+			return Result{}, fmt.Errorf("gen: unknown layout %q (reference, legacy-db, spark, pandas)", o.Layout)
+		}
+	}
 	if o.Objects <= 0 {
 		o.Objects = int(max(int64(numLayouts), (o.Rows+499_999)/500_000))
+		if layout >= 0 {
+			o.Objects = int(max(1, (o.Rows+499_999)/500_000))
+		}
 	}
 	if int64(o.Objects) > o.Rows {
 		o.Objects = int(o.Rows)
@@ -142,7 +155,7 @@ func Generate(ctx context.Context, st storage.Store, ref *refdata.Data, o Option
 		}
 		key := fmt.Sprintf("export/part-%05d.parquet", i)
 		res.Objects = append(res.Objects, key)
-		spec := objectSpec{index: i, first: first, rows: n, seed: o.Seed, bad: o.BadRowRate, total: o.Rows}
+		spec := objectSpec{index: i, first: first, rows: n, seed: o.Seed, bad: o.BadRowRate, total: o.Rows, layout: layout}
 		g.Go(func() error {
 			return writeObject(gctx, st, key, spec, cs, pick, o.TempDir)
 		})

@@ -23,6 +23,9 @@ type objectSpec struct {
 	total       int64
 	seed        uint64
 	bad         float64
+	// layout, when not -1, fixes the writer layout (an index of variants)
+	// instead of rotating through all of them.
+	layout int
 }
 
 // row is one generated case, before physical encoding.
@@ -204,6 +207,16 @@ var variants = []variant{
 	{name: "pandas", codec: compress.Codecs.Brotli, dateType: "ts_ns_ny", dictStrings: true, rowGroup: 1 << 20},
 }
 
+// layoutIndex returns the index of the named arrow writer layout, or -1.
+func layoutIndex(name string) int {
+	for i, v := range variants {
+		if v.name == name {
+			return i
+		}
+	}
+	return -1
+}
+
 // numLayouts is the number of writer layouts objects rotate through: the
 // arrow variants and the parquet-go (LZ4_RAW) one.
 var numLayouts = len(variants) + 1
@@ -239,10 +252,14 @@ func stageFile(tmpDir string) (*os.File, error) {
 }
 
 func writeObject(ctx context.Context, st storage.Store, key string, s objectSpec, cs []court, pick weighted, tmpDir string) error {
-	if s.index%numLayouts == len(variants) {
+	l := s.index % numLayouts
+	if s.layout >= 0 {
+		l = s.layout
+	}
+	if l == len(variants) {
 		return writeParquetGoObject(ctx, st, key, s, cs, pick, tmpDir)
 	}
-	v := variants[s.index%numLayouts]
+	v := variants[l]
 	f, err := stageFile(tmpDir)
 	if err != nil {
 		return err

@@ -46,6 +46,13 @@ func Main(m *testing.M) int {
 	return code
 }
 
+// StartServer starts a private MinIO from the binary bin, for programs
+// that are not tests (the benchmark harness). Stop it with Stop.
+func StartServer(bin string) (*Server, error) { return start(bin) }
+
+// Stop kills a server from StartServer and removes its data.
+func (s *Server) Stop() { s.stop() }
+
 func (s *Server) stop() {
 	s.cmd.Process.Kill()
 	s.cmd.Wait()
