@@ -92,13 +92,23 @@ func WriteFile(ctx context.Context, st storage.Store, key string, sc *arrow.Sche
 	defer os.Remove(name)
 	// Snappy, not zstd: arrow v15 builds a new zstd encoder for every page
 	// (docs/libraries.md, "Hazards"), which made writing 15x slower.
-	props := parquet.NewWriterProperties(
+	// Dictionary encoding for text columns only (codes, times, rule ids:
+	// few distinct values). On ids and scores it only cost time: arrow
+	// v15's dictionary encoders allocate per value (6 allocations a row),
+	// and unique ids fall back to plain encoding anyway.
+	opts := []parquet.WriterProperty{
 		parquet.WithCompression(compress.Codecs.Snappy),
 		parquet.WithMaxRowGroupLength(o.RowGroup),
-		parquet.WithDictionaryDefault(true),
+		parquet.WithDictionaryDefault(false),
 		parquet.WithStats(true),
 		parquet.WithCreatedBy("recal"),
-	)
+	}
+	for _, f := range sc.Fields() {
+		if f.Type.ID() == arrow.STRING {
+			opts = append(opts, parquet.WithDictionaryFor(f.Name, true))
+		}
+	}
+	props := parquet.NewWriterProperties(opts...)
 	w, err := pqarrow.NewFileWriter(sc, f, props, pqarrow.NewArrowWriterProperties())
 	if err != nil {
 		f.Close()
