@@ -173,7 +173,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	t.end("objects", len(objs), "rows", col.rows, "rejected", len(col.rejects))
 
 	t.begin("schedule")
-	params := schedule.Params{AsOf: asOf, MinNoticeDays: pol.MinNoticeDays, JuvenileNoticeDays: pol.JuvenileNoticeDays, HorizonDays: pol.HorizonDays}
+	params := schedule.Params{AsOf: asOf, MinNoticeDays: pol.MinNoticeDays, JuvenileNoticeDays: pol.JuvenileNoticeDays, HorizonDays: pol.HorizonDays, Judges: col.judges}
 	cal.WarmHolidays(asOf, asOf+int32(pol.HorizonDays)+400)
 	plan, err := scheduleAll(ctx, cal, col.cases, params, cfg.Workers)
 	if err != nil {
@@ -469,6 +469,7 @@ func appendOptString(b array.Builder, s string) {
 
 func writeOutputs(ctx context.Context, out storage.Store, cfg Config, runTag string, params schedule.Params, pol *policy.Policy, ref *refdata.Data, col *collected, pl *plan, objs []storage.ObjectInfo) ([]sink.Object, error) {
 	so := sink.Options{TempDir: cfg.TempDir, RunTag: runTag}
+	judges := col.judges.Codes()
 	shard := cfg.ShardIndex
 	courtCode := func(i uint16) string { return ref.Courts[i].Code }
 	type job struct {
@@ -500,7 +501,7 @@ func writeOutputs(ctx context.Context, out storage.Store, cfg Config, runTag str
 					b.Field(10).(*array.StringBuilder).Append(pol.TierRuleIDs[c.TierRule])
 					b.Field(11).(*array.StringBuilder).Append(pol.ID)
 					b.Field(12).(*array.Date32Builder).Append(arrow.Date32(params.Earliest(c)))
-					appendOptString(b.Field(13), c.IJ)
+					appendOptString(b.Field(13), judges[c.IJ])
 				}
 			}, so)
 		}})
@@ -536,7 +537,7 @@ func writeOutputs(ctx context.Context, out storage.Store, cfg Config, runTag str
 				}
 				b.Field(8).(*array.StringBuilder).Append(o.Reason)
 				b.Field(9).(*array.Date32Builder).Append(arrow.Date32(params.Earliest(c)))
-				appendOptString(b.Field(10), c.IJ)
+				appendOptString(b.Field(10), judges[c.IJ])
 			}
 		}, so)
 	}})

@@ -3,7 +3,10 @@
 // rows, so that millions of cases fit in memory.
 package cases
 
-import "fmt"
+import (
+	"fmt"
+	"sync"
+)
 
 // Docket is a hearing docket (contract §1.3).
 type Docket uint8
@@ -42,8 +45,10 @@ type Case struct {
 	// Ord orders rows by input position: object index << 40 | row.
 	Ord   int64
 	Score float64
-	// IJ is the case's last judge (interned), "" when unknown.
-	IJ string
+	// IJ is the case's last judge, an index into the run's Judges (0 when
+	// unknown). An index, not a string, keeps Case free of pointers, so
+	// that the garbage collector never scans the millions of them.
+	IJ uint32
 	// Court indexes refdata.Data.Courts.
 	Court uint16
 	// Rule indexes the policy's rule ids (the exempt or recalendar rule,
@@ -99,4 +104,66 @@ func Less(a, b *Case) bool {
 		return a.Score > b.Score
 	}
 	return a.IDNProceeding < b.IDNProceeding
+}
+
+// Judges interns judge codes for Case.IJ. It is safe for concurrent use.
+// Indices depend on the order codes arrive in, so they are only compared
+// for equality and turned back into codes, never ordered.
+type Judges struct {
+	mu    sync.RWMutex
+	idx   map[string]uint32
+	codes []string
+}
+
+// NewJudges returns an empty table; index 0 is the empty code.
+func NewJudges() *Judges { return &Judges{idx: map[string]uint32{"": 0}, codes: []string{""}} }
+
+// Intern returns code's index, adding it if needed ("" is 0).
+func (j *Judges) Intern(code string) uint32 {
+	j.mu.RLock()
+	i, ok := j.idx[code]
+	j.mu.RUnlock()
+	if ok {
+		return i
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if i, ok := j.idx[code]; ok {
+		return i
+	}
+	i = uint32(len(j.codes))
+	j.idx[code] = i
+	j.codes = append(j.codes, code)
+	return i
+}
+
+// Lookup returns code's index if it was interned.
+func (j *Judges) Lookup(code string) (uint32, bool) {
+	if j == nil {
+		return 0, false
+	}
+	j.mu.RLock()
+	defer j.mu.RUnlock()
+	i, ok := j.idx[code]
+	return i, ok
+}
+
+// Codes returns a snapshot of the table: Codes()[i] is index i's code.
+func (j *Judges) Codes() []string {
+	j.mu.RLock()
+	defer j.mu.RUnlock()
+	return append([]string(nil), j.codes...)
+}
+
+// Code returns the code of index i ("" for 0 or an unknown index).
+func (j *Judges) Code(i uint32) string {
+	if j == nil {
+		return ""
+	}
+	j.mu.RLock()
+	defer j.mu.RUnlock()
+	if int(i) < len(j.codes) {
+		return j.codes[i]
+	}
+	return ""
 }

@@ -36,6 +36,9 @@ type Params struct {
 	MinNoticeDays, JuvenileNoticeDays int
 	// HorizonDays: the last schedulable day is AsOf + HorizonDays.
 	HorizonDays int
+	// Judges turns the cases' judge indices into codes, to match them
+	// with judge-tied sessions (nil: no case has a judge).
+	Judges *cases.Judges
 }
 
 // Earliest is c's first feasible hearing day: as_of plus the notice lead
@@ -58,15 +61,17 @@ func Group(cal *Calendar, court uint16, docket cases.Docket, cs []*cases.Case, p
 	assigned := make([]bool, len(cs))
 	// Per-judge queues, in priority order, for judge-tied sessions.
 	byJudge := map[string][]int{}
-	hasJudgeSession := map[string]bool{}
+	hasJudgeSession := map[uint32]string{}
 	for _, s := range sessions {
 		if s.IJ != "" {
-			hasJudgeSession[s.IJ] = true
+			if j, ok := p.Judges.Lookup(s.IJ); ok {
+				hasJudgeSession[j] = s.IJ
+			}
 		}
 	}
 	for i, c := range cs {
-		if c.IJ != "" && hasJudgeSession[c.IJ] {
-			byJudge[c.IJ] = append(byJudge[c.IJ], i)
+		if code, ok := hasJudgeSession[c.IJ]; ok && c.IJ != 0 {
+			byJudge[code] = append(byJudge[code], i)
 		}
 	}
 	judgeNext := map[string]int{}

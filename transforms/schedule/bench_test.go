@@ -32,6 +32,8 @@ func BenchmarkGroup1M(b *testing.B) {
 	r := rand.New(rand.NewPCG(1, 1))
 	all := make([]cases.Case, nCases)
 	groups := map[[2]int][]*cases.Case{}
+	judges := cases.NewJudges()
+	ij1 := judges.Intern("IJ1")
 	for i := range all {
 		c := &all[i]
 		court := r.IntN(nCourts)
@@ -41,12 +43,12 @@ func BenchmarkGroup1M(b *testing.B) {
 			c.Docket = cases.Detained
 		}
 		if r.IntN(3) == 0 {
-			c.IJ = "IJ1"
+			c.IJ = ij1
 		}
 		k := [2]int{court, int(c.Docket)}
 		groups[k] = append(groups[k], c)
 	}
-	p := Params{AsOf: source.DaysFromCivil(2026, 1, 15), MinNoticeDays: 10, JuvenileNoticeDays: 30, HorizonDays: 365}
+	p := Params{AsOf: source.DaysFromCivil(2026, 1, 15), MinNoticeDays: 10, JuvenileNoticeDays: 30, HorizonDays: 365, Judges: judges}
 	cal.WarmHolidays(p.AsOf, p.AsOf+800)
 	b.ResetTimer()
 	var assigned, over int

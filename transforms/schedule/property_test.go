@@ -42,7 +42,7 @@ var testRef = func() *refdata.Data {
 func randomSchedule(t *testing.T, seed uint64) invariants.Input {
 	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	asOf := source.DaysFromCivil(2015+r.IntN(21), 1+r.IntN(12), 1+r.IntN(28))
-	p := Params{AsOf: asOf, MinNoticeDays: 10, JuvenileNoticeDays: 10 + r.IntN(31), HorizonDays: 3 + r.IntN(90)}
+	p := Params{AsOf: asOf, MinNoticeDays: 10, JuvenileNoticeDays: 10 + r.IntN(31), HorizonDays: 3 + r.IntN(90), Judges: cases.NewJudges()}
 	courts := []string{"NYC", "BAL", "CHI"}
 	dockets := []string{"DETAINED", "NON_DETAINED", "JUVENILE"}
 	judges := []string{"", "J1", "J2"}
@@ -91,7 +91,7 @@ func randomSchedule(t *testing.T, seed uint64) invariants.Input {
 			for k := r.IntN(40); k > 0; k-- {
 				id += 1 + int64(r.IntN(3))
 				cs = append(cs, &cases.Case{IDNProceeding: id, Tier: uint8(1 + r.IntN(3)), Score: []float64{0, 1, 2.5}[r.IntN(3)],
-					IJ: []string{"", "J1", "J2", "J3"}[r.IntN(4)], Juvenile: r.IntN(4) == 0, Court: uint16(testRef.CourtIndex(court)), Docket: cases.Docket(di)})
+					IJ: p.Judges.Intern([]string{"", "J1", "J2", "J3"}[r.IntN(4)]), Juvenile: r.IntN(4) == 0, Court: uint16(testRef.CourtIndex(court)), Docket: cases.Docket(di)})
 			}
 			n := len(cs)
 			as, ov := Group(cal, uint16(testRef.CourtIndex(court)), cases.Docket(di), cs, p)
@@ -106,7 +106,7 @@ func randomSchedule(t *testing.T, seed uint64) invariants.Input {
 				}
 				once[c.IDNProceeding] = true
 				in.Cases = append(in.Cases, invariants.Case{ID: c.IDNProceeding, Court: court, Docket: docket, Tier: int32(c.Tier), Score: c.Score,
-					CaseIJ: c.IJ, Earliest: source.FormatDate(p.Earliest(c)), Date: source.FormatDate(a.Date), Time: a.Session.StartString(), SessionIJ: a.Session.IJ})
+					CaseIJ: p.Judges.Code(c.IJ), Earliest: source.FormatDate(p.Earliest(c)), Date: source.FormatDate(a.Date), Time: a.Session.StartString(), SessionIJ: a.Session.IJ})
 			}
 			for _, o := range ov {
 				c := o.Case
@@ -115,7 +115,7 @@ func randomSchedule(t *testing.T, seed uint64) invariants.Input {
 				}
 				once[c.IDNProceeding] = true
 				k := invariants.Case{ID: c.IDNProceeding, Court: court, Docket: docket, Tier: int32(c.Tier), Score: c.Score,
-					CaseIJ: c.IJ, Earliest: source.FormatDate(p.Earliest(c)), Overflow: true, Reason: o.Reason}
+					CaseIJ: p.Judges.Code(c.IJ), Earliest: source.FormatDate(p.Earliest(c)), Overflow: true, Reason: o.Reason}
 				if o.HasProjection {
 					k.Projected = source.FormatDate(o.Projected)
 				}
