@@ -1,6 +1,7 @@
 package cases
 
 import (
+	"reflect"
 	"testing"
 	"unsafe"
 )
@@ -10,5 +11,14 @@ import (
 func TestCompact(t *testing.T) {
 	if s := unsafe.Sizeof(Case{}); s > 56 {
 		t.Fatalf("cases.Case is %d bytes, want at most 56", s)
+	}
+	ty := reflect.TypeOf(Case{})
+	for i := 0; i < ty.NumField(); i++ {
+		switch f := ty.Field(i); f.Type.Kind() {
+		case reflect.Bool, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+			reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float64:
+		default:
+			t.Errorf("cases.Case.%s is a %s: the record must hold no pointer", f.Name, f.Type)
+		}
 	}
 }
