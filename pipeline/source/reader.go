@@ -513,3 +513,26 @@ func readInt96(pf *file.Reader, leaf int, total int64) (*Dates, error) {
 // arrow v15 neither names nor decodes it (and returned 0 rows with no error
 // on such a file).
 const byteStreamSplit = parquet.Encoding(9)
+
+// FooterRows returns the row count an object's footer declares, after the
+// same checks the reader makes on open (magic, footer, row groups, column
+// chunk bounds). Callers use it to size their buffers before reading.
+func FooterRows(ctx context.Context, st storage.Store, obj storage.ObjectInfo) (n int64, err error) {
+	fail := func(e error) error { return &ObjectError{Key: obj.Key, Err: e} }
+	defer func() {
+		if p := recover(); p != nil {
+			err = fail(fmt.Errorf("%w: decoder panicked: %v", ErrCorrupt, p))
+		}
+	}()
+	ra, err := st.Open(ctx, obj.Key)
+	if err != nil {
+		return 0, fail(err)
+	}
+	defer ra.Close()
+	pf, err := openParquet(ra, memory.DefaultAllocator)
+	if err != nil {
+		return 0, fail(err)
+	}
+	defer pf.Close()
+	return pf.MetaData().NumRows, nil
+}
