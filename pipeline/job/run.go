@@ -459,12 +459,12 @@ var (
 )
 
 // appendOptString appends s, or null when it is empty.
-func appendOptString(b array.Builder, s string) {
+func appendOptString(b *array.StringBuilder, s string) {
 	if s == "" {
 		b.AppendNull()
 		return
 	}
-	b.(*array.StringBuilder).Append(s)
+	b.Append(s)
 }
 
 func writeOutputs(ctx context.Context, out storage.Store, cfg Config, runTag string, params schedule.Params, pol *policy.Policy, ref *refdata.Data, col *collected, pl *plan, objs []storage.ObjectInfo) ([]sink.Object, error) {
@@ -482,26 +482,29 @@ func writeOutputs(ctx context.Context, out storage.Store, cfg Config, runTag str
 		dir := "assignments/base_city_code=" + courtCode(ci)
 		jobs = append(jobs, job{dir, func() ([]sink.Object, error) {
 			return sink.WriteParts(ctx, out, dir, shard, assignmentSchema, len(as), func(b *array.RecordBuilder, from, to int) {
+				// Typed builders taken once per chunk, not per value.
+				idc, idp := b.Field(0).(*array.Int64Builder), b.Field(1).(*array.Int64Builder)
+				court, docket := b.Field(2).(*array.StringBuilder), b.Field(3).(*array.StringBuilder)
+				date, tm, ij := b.Field(4).(*array.Date32Builder), b.Field(5).(*array.StringBuilder), b.Field(6).(*array.StringBuilder)
+				tier, score := b.Field(7).(*array.Int32Builder), b.Field(8).(*array.Float64Builder)
+				rule, tierRule, polID := b.Field(9).(*array.StringBuilder), b.Field(10).(*array.StringBuilder), b.Field(11).(*array.StringBuilder)
+				earliest, caseIJ := b.Field(12).(*array.Date32Builder), b.Field(13).(*array.StringBuilder)
 				for _, a := range as[from:to] {
 					c := a.Case
-					b.Field(0).(*array.Int64Builder).Append(c.IDNCase)
-					b.Field(1).(*array.Int64Builder).Append(c.IDNProceeding)
-					b.Field(2).(*array.StringBuilder).Append(courtCode(c.Court))
-					b.Field(3).(*array.StringBuilder).Append(c.Docket.String())
-					b.Field(4).(*array.Date32Builder).Append(arrow.Date32(a.Date))
-					b.Field(5).(*array.StringBuilder).Append(a.Session.StartString())
-					if a.Session.IJ != "" {
-						b.Field(6).(*array.StringBuilder).Append(a.Session.IJ)
-					} else {
-						b.Field(6).AppendNull()
-					}
-					b.Field(7).(*array.Int32Builder).Append(int32(c.Tier))
-					b.Field(8).(*array.Float64Builder).Append(c.Score)
-					b.Field(9).(*array.StringBuilder).Append(pol.RuleIDs[c.Rule])
-					b.Field(10).(*array.StringBuilder).Append(pol.TierRuleIDs[c.TierRule])
-					b.Field(11).(*array.StringBuilder).Append(pol.ID)
-					b.Field(12).(*array.Date32Builder).Append(arrow.Date32(params.Earliest(c)))
-					appendOptString(b.Field(13), judges[c.IJ])
+					idc.Append(c.IDNCase)
+					idp.Append(c.IDNProceeding)
+					court.Append(courtCode(c.Court))
+					docket.Append(c.Docket.String())
+					date.Append(arrow.Date32(a.Date))
+					tm.Append(a.Session.StartString())
+					appendOptString(ij, a.Session.IJ)
+					tier.Append(int32(c.Tier))
+					score.Append(c.Score)
+					rule.Append(pol.RuleIDs[c.Rule])
+					tierRule.Append(pol.TierRuleIDs[c.TierRule])
+					polID.Append(pol.ID)
+					earliest.Append(arrow.Date32(params.Earliest(c)))
+					appendOptString(caseIJ, judges[c.IJ])
 				}
 			}, so)
 		}})
@@ -537,7 +540,7 @@ func writeOutputs(ctx context.Context, out storage.Store, cfg Config, runTag str
 				}
 				b.Field(8).(*array.StringBuilder).Append(o.Reason)
 				b.Field(9).(*array.Date32Builder).Append(arrow.Date32(params.Earliest(c)))
-				appendOptString(b.Field(10), judges[c.IJ])
+				appendOptString(b.Field(10).(*array.StringBuilder), judges[c.IJ])
 			}
 		}, so)
 	}})

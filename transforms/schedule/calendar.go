@@ -68,10 +68,17 @@ type Session struct {
 	// To is MaxInt32 when open-ended.
 	From, To int32
 	Line     int
+	start    string // Start as HH:MM
 }
 
-// StartString renders Start as HH:MM.
-func (s *Session) StartString() string { return fmt.Sprintf("%02d:%02d", s.Start/60, s.Start%60) }
+// StartString renders Start as HH:MM (formatted once, when parsed: the
+// writers call it for every assignment).
+func (s *Session) StartString() string {
+	if s.start != "" {
+		return s.start
+	}
+	return fmt.Sprintf("%02d:%02d", s.Start/60, s.Start%60)
+}
 
 // Calendar is a parsed capacity calendar with its closures.
 type Calendar struct {
@@ -195,6 +202,7 @@ func (cal *Calendar) ParseCapacity(file string, data []byte, ref *refdata.Data) 
 			return c.errf("session_start", "%q is not HH:MM", st)
 		}
 		s.Start = h*60 + m
+		s.start = fmt.Sprintf("%02d:%02d", h, m)
 		n, err := strconv.Atoi(c.get("slots"))
 		if err != nil || n < 0 || n > 100000 {
 			return c.errf("slots", "%q is not a whole number from 0 to 100000", c.get("slots"))
