@@ -3,6 +3,7 @@
 package job
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -12,6 +13,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -301,12 +303,11 @@ func collect(ctx context.Context, st storage.Store, objs []storage.ObjectInfo, r
 // row" and turns later duplicates into rejects. It leaves cases sorted by
 // (idnproceeding, ord).
 func (c *collected) dedupe() {
-	sort.Slice(c.cases, func(i, j int) bool {
-		a, b := &c.cases[i], &c.cases[j]
+	slices.SortFunc(c.cases, func(a, b cases.Case) int {
 		if a.IDNProceeding != b.IDNProceeding {
-			return a.IDNProceeding < b.IDNProceeding
+			return cmp.Compare(a.IDNProceeding, b.IDNProceeding)
 		}
-		return a.Ord < b.Ord
+		return cmp.Compare(a.Ord, b.Ord)
 	})
 	kept := c.cases[:0]
 	for i := range c.cases {

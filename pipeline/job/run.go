@@ -2,9 +2,11 @@ package job
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -390,22 +392,20 @@ func scheduleAll(ctx context.Context, cal *schedule.Calendar, all []cases.Case, 
 	}
 	for c, as := range pl.groups {
 		pl.courts = append(pl.courts, c)
-		sort.Slice(as, func(i, j int) bool {
-			a, b := &as[i], &as[j]
-			if a.Date != b.Date {
-				return a.Date < b.Date
+		slices.SortFunc(as, func(a, b schedule.Assignment) int {
+			switch {
+			case a.Date != b.Date:
+				return cmp.Compare(a.Date, b.Date)
+			case a.Session.Start != b.Session.Start:
+				return cmp.Compare(a.Session.Start, b.Session.Start)
+			case a.Case.Docket != b.Case.Docket:
+				return cmp.Compare(a.Case.Docket, b.Case.Docket)
 			}
-			if a.Session.Start != b.Session.Start {
-				return a.Session.Start < b.Session.Start
-			}
-			if a.Case.Docket != b.Case.Docket {
-				return a.Case.Docket < b.Case.Docket
-			}
-			return cases.Less(a.Case, b.Case)
+			return cases.Compare(a.Case, b.Case)
 		})
 	}
 	sort.Slice(pl.courts, func(i, j int) bool { return pl.courts[i] < pl.courts[j] })
-	sort.Slice(pl.closed, func(i, j int) bool { return pl.closed[i].IDNProceeding < pl.closed[j].IDNProceeding })
+	slices.SortFunc(pl.closed, func(a, b *cases.Case) int { return cmp.Compare(a.IDNProceeding, b.IDNProceeding) })
 	return pl, nil
 }
 

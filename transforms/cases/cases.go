@@ -4,6 +4,7 @@
 package cases
 
 import (
+	"cmp"
 	"fmt"
 	"sync"
 )
@@ -89,6 +90,18 @@ func ClosureIndex(code string) int {
 func YearsBetween(a, b int32) uint8 {
 	y := int64(b-a) * 100 / 36525
 	return uint8(max(0, min(255, y)))
+}
+
+// Compare is Less as a three-way comparison (for slices.SortFunc): it is a
+// total order once idnproceeding is unique.
+func Compare(a, b *Case) int {
+	switch {
+	case a.Tier != b.Tier:
+		return cmp.Compare(a.Tier, b.Tier)
+	case a.Score != b.Score:
+		return cmp.Compare(b.Score, a.Score)
+	}
+	return cmp.Compare(a.IDNProceeding, b.IDNProceeding)
 }
 
 // Ord packs an object index and row number.

@@ -2,7 +2,7 @@ package schedule
 
 import (
 	"math"
-	"sort"
+	"slices"
 
 	"github.com/recal-project/recal/transforms/cases"
 )
@@ -54,7 +54,9 @@ func (p Params) Earliest(c *cases.Case) int32 {
 // docket's recalendared cases; they are sorted here by priority. The result
 // is a pure function of the inputs (no maps iterated, no clocks).
 func Group(cal *Calendar, court uint16, docket cases.Docket, cs []*cases.Case, p Params) ([]Assignment, []Overflow) {
-	sort.Slice(cs, func(i, j int) bool { return cases.Less(cs[i], cs[j]) })
+	// slices.SortFunc, not sort.Slice: no reflection-based swapper (the
+	// order is total, so any sort gives the same result).
+	slices.SortFunc(cs, cases.Compare)
 	sessions := cal.Sessions(court, docket)
 	end := p.AsOf + int32(p.HorizonDays)
 
