@@ -25,8 +25,10 @@ type Builder struct {
 	p           schedule.Params
 	first, last int32 // the window of offered slots
 
-	cells       map[cellKey]*cell
-	dense       [][cases.NumDockets][]*cell // the same cells, by court, docket, tier
+	// cells holds the recalendared cases by court, docket and tier (a
+	// dense index: one map lookup per case was most of the report stage
+	// at 10M rows); nil where there is none.
+	cells       [][cases.NumDockets][]*cell
 	sessions    map[sessionKey]struct{}
 	lastSession sessionKey
 	// closedCourt and closedRule count remain-closed cases.
@@ -38,12 +40,6 @@ type Builder struct {
 	years       [len(yearBuckets)]demand
 	weeks       map[int32]*[cases.NumDockets]int64
 	rejects     map[string]int64
-}
-
-type cellKey struct {
-	court  uint16
-	docket cases.Docket
-	tier   uint8
 }
 
 // cell holds the recalendared cases of one court, docket and tier.
@@ -91,7 +87,7 @@ func NewBuilder(ref *refdata.Data, pol *policy.Policy, cal *schedule.Calendar, p
 	return &Builder{
 		ref: ref, pol: pol, cal: cal, p: p,
 		first: p.AsOf + int32(p.MinNoticeDays), last: p.AsOf + int32(p.HorizonDays),
-		cells: map[cellKey]*cell{}, sessions: map[sessionKey]struct{}{},
+		sessions:    map[sessionKey]struct{}{},
 		closedCourt: map[uint16]int64{}, closedRule: make([]int64, len(pol.RuleIDs)), closedBoth: map[[2]uint16]int64{},
 		lang: make([]demand, len(ref.Languages.Codes)+1), nat: make([]demand, len(ref.Nationalities.Codes)+1),
 		weeks: map[int32]*[cases.NumDockets]int64{}, rejects: map[string]int64{},
@@ -99,12 +95,10 @@ func NewBuilder(ref *refdata.Data, pol *policy.Policy, cal *schedule.Calendar, p
 }
 
 func (b *Builder) cell(c *cases.Case) *cell {
-	// A dense index by court, docket and tier: one map lookup per case was
-	// most of the report stage at 10M rows.
-	if int(c.Court) >= len(b.dense) {
-		b.dense = append(b.dense, make([][cases.NumDockets][]*cell, int(c.Court)+1-len(b.dense))...)
+	if int(c.Court) >= len(b.cells) {
+		b.cells = append(b.cells, make([][cases.NumDockets][]*cell, int(c.Court)+1-len(b.cells))...)
 	}
-	tiers := &b.dense[c.Court][c.Docket]
+	tiers := &b.cells[c.Court][c.Docket]
 	if int(c.Tier) >= len(*tiers) {
 		*tiers = append(*tiers, make([]*cell, int(c.Tier)+1-len(*tiers))...)
 	}
@@ -112,7 +106,6 @@ func (b *Builder) cell(c *cases.Case) *cell {
 	if x == nil {
 		x = &cell{}
 		(*tiers)[c.Tier] = x
-		b.cells[cellKey{c.Court, c.Docket, c.Tier}] = x
 	}
 	return x
 }
@@ -217,6 +210,15 @@ func (a *acc) add(x *cell) {
 	}
 }
 
+// merge adds another group's sums, capacity included.
+func (a *acc) merge(o *acc) {
+	a.add(&cell{assigned: o.assigned, overflow: o.overflow, days: o.days})
+	a.closed += o.closed
+	a.slots += o.slots
+	a.sessOffered += o.sessOffered
+	a.sessUsed += o.sessUsed
+}
+
 // figures renders the sums; withClosed and withCapacity say whether the
 // grouping attributes remain-closed cases and capacity.
 func (a *acc) figures(withClosed, withCapacity bool, windowDays int32) Figures {
@@ -300,8 +302,14 @@ func (b *Builder) Build(run Run, opt Options) *Impact {
 	for k := range b.sessions {
 		used[cd{k.court, k.docket}]++
 	}
-	for k := range b.cells {
-		courtSet[k.court] = true
+	for court, ds := range b.cells {
+		for _, tiers := range ds {
+			for _, x := range tiers {
+				if x != nil {
+					courtSet[uint16(court)] = true
+				}
+			}
+		}
 	}
 	for c := range b.closedCourt {
 		courtSet[c] = true
@@ -311,20 +319,6 @@ func (b *Builder) Build(run Run, opt Options) *Impact {
 		courts = append(courts, c)
 	}
 	sort.Slice(courts, func(i, j int) bool { return courts[i] < courts[j] })
-	cellKeys := make([]cellKey, 0, len(b.cells))
-	for k := range b.cells {
-		cellKeys = append(cellKeys, k)
-	}
-	sort.Slice(cellKeys, func(i, j int) bool {
-		a, c := cellKeys[i], cellKeys[j]
-		if a.court != c.court {
-			return a.court < c.court
-		}
-		if a.docket != c.docket {
-			return a.docket < c.docket
-		}
-		return a.tier < c.tier
-	})
 	addCap := func(a *acc, k cd) {
 		a.slots += capSlots[k]
 		a.sessOffered += capSess[k]
@@ -346,25 +340,32 @@ func (b *Builder) Build(run Run, opt Options) *Impact {
 	}
 	byDocket := [cases.NumDockets]acc{}
 	byTier := map[uint8]*acc{}
-	for _, k := range cellKeys {
-		x := b.cells[k]
-		overall.add(x)
-		byCourt[k.court].add(x)
-		byDocket[k.docket].add(x)
-		t := byTier[k.tier]
-		if t == nil {
-			t = &acc{}
-			byTier[k.tier] = t
+	// In court, docket, tier order, as the index holds them.
+	for court, ds := range b.cells {
+		for d, tiers := range ds {
+			for tier, x := range tiers {
+				if x == nil {
+					continue
+				}
+				overall.add(x)
+				byCourt[uint16(court)].add(x)
+				byDocket[d].add(x)
+				t := byTier[uint8(tier)]
+				if t == nil {
+					t = &acc{}
+					byTier[uint8(tier)] = t
+				}
+				t.add(x)
+				ck := cd{uint16(court), cases.Docket(d)}
+				a := byCD[ck]
+				if a == nil {
+					a = &acc{}
+					addCap(a, ck)
+					byCD[ck] = a
+				}
+				a.add(x)
+			}
 		}
-		t.add(x)
-		ck := cd{k.court, k.docket}
-		a := byCD[ck]
-		if a == nil {
-			a = &acc{}
-			addCap(a, ck)
-			byCD[ck] = a
-		}
-		a.add(x)
 	}
 	for k := range capSlots {
 		if byCD[k] == nil {
@@ -400,15 +401,7 @@ func (b *Builder) Build(run Run, opt Options) *Impact {
 			ca = &acc{}
 			circuits[court.Circuit] = ca
 		}
-		ca.assigned += a.assigned
-		ca.overflow += a.overflow
-		ca.closed += a.closed
-		ca.slots += a.slots
-		ca.sessOffered += a.sessOffered
-		ca.sessUsed += a.sessUsed
-		if a.days != nil {
-			ca.add(&cell{days: a.days})
-		}
+		ca.merge(a)
 	}
 	circuitKeys := make([]string, 0, len(circuits))
 	for k := range circuits {
