@@ -252,7 +252,6 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	return &Result{Manifest: m, Output: out.String()}, nil
 }
 
-// runID fingerprints everything that determines the outputs.
 // runID is the run's fingerprint: a hash of everything that determines
 // its outputs (tool version, as-of date, policy, calendar, closures,
 // reference data, shard, and every input object's key, size and etag). It
@@ -264,10 +263,16 @@ func runID(m *manifest.Manifest, settings string) string {
 	}
 	fmt.Fprintf(&b, "%s|%s|%s|%s|%s|%s|%s|%d/%d\n", m.ToolVersion, m.AsOf, m.Policy.ID, m.Policy.SHA256,
 		m.Capacity.SHA256, m.Closures.SHA256, m.Reference.SHA256, m.Shard.Index, m.Shard.Count)
-	for _, in := range m.Inputs {
-		fmt.Fprintf(&b, "%s|%d|%s\n", in.Key, in.Size, in.ETag)
-	}
+	writeInputs(&b, m.Inputs)
 	return sha([]byte(b.String()))[:16]
+}
+
+// writeInputs lists the input objects (key, size, etag), one per line: the
+// export's part of the run id, and its own fingerprint in impact.json.
+func writeInputs(b *strings.Builder, inputs []manifest.Input) {
+	for _, in := range inputs {
+		fmt.Fprintf(b, "%s|%d|%s\n", in.Key, in.Size, in.ETag)
+	}
 }
 
 // reportSettings renders the report options that change output bytes ("" for
@@ -298,9 +303,7 @@ func suppressBelow(cfg Config) int {
 // inputsFingerprint hashes the export's object listing (key, size, etag).
 func inputsFingerprint(m *manifest.Manifest) string {
 	var b strings.Builder
-	for _, in := range m.Inputs {
-		fmt.Fprintf(&b, "%s|%d|%s\n", in.Key, in.Size, in.ETag)
-	}
+	writeInputs(&b, m.Inputs)
 	return sha([]byte(b.String()))
 }
 
