@@ -162,9 +162,7 @@ func checkImpact(t testing.TB, out string, m *manifest.Manifest, y *tally) {
 				g.Court, g.Assigned, g.Overflow, g.RemainClosed, y.assigned[g.Court], y.overflow[g.Court], y.closed[g.Court])
 		}
 		checkDays(t, "court "+g.Court, g.figures, y.days[g.Court], a)
-		if fmt.Sprint(g.Rules) != fmt.Sprint(y.closedCourtRule[g.Court]) {
-			t.Fatalf("impact.json court %s: remain closed by rule %v, outputs %v", g.Court, g.Rules, y.closedCourtRule[g.Court])
-		}
+		sameCounts(t, "court "+g.Court+": remain closed by rule", g.Rules, y.closedCourtRule[g.Court])
 	}
 	for _, m := range []map[string]int64{y.assigned, y.overflow, y.closed} {
 		for court := range m {
@@ -179,23 +177,26 @@ func checkImpact(t testing.TB, out string, m *manifest.Manifest, y *tally) {
 			rules[r.RuleID] = r.Cases
 		}
 	}
-	if fmt.Sprint(rules) != fmt.Sprint(y.closedByRule) {
-		t.Fatalf("impact.json remain closed by rule %v, outputs %v", rules, y.closedByRule)
-	}
+	sameCounts(t, "remain closed by rule", rules, y.closedByRule)
 	rej := map[string]int64{}
 	for _, r := range imp.RejectedByCode {
 		rej[r.Code] = r.Rows
 	}
-	if fmt.Sprint(rej) != fmt.Sprint(y.rejects) {
-		t.Fatalf("impact.json rejects by code %v, outputs %v", rej, y.rejects)
-	}
+	sameCounts(t, "rejects by code", rej, y.rejects)
 	weeks := map[string]int64{}
 	for _, w := range imp.HearingsPerWeek {
 		if w.Total > 0 {
 			weeks[w.WeekStart] = w.Total
 		}
 	}
-	if fmt.Sprint(weeks) != fmt.Sprint(y.weeks) {
-		t.Fatalf("impact.json hearings per week %v, outputs %v", weeks, y.weeks)
+	sameCounts(t, "hearings per week", weeks, y.weeks)
+}
+
+// sameCounts fails unless impact.json's counts equal the outputs' (maps
+// print with sorted keys; nil and empty are alike).
+func sameCounts(t testing.TB, what string, report, outputs map[string]int64) {
+	t.Helper()
+	if fmt.Sprint(report) != fmt.Sprint(outputs) {
+		t.Fatalf("impact.json %s %v, outputs %v", what, report, outputs)
 	}
 }
