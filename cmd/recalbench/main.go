@@ -140,10 +140,7 @@ func run(c config) error {
 			return []string{"run", "--input", in, "--capacity", capacity, "--closures", closures,
 				"--policy", filepath.Join(dir, "policy.yaml"), "--as-of", asOf, "--output", out, "--workers", strconv.Itoa(workers)}
 		}
-		sql, err := duckSQL(c, dir, filepath.Join(work, "duckdb.parquet"))
-		if err != nil {
-			return err
-		}
+		sql := duckSQL(c, dir, filepath.Join(work, "duckdb.parquet"))
 		variants := []variant{
 			{"recal", func(rep int) (*exec.Cmd, error) {
 				out := filepath.Join(work, "recal")

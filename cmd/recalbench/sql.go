@@ -14,7 +14,7 @@ import (
 // by priority, expand the calendar into numbered slots (weekdays, no
 // federal holiday or closure, inside the window), join by number, and COPY
 // the assignments to Parquet.
-func duckSQL(c config, dir, out string) ([]string, error) {
+func duckSQL(c config, dir, out string) []string {
 	q := func(p string) string { return "'" + strings.ReplaceAll(p, "'", "''") + "'" }
 	d := "DATE '" + asOf + "'"
 	return []string{
@@ -69,7 +69,7 @@ FROM (SELECT *, unnest(range(n)) AS k FROM occ)`,
   JOIN slots s USING (base_city_code, docket, rnk)
   ORDER BY hearing_date, hearing_time, base_city_code, docket, priority_tier, priority_score DESC, idnproceeding
 ) TO ` + q(out) + ` (FORMAT parquet, COMPRESSION snappy)`,
-	}, nil
+	}
 }
 
 func sqlArgs(stmts []string) []string {

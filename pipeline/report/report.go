@@ -46,7 +46,7 @@ type file struct {
 	rows int64
 }
 
-// Render renders the four impact files.
+// renderImpact renders the four impact files.
 func renderImpact(imp *impact.Impact, opt Options) ([]file, error) {
 	j, err := marshal(imp)
 	if err != nil {

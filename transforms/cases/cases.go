@@ -92,8 +92,9 @@ func YearsBetween(a, b int32) uint8 {
 	return uint8(max(0, min(255, y)))
 }
 
-// Compare is Less as a three-way comparison (for slices.SortFunc): it is a
-// total order once idnproceeding is unique.
+// Compare is the scheduling priority order (contract §3.5), as a three-way
+// comparison for slices.SortFunc: tier ascending, score descending,
+// idnproceeding ascending — a total order once idnproceeding is unique.
 func Compare(a, b *Case) int {
 	switch {
 	case a.Tier != b.Tier:
@@ -106,18 +107,6 @@ func Compare(a, b *Case) int {
 
 // Ord packs an object index and row number.
 func Ord(object int, row int64) int64 { return int64(object)<<40 | row }
-
-// Less is the scheduling priority order (contract §3.5): tier ascending,
-// score descending, idnproceeding ascending.
-func Less(a, b *Case) bool {
-	if a.Tier != b.Tier {
-		return a.Tier < b.Tier
-	}
-	if a.Score != b.Score {
-		return a.Score > b.Score
-	}
-	return a.IDNProceeding < b.IDNProceeding
-}
 
 // Judges interns judge codes for Case.IJ. It is safe for concurrent use.
 // Indices depend on the order codes arrive in, so they are only compared
