@@ -51,12 +51,16 @@ func (p Params) Earliest(c *cases.Case) int32 {
 }
 
 // Group schedules one court's docket. cs must hold that court's and
-// docket's recalendared cases; they are sorted here by priority. The result
-// is a pure function of the inputs (no maps iterated, no clocks).
-func Group(cal *Calendar, court uint16, docket cases.Docket, cs []*cases.Case, p Params) ([]Assignment, []Overflow) {
-	// slices.SortFunc, not sort.Slice: no reflection-based swapper (the
-	// order is total, so any sort gives the same result).
-	slices.SortFunc(cs, cases.Compare)
+// docket's recalendared cases; Group sorts them in place into priority
+// order (cases.Compare), and the assignments and overflow it returns point
+// into cs. The result is a pure function of the inputs (no maps iterated,
+// no clocks).
+//
+// Taking the cases by value, contiguous, rather than as pointers into a
+// larger slice keeps every pass over a group inside one range of memory.
+func Group(cal *Calendar, court uint16, docket cases.Docket, cs []cases.Case, p Params) ([]Assignment, []Overflow) {
+	// The order is total, so any sort gives the same result.
+	slices.SortFunc(cs, func(a, b cases.Case) int { return cases.Compare(&a, &b) })
 	sessions := cal.Sessions(court, docket)
 	end := p.AsOf + int32(p.HorizonDays)
 
@@ -71,8 +75,8 @@ func Group(cal *Calendar, court uint16, docket cases.Docket, cs []*cases.Case, p
 			}
 		}
 	}
-	for i, c := range cs {
-		if code, ok := hasJudgeSession[c.IJ]; ok && c.IJ != 0 {
+	for i := range cs {
+		if code, ok := hasJudgeSession[cs[i].IJ]; ok && cs[i].IJ != 0 {
 			byJudge[code] = append(byJudge[code], i)
 		}
 	}
@@ -83,7 +87,7 @@ func Group(cal *Calendar, court uint16, docket cases.Docket, cs []*cases.Case, p
 	out := make([]Assignment, 0, len(cs))
 	left := len(cs)
 	next := 0 // first possibly unassigned case in priority order
-	feasible := func(i int, d int32) bool { return !assigned[i] && d >= p.Earliest(cs[i]) }
+	feasible := func(i int, d int32) bool { return !assigned[i] && d >= p.Earliest(&cs[i]) }
 
 	for d := p.AsOf + minLead; d <= end && left > 0; d++ {
 		if !cal.Open(court, d) {
@@ -102,7 +106,7 @@ func Group(cal *Calendar, court uint16, docket cases.Docket, cs []*cases.Case, p
 					i := q[k]
 					if feasible(i, d) {
 						assigned[i] = true
-						out = append(out, Assignment{Case: cs[i], Date: d, Session: s})
+						out = append(out, Assignment{Case: &cs[i], Date: d, Session: s})
 						free--
 						left--
 					}
@@ -117,7 +121,7 @@ func Group(cal *Calendar, court uint16, docket cases.Docket, cs []*cases.Case, p
 			for i := next; i < len(cs) && free > 0; i++ {
 				if feasible(i, d) {
 					assigned[i] = true
-					out = append(out, Assignment{Case: cs[i], Date: d, Session: s})
+					out = append(out, Assignment{Case: &cs[i], Date: d, Session: s})
 					free--
 					left--
 				}
@@ -140,11 +144,11 @@ func Group(cal *Calendar, court uint16, docket cases.Docket, cs []*cases.Case, p
 	}
 	over := make([]Overflow, 0, left)
 	k := 0
-	for i, c := range cs {
+	for i := range cs {
 		if assigned[i] {
 			continue
 		}
-		o := Overflow{Case: c, Reason: "NO_SLOT_IN_HORIZON"}
+		o := Overflow{Case: &cs[i], Reason: "NO_SLOT_IN_HORIZON"}
 		if weekly == 0 {
 			o.Reason = "NO_CAPACITY"
 		} else {

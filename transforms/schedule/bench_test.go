@@ -30,14 +30,12 @@ func BenchmarkGroup1M(b *testing.B) {
 		b.Fatal(err)
 	}
 	r := rand.New(rand.NewPCG(1, 1))
-	all := make([]cases.Case, nCases)
-	groups := map[[2]int][]*cases.Case{}
+	groups := map[[2]int][]cases.Case{}
 	judges := cases.NewJudges()
 	ij1 := judges.Intern("IJ1")
-	for i := range all {
-		c := &all[i]
+	for i := 0; i < nCases; i++ {
 		court := r.IntN(nCourts)
-		*c = cases.Case{IDNProceeding: int64(i), Court: uint16(testRef.CourtIndex(courts[court].Code)), Tier: uint8(1 + r.IntN(3)),
+		c := cases.Case{IDNProceeding: int64(i), Court: uint16(testRef.CourtIndex(courts[court].Code)), Tier: uint8(1 + r.IntN(3)),
 			Score: float64(r.IntN(5000)) / 365.25, Juvenile: r.IntN(15) == 0, Docket: cases.NonDetained}
 		if r.IntN(10) == 0 {
 			c.Docket = cases.Detained

@@ -87,10 +87,10 @@ func randomSchedule(t *testing.T, seed uint64) invariants.Input {
 	id := int64(1000)
 	for _, court := range courts {
 		for di, docket := range dockets {
-			var cs []*cases.Case
+			var cs []cases.Case
 			for k := r.IntN(40); k > 0; k-- {
 				id += 1 + int64(r.IntN(3))
-				cs = append(cs, &cases.Case{IDNProceeding: id, Tier: uint8(1 + r.IntN(3)), Score: []float64{0, 1, 2.5}[r.IntN(3)],
+				cs = append(cs, cases.Case{IDNProceeding: id, Tier: uint8(1 + r.IntN(3)), Score: []float64{0, 1, 2.5}[r.IntN(3)],
 					IJ: p.Judges.Intern([]string{"", "J1", "J2", "J3"}[r.IntN(4)]), Juvenile: r.IntN(4) == 0, Court: uint16(testRef.CourtIndex(court)), Docket: cases.Docket(di)})
 			}
 			n := len(cs)
