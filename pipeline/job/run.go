@@ -535,6 +535,8 @@ func appendOptString(b *array.StringBuilder, s string) {
 	b.Append(s)
 }
 
+// writeOutputs writes the data objects. It releases pl.groups: nothing
+// reads a court's assignments after they are written.
 func writeOutputs(ctx context.Context, out storage.Store, cfg Config, runTag string, params schedule.Params, pol *policy.Policy, ref *refdata.Data, col *collected, pl *plan, objs []storage.ObjectInfo) ([]sink.Object, error) {
 	so := sink.Options{TempDir: cfg.TempDir, RunTag: runTag}
 	judges := col.judges.Codes()
@@ -630,19 +632,23 @@ func writeOutputs(ctx context.Context, out storage.Store, cfg Config, runTag str
 		}, so)
 	}})
 
+	// Each court's assignments are released once written (the jobs hold
+	// the only references): memory falls as the stage goes on.
+	pl.groups = nil
 	results := make([][]sink.Object, len(jobs))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(max(1, cfg.Workers))
-	for i, j := range jobs {
+	for i := range jobs {
 		g.Go(func() error {
 			if err := gctx.Err(); err != nil {
 				return err
 			}
-			r, err := j.run()
+			r, err := jobs[i].run()
 			if err != nil {
-				return fmt.Errorf("write %s: %w", j.name, err)
+				return fmt.Errorf("write %s: %w", jobs[i].name, err)
 			}
 			results[i] = r
+			jobs[i] = job{}
 			return nil
 		})
 	}
