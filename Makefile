@@ -10,7 +10,7 @@ MINIO_VERSION := v0.0.0-20260212201848-7aac2a2c5b7c
 SAMPLE  := testdata/sample
 OUT     := out/sample
 
-.PHONY: all build run test vet lint bench tools chromium clean
+.PHONY: all build run test vet lint bench fuzz tools chromium clean
 
 all: build
 
@@ -78,6 +78,20 @@ test:
 	$(MAKE) vet
 	$(TEST_ENV) $(GO) test -race -short -count=1 -timeout 15m $(RACE_PKGS)
 	$(TEST_ENV) $(GO) test -count=1 -timeout 15m ./...
+
+# Fuzzing: each target for FUZZTIME (the parsers of everything a user
+# hands recal: the export decoder, the policy loader, the capacity
+# calendar, the URI parser, and the scheduler on random groups). Their seed
+# corpora also run as plain tests in make test. Crashers land in each
+# package's testdata/fuzz/ and should be committed with the fix.
+FUZZTIME ?= 30s
+FUZZ_TARGETS := ./pipeline/source:FuzzReadObject ./transforms/policy:FuzzLoad \
+	./transforms/schedule:FuzzParseCapacity ./transforms/schedule:FuzzGroup ./pipeline/location:FuzzParse
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; fn=$${t##*:}; echo "fuzz $$fn in $$pkg for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	done
 
 # Performance (docs/performance.md): recal end to end against DuckDB on the
 # same files, the pqarrow decode floor and recal from MinIO, at 1M and 10M
