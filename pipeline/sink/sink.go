@@ -127,6 +127,10 @@ func WriteFile(ctx context.Context, st storage.Store, key string, sc *arrow.Sche
 			w.Close()
 			return Object{}, err
 		}
+		// Reserved for the chunk's rows: NewRecord leaves the builders
+		// empty, and regrowing them chunk after chunk cost 10% of the
+		// writer (BenchmarkWriteParts 690 -> 615 ns/row).
+		b.Reserve(min(to, i+chunk) - i)
 		fill(b, i, min(to, i+chunk))
 		rec := b.NewRecord()
 		err := w.WriteBuffered(rec)
