@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"sort"
@@ -70,7 +71,9 @@ func committedData(t *testing.T, st storage.Store) (map[string]string, string) {
 
 // TestKillAndRerun kills recal (SIGKILL) at several points of a run whose
 // output is on MinIO, checks that no _SUCCESS is visible, reruns, and
-// requires the output of an uninterrupted run, byte for byte.
+// requires the output of an uninterrupted run, byte for byte. It does the
+// same with SIGTERM, which must also stop the run cleanly: exit 75 within
+// a few seconds of the signal.
 func TestKillAndRerun(t *testing.T) {
 	skipInRacePass(t)
 	srv := miniotest.Start(t)
@@ -103,56 +106,88 @@ func TestKillAndRerun(t *testing.T) {
 		{"mid-write", `"stage":"write"`, 150 * time.Millisecond},
 		{"after the manifest, before _SUCCESS", `"msg":"committing"`, 0},
 	}
-	for i, p := range points {
-		t.Run(p.name, func(t *testing.T) {
-			out := "killed" + string(rune('a'+i))
-			cmd := exec.Command(os.Args[0], args(out)...)
-			cmd.Env = append(os.Environ(), "RECAL_TEST_AS_RECAL=1")
-			stderr, err := cmd.StderrPipe()
-			if err != nil {
-				t.Fatal(err)
+	for k, sig := range []syscall.Signal{syscall.SIGKILL, syscall.SIGTERM} {
+		for i, p := range points {
+			t.Run(sig.String()+"/"+p.name, func(t *testing.T) {
+				killAndRerun(t, sig, fmt.Sprintf("killed-%d-%d", k, i), p.logLine, p.delay, args, open, wantData, wantManifest)
+			})
+		}
+	}
+}
+
+func killAndRerun(t *testing.T, sig syscall.Signal, out, logLine string, delay time.Duration, args func(string) []string, open func(string) storage.Store,
+	wantData map[string]string, wantManifest string) {
+	ctx := context.Background()
+	p := struct {
+		logLine string
+		delay   time.Duration
+	}{logLine, delay}
+	cmd := exec.Command(os.Args[0], args(out)...)
+	cmd.Env = append(os.Environ(), "RECAL_TEST_AS_RECAL=1")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stderr)
+	killed := false
+	var signalled time.Time
+	for sc.Scan() {
+		if strings.Contains(sc.Text(), p.logLine) && !strings.Contains(sc.Text(), "stage done") {
+			time.Sleep(p.delay)
+			cmd.Process.Signal(sig)
+			signalled = time.Now()
+			killed = true
+			break
+		}
+	}
+	go func() {
+		for sc.Scan() {
+		}
+	}()
+	err = cmd.Wait()
+	if !killed {
+		t.Fatalf("never reached %s (exit %v)", p.logLine, err)
+	}
+	if sig == syscall.SIGTERM {
+		took := time.Since(signalled)
+		code := cmd.ProcessState.ExitCode()
+		t.Logf("SIGTERM: exit %d after %s", code, took.Round(time.Millisecond))
+		if code == 0 && cmd.ProcessState.Exited() {
+			// The run finished before the signal arrived (the last
+			// point is after the manifest): then it committed.
+			if _, err := open(out).Stat(ctx, "_SUCCESS"); err != nil {
+				t.Fatal("exit 0 after SIGTERM but no _SUCCESS")
 			}
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			sc := bufio.NewScanner(stderr)
-			killed := false
-			for sc.Scan() {
-				if strings.Contains(sc.Text(), p.logLine) && !strings.Contains(sc.Text(), "stage done") {
-					time.Sleep(p.delay)
-					cmd.Process.Signal(syscall.SIGKILL)
-					killed = true
-					break
-				}
-			}
-			go func() {
-				for sc.Scan() {
-				}
-			}()
-			err = cmd.Wait()
-			if !killed {
-				t.Fatalf("never reached %s (exit %v)", p.logLine, err)
-			}
-			st := open(out)
-			if _, err := st.Stat(ctx, "_SUCCESS"); err == nil {
-				t.Fatal("a killed run left _SUCCESS")
-			}
-			// Rerun, as the nightly schedule would.
-			if code, _, stderr := run(t, args(out)...); code != 0 {
-				t.Fatalf("rerun: exit %d: %s", code, stderr)
-			}
-			data, m := committedData(t, st)
-			if len(data) != len(wantData) {
-				t.Fatalf("%d objects after the rerun, %d in the uninterrupted run", len(data), len(wantData))
-			}
-			for k, v := range wantData {
-				if data[k] != v {
-					t.Fatalf("%s differs from the uninterrupted run", k)
-				}
-			}
-			if m != wantManifest {
-				t.Fatal("manifest (timing aside) differs from the uninterrupted run")
-			}
-		})
+			return
+		}
+		if code != 75 {
+			t.Errorf("SIGTERM: exit %d, want 75", code)
+		}
+		if took > 5*time.Second {
+			t.Errorf("SIGTERM: took %s to exit", took)
+		}
+	}
+	st := open(out)
+	if _, err := st.Stat(ctx, "_SUCCESS"); err == nil {
+		t.Fatal("a killed run left _SUCCESS")
+	}
+	// Rerun, as the nightly schedule would.
+	if code, _, stderr := run(t, args(out)...); code != 0 {
+		t.Fatalf("rerun: exit %d: %s", code, stderr)
+	}
+	data, m := committedData(t, st)
+	if len(data) != len(wantData) {
+		t.Fatalf("%d objects after the rerun, %d in the uninterrupted run", len(data), len(wantData))
+	}
+	for k, v := range wantData {
+		if data[k] != v {
+			t.Fatalf("%s differs from the uninterrupted run", k)
+		}
+	}
+	if m != wantManifest {
+		t.Fatal("manifest (timing aside) differs from the uninterrupted run")
 	}
 }

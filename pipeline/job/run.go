@@ -244,7 +244,16 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err := cleanup(ctx, out, m); err != nil {
 		return nil, err
 	}
-	if err := out.CreateExclusive(ctx, "_SUCCESS", []byte(m.RunID+"\n")); err != nil {
+	if err = out.CreateExclusive(ctx, "_SUCCESS", []byte(m.RunID+"\n")); err != nil {
+		// A retried conditional PUT whose first attempt reached the store
+		// but whose answer was lost finds its own marker: that is a commit.
+		if errors.Is(err, storage.ErrExist) {
+			if b, rerr := storage.ReadAll(ctx, out, "_SUCCESS"); rerr == nil && string(b) == m.RunID+"\n" {
+				err = nil
+			}
+		}
+	}
+	if err != nil {
 		if errors.Is(err, storage.ErrExist) {
 			return nil, sysexit.Errorf(sysexit.TempFail, "output %s: another run committed while this one was writing: %v", out, err)
 		}

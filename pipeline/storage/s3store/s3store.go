@@ -25,6 +25,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
@@ -50,8 +51,14 @@ type Options struct {
 	// the user asks for it explicitly.
 	InsecureSkipVerify bool
 	// MaxAttempts bounds the SDK retryer (exponential backoff with jitter);
-	// 0 means 5.
+	// 0 means 5. A response body cut short is retried as many times.
 	MaxAttempts int
+	// MaxBackoff caps the wait between attempts; 0 means the SDK's 20 s.
+	MaxBackoff time.Duration
+	// ResponseTimeout bounds the wait for a response's headers once the
+	// request is sent, so that a stalled server fails the attempt (and it is
+	// retried) instead of hanging the run; 0 means 60 s.
+	ResponseTimeout time.Duration
 	// PartSize is the multipart upload part size; 0 means 8 MiB.
 	PartSize int64
 }
@@ -63,6 +70,9 @@ type Store struct {
 	uploader *manager.Uploader
 	bucket   string
 	prefix   string // "" or ending in "/"
+
+	attempts   int
+	maxBackoff time.Duration
 }
 
 // New connects to bucket, rooting keys at prefix.
@@ -80,24 +90,32 @@ func New(ctx context.Context, bucket, prefix string, o Options) (*Store, error) 
 	if attempts == 0 {
 		attempts = 5
 	}
-	loadOpts := []func(*config.LoadOptions) error{
-		config.WithRetryer(func() aws.Retryer {
-			return retry.NewStandard(func(so *retry.StandardOptions) {
-				so.MaxAttempts = attempts
-			})
-		}),
+	respTimeout := o.ResponseTimeout
+	if respTimeout == 0 {
+		respTimeout = 60 * time.Second
 	}
-	if o.Region != "" {
-		loadOpts = append(loadOpts, config.WithRegion(o.Region))
-	}
-	if o.InsecureSkipVerify {
-		hc := awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
+	hc := awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
+		tr.ResponseHeaderTimeout = respTimeout
+		if o.InsecureSkipVerify {
 			if tr.TLSClientConfig == nil {
 				tr.TLSClientConfig = &tls.Config{}
 			}
 			tr.TLSClientConfig.InsecureSkipVerify = true //nolint:gosec // explicit user opt-in
-		})
-		loadOpts = append(loadOpts, config.WithHTTPClient(hc))
+		}
+	})
+	loadOpts := []func(*config.LoadOptions) error{
+		config.WithRetryer(func() aws.Retryer {
+			return retry.NewStandard(func(so *retry.StandardOptions) {
+				so.MaxAttempts = attempts
+				if o.MaxBackoff > 0 {
+					so.MaxBackoff = o.MaxBackoff
+				}
+			})
+		}),
+		config.WithHTTPClient(hc),
+	}
+	if o.Region != "" {
+		loadOpts = append(loadOpts, config.WithRegion(o.Region))
 	}
 	cfg, err := config.LoadDefaultConfig(ctx, loadOpts...)
 	if err != nil {
@@ -136,8 +154,38 @@ func New(ctx context.Context, bucket, prefix string, o Options) (*Store, error) 
 			u.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
 		}
 	})
-	return &Store{client: client, uploader: up, bucket: bucket, prefix: prefix}, nil
+	backoff := o.MaxBackoff
+	if backoff == 0 {
+		backoff = 20 * time.Second
+	}
+	return &Store{client: client, uploader: up, bucket: bucket, prefix: prefix, attempts: attempts, maxBackoff: backoff}, nil
 }
+
+// bodyRetry runs read, which issues a request and reads its whole body,
+// again when the body is cut short: the SDK retries requests that fail,
+// not bodies that end early. Waits grow from 50 ms, capped by MaxBackoff.
+func (s *Store) bodyRetry(ctx context.Context, read func() error) error {
+	wait := 50 * time.Millisecond
+	var err error
+	for attempt := 1; ; attempt++ {
+		var cut *bodyCut
+		if err = read(); err == nil || !errors.As(err, &cut) || attempt >= s.attempts {
+			return err
+		}
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return err
+		}
+		wait = min(2*wait, s.maxBackoff)
+	}
+}
+
+// bodyCut marks a response body that ended before its length.
+type bodyCut struct{ err error }
+
+func (b *bodyCut) Error() string { return b.err.Error() }
+func (b *bodyCut) Unwrap() error { return b.err }
 
 // String returns the store's s3:// URI.
 func (s *Store) String() string { return "s3://" + s.bucket + "/" + s.prefix }
@@ -231,35 +279,44 @@ func (s *Store) Open(ctx context.Context, key string) (storage.ReaderAt, error) 
 		return nil, err
 	}
 	r := &reader{ctx: ctx, s: s, key: key, full: full}
-	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{
-		Bucket: aws.String(s.bucket), Key: aws.String(full),
-		Range: aws.String("bytes=-" + strconv.Itoa(TailSize)),
+	err = s.bodyRetry(ctx, func() error {
+		out, err := s.client.GetObject(ctx, &s3.GetObjectInput{
+			Bucket: aws.String(s.bucket), Key: aws.String(full),
+			Range: aws.String("bytes=-" + strconv.Itoa(TailSize)),
+		})
+		if err != nil {
+			var re *awshttp.ResponseError
+			if errors.As(err, &re) && re.HTTPStatusCode() == http.StatusRequestedRangeNotSatisfiable {
+				info, err := s.Stat(ctx, key) // an empty object
+				if err != nil {
+					return err
+				}
+				r.size = info.Size
+				return nil
+			}
+			return classify("open", key, err)
+		}
+		defer out.Body.Close()
+		total, err := totalFromContentRange(aws.ToString(out.ContentRange))
+		if err != nil {
+			// Servers that ignore Range send the whole object.
+			total = aws.ToInt64(out.ContentLength)
+		}
+		tail, err := io.ReadAll(out.Body)
+		if err == nil && out.ContentLength != nil && int64(len(tail)) != *out.ContentLength {
+			err = io.ErrUnexpectedEOF
+		}
+		if err != nil {
+			return classify("open", key, &bodyCut{fmt.Errorf("body after %d bytes: %w", len(tail), err)})
+		}
+		r.size = total
+		r.tail = tail
+		r.tailOff = total - int64(len(tail))
+		return nil
 	})
 	if err != nil {
-		var re *awshttp.ResponseError
-		if errors.As(err, &re) && re.HTTPStatusCode() == http.StatusRequestedRangeNotSatisfiable {
-			info, err := s.Stat(ctx, key) // an empty object
-			if err != nil {
-				return nil, err
-			}
-			r.size = info.Size
-			return r, nil
-		}
-		return nil, classify("open", key, err)
+		return nil, err
 	}
-	defer out.Body.Close()
-	total, err := totalFromContentRange(aws.ToString(out.ContentRange))
-	if err != nil {
-		// Servers that ignore Range send the whole object.
-		total = aws.ToInt64(out.ContentLength)
-	}
-	tail, err := io.ReadAll(out.Body)
-	if err != nil {
-		return nil, classify("open", key, err)
-	}
-	r.size = total
-	r.tail = tail
-	r.tailOff = total - int64(len(tail))
 	return r, nil
 }
 
@@ -285,8 +342,8 @@ func (r *reader) Size() int64  { return r.size }
 func (r *reader) Close() error { return nil }
 
 // ReadAt serves reads inside the cached tail from memory and others with a
-// ranged GET; a body cut short is retried (the SDK retries requests, not
-// bodies).
+// ranged GET; a body cut short is retried with backoff (the SDK retries
+// requests, not bodies).
 func (r *reader) ReadAt(p []byte, off int64) (int, error) {
 	if off < 0 {
 		return 0, fmt.Errorf("read %s: negative offset", r.key)
@@ -307,22 +364,16 @@ func (r *reader) ReadAt(p []byte, off int64) (int, error) {
 	if want == 0 {
 		return 0, short
 	}
-	var lastErr error
-	for attempt := 0; attempt < 3; attempt++ {
-		n, err := r.get(p[:want], off)
-		if err == nil {
-			return n, short
-		}
-		lastErr = err
-		if r.ctx.Err() != nil {
-			break
-		}
-		var ae smithy.APIError
-		if errors.As(err, &ae) && !errors.Is(err, storage.ErrUnavailable) {
-			break // a definite answer from the server: retrying will not help
-		}
+	var n int
+	err := r.s.bodyRetry(r.ctx, func() error {
+		var err error
+		n, err = r.get(p[:want], off)
+		return err
+	})
+	if err != nil {
+		return 0, err
 	}
-	return 0, lastErr
+	return n, short
 }
 
 func (r *reader) get(p []byte, off int64) (int, error) {
@@ -336,7 +387,7 @@ func (r *reader) get(p []byte, off int64) (int, error) {
 	defer out.Body.Close()
 	n, err := io.ReadFull(out.Body, p)
 	if err != nil {
-		return n, classify("read", r.key, fmt.Errorf("body after %d of %d bytes: %w", n, len(p), io.ErrUnexpectedEOF))
+		return n, classify("read", r.key, &bodyCut{fmt.Errorf("body after %d of %d bytes: %w", n, len(p), io.ErrUnexpectedEOF)})
 	}
 	return n, nil
 }
