@@ -21,9 +21,13 @@ func CountRows(ctx context.Context, st storage.Store, obj storage.ObjectInfo, me
 	stats.Info = obj
 	defer func() {
 		if p := recover(); p != nil {
-			err = &ObjectError{Key: obj.Key, Err: fmt.Errorf("%w: decoder panicked: %v", ErrCorrupt, p)}
+			err = &ObjectError{Key: obj.Key, Err: panicError(p, nil)}
 		}
 	}()
+	// No allocation limit by default here: CountRows reads any schema, and
+	// arrow v15 loads a struct's children in goroutines of its own, where
+	// the limit's panic could not be recovered (the export reader projects
+	// flat leaf columns, which decode on the caller's goroutine).
 	if mem == nil {
 		mem = memory.DefaultAllocator
 	}

@@ -49,6 +49,9 @@ type Options struct {
 	BatchSize int
 	// Mem allocates arrow buffers (default: the Go allocator).
 	Mem memory.Allocator
+	// MaxAllocation bounds any single buffer the decoder allocates (0:
+	// DefaultMaxAllocation); an object that needs more fails as corrupt.
+	MaxAllocation int
 }
 
 // ObjectStats describes one object read.
@@ -111,15 +114,13 @@ func ReadObject(ctx context.Context, st storage.Store, index int, obj storage.Ob
 	}
 	defer func() {
 		if p := recover(); p != nil {
-			err = fail(fmt.Errorf("%w: decoder panicked: %v\n%s", ErrCorrupt, p, firstFrames(debug.Stack())))
+			err = fail(panicError(p, debug.Stack()))
 		}
 	}()
 	if o.BatchSize <= 0 {
 		o.BatchSize = 65536
 	}
-	if o.Mem == nil {
-		o.Mem = memory.DefaultAllocator
-	}
+	o.Mem = limited(o.Mem, o.MaxAllocation)
 	ra, err := st.Open(ctx, obj.Key)
 	if err != nil {
 		return stats, fail(err)
@@ -275,9 +276,9 @@ func openParquet(ra storage.ReaderAt, mem memory.Allocator) (*file.Reader, error
 		return nil, fmt.Errorf("%w: open: %w", ErrCorrupt, err)
 	}
 	md := pf.MetaData()
-	if md.NumRows < 0 {
+	if md.NumRows < 0 || md.NumRows > MaxObjectRows {
 		pf.Close()
-		return nil, fmt.Errorf("%w: footer declares %d rows", ErrCorrupt, md.NumRows)
+		return nil, fmt.Errorf("%w: footer declares %d rows (at most %d are accepted in one object)", ErrCorrupt, md.NumRows, int64(MaxObjectRows))
 	}
 	var rgRows int64
 	for rg := 0; rg < pf.NumRowGroups(); rg++ {
@@ -521,7 +522,7 @@ func FooterRows(ctx context.Context, st storage.Store, obj storage.ObjectInfo) (
 	fail := func(e error) error { return &ObjectError{Key: obj.Key, Err: e} }
 	defer func() {
 		if p := recover(); p != nil {
-			err = fail(fmt.Errorf("%w: decoder panicked: %v", ErrCorrupt, p))
+			err = fail(panicError(p, nil))
 		}
 	}()
 	ra, err := st.Open(ctx, obj.Key)
@@ -529,7 +530,7 @@ func FooterRows(ctx context.Context, st storage.Store, obj storage.ObjectInfo) (
 		return 0, fail(err)
 	}
 	defer ra.Close()
-	pf, err := openParquet(ra, memory.DefaultAllocator)
+	pf, err := openParquet(ra, limited(nil, 0))
 	if err != nil {
 		return 0, fail(err)
 	}
