@@ -84,7 +84,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.IntVar(&cfg.ShardIndex, "shard-index", 0, "this shard's index (sharding: not implemented yet)")
 	fs.IntVar(&cfg.ShardCount, "shard-count", 1, "number of shards (sharding: not implemented yet)")
 	fs.BoolVar(&cfg.Force, "force", false, "replace an existing output")
-	fs.StringVar(&cfg.OnCorrupt, "on-corrupt", "fail", "what a corrupt input object does: fail (quarantine: not implemented yet)")
+	fs.StringVar(&cfg.OnCorrupt, "on-corrupt", "fail", "what a corrupt input object does: fail (exit 65) or quarantine (skip it, list it in the manifest and the report, count none of its rows)")
 	fs.BoolVar(&debugLog, "debug", false, "debug logging")
 	explain := fs.Int64("explain", 0, "print why the case with this idnproceeding gets its outcome, and write nothing")
 	fs.IntVar(&cfg.SuppressBelow, "suppress-below", report.DefaultSuppressBelow, "in impact.md and impact.html, replace counts from 1 to N-1 with \"<N\" (0: off)")

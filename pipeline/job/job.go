@@ -189,6 +189,12 @@ type rejectRec struct {
 	reject  validate.Reject
 }
 
+// quarantined is an object skipped by --on-corrupt=quarantine.
+type quarantined struct {
+	object int
+	err    error
+}
+
 // collected is everything the read stage keeps.
 type collected struct {
 	mu sync.Mutex
@@ -202,32 +208,49 @@ type collected struct {
 	// free returns the memory of cases (an off-heap slab, cases.NewSlab).
 	free    func()
 	rejects []rejectRec
-	quality validate.Quality
-	rows    int64
-	judges  *cases.Judges
+	// quarantined lists the objects --on-corrupt=quarantine skipped, in
+	// input order; none of their rows is counted.
+	quarantined []quarantined
+	quality     validate.Quality
+	rows        int64
+	judges      *cases.Judges
 }
 
 // footerRows returns the objects' declared row counts, reading footers a
-// few at a time (one small ranged read each).
-func footerRows(ctx context.Context, st storage.Store, objs []storage.ObjectInfo) ([]int64, error) {
-	rows := make([]int64, len(objs))
+// few at a time (one small ranged read each). With quarantine, an object
+// whose footer is unreadable (a data error, not a storage one) counts 0
+// rows and its error is returned in bad[i].
+func footerRows(ctx context.Context, st storage.Store, objs []storage.ObjectInfo, quarantine bool) (rows []int64, bad []error, err error) {
+	rows, bad = make([]int64, len(objs)), make([]error, len(objs))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(8)
 	for i, o := range objs {
 		g.Go(func() error {
 			n, err := source.FooterRows(gctx, st, o)
+			if err != nil && quarantine && isDataError(err) {
+				bad[i] = err
+				return nil
+			}
 			rows[i] = n
 			return err
 		})
 	}
 	if err := g.Wait(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return rows, nil
+	return rows, bad, nil
 }
 
-func collect(ctx context.Context, st storage.Store, objs []storage.ObjectInfo, ref *refdata.Data, pol *policy.Policy, asOf int32, workers int) (*collected, []source.ObjectStats, error) {
-	rows, err := footerRows(ctx, st, objs)
+// isDataError reports whether err says an object's bytes are bad (what
+// --on-corrupt=quarantine skips), as opposed to storage, policy or
+// cancellation errors.
+func isDataError(err error) bool {
+	return errors.Is(err, source.ErrCorrupt) || errors.Is(err, source.ErrSchema) ||
+		errors.Is(err, source.ErrRowCount) || errors.Is(err, source.ErrUnsupported)
+}
+
+func collect(ctx context.Context, st storage.Store, objs []storage.ObjectInfo, ref *refdata.Data, pol *policy.Policy, asOf int32, workers int, quarantine bool) (*collected, []source.ObjectStats, error) {
+	rows, bad, err := footerRows(ctx, st, objs, quarantine)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -239,14 +262,33 @@ func collect(ctx context.Context, st storage.Store, objs []storage.ObjectInfo, r
 	}
 	slab, free := cases.NewSlab(start[len(objs)])
 	out := &collected{judges: cases.NewJudges(), cases: slab, free: free}
+	// Rows, rejects and quality are kept per object until the end, so that
+	// a quarantined object's already-delivered batches can be dropped.
+	objRows := make([]int64, len(objs))
+	objQuality := make([]validate.Quality, len(objs))
+	opts := source.Options{Workers: workers}
+	if quarantine {
+		opts.Quarantine = func(i int, err error) bool {
+			if !isDataError(err) {
+				return false
+			}
+			clear(out.cases[start[i]:start[i+1]])
+			out.mu.Lock()
+			if bad[i] == nil {
+				bad[i] = err
+			}
+			out.mu.Unlock()
+			return true
+		}
+	}
 	val := validate.New(ref, asOf)
-	stats, err := source.Read(ctx, st, objs, source.Options{Workers: workers}, func(ctx context.Context, b *source.Batch) error {
+	stats, err := source.Read(ctx, st, objs, opts, func(ctx context.Context, b *source.Batch) error {
 		ev := pol.NewEvaluator(ref, asOf)
 		judges := map[string]uint32{} // this batch's judges, to lock the shared table once per code
 		var q validate.Quality
 		off := start[b.Object] + int(b.Row0)
 		if b.Row0 < 0 || off+b.N > start[b.Object+1] {
-			return fmt.Errorf("%s: more rows than its footer declares (%d)", b.Key, rows[b.Object])
+			return &source.ObjectError{Key: b.Key, Err: fmt.Errorf("%w: more rows than its footer declares (%d)", source.ErrRowCount, rows[b.Object])}
 		}
 		cs := out.cases[off : off : off+b.N]
 		var rj []rejectRec
@@ -285,11 +327,31 @@ func collect(ctx context.Context, st storage.Store, objs []storage.ObjectInfo, r
 		}
 		out.mu.Lock()
 		out.rejects = append(out.rejects, rj...)
-		out.quality.Add(&q)
-		out.rows += int64(b.N)
+		objQuality[b.Object].Add(&q)
+		objRows[b.Object] += int64(b.N)
 		out.mu.Unlock()
 		return nil
 	})
+	for i := range objs {
+		if bad[i] != nil {
+			out.quarantined = append(out.quarantined, quarantined{object: i, err: bad[i]})
+			if stats != nil {
+				stats[i].Rows, stats[i].Quarantined = 0, bad[i]
+			}
+			continue
+		}
+		out.rows += objRows[i]
+		out.quality.Add(&objQuality[i])
+	}
+	if len(out.quarantined) > 0 {
+		kept := out.rejects[:0]
+		for _, r := range out.rejects {
+			if bad[r.object] == nil {
+				kept = append(kept, r)
+			}
+		}
+		out.rejects = kept
+	}
 	// Drop the reserved records that rejected rows left empty (a valid
 	// case's idnproceeding is positive).
 	kept := out.cases[:0]

@@ -102,8 +102,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if cfg.ShardCount > 1 || cfg.ShardIndex != 0 {
 		return nil, sysexit.Errorf(sysexit.Usage, "sharding (--shard-index/--shard-count) is not implemented yet (issue 9); run with one shard")
 	}
-	if cfg.OnCorrupt != "" && cfg.OnCorrupt != "fail" {
-		return nil, sysexit.Errorf(sysexit.Usage, "--on-corrupt=%s is not implemented yet (issue 8); only fail", cfg.OnCorrupt)
+	if cfg.OnCorrupt != "" && cfg.OnCorrupt != "fail" && cfg.OnCorrupt != "quarantine" {
+		return nil, sysexit.Errorf(sysexit.Usage, "--on-corrupt=%s: want fail or quarantine", cfg.OnCorrupt)
 	}
 	if cfg.Output == "" || cfg.Input == "" || cfg.Capacity == "" {
 		return nil, sysexit.Errorf(sysexit.Usage, "--input, --capacity and --output are required")
@@ -168,7 +168,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 
 	t.begin("read")
-	col, stats, err := collect(ctx, in, objs, ref, pol, asOf, cfg.Workers)
+	col, stats, err := collect(ctx, in, objs, ref, pol, asOf, cfg.Workers, cfg.OnCorrupt == "quarantine")
 	if err != nil {
 		return nil, err
 	}
@@ -194,7 +194,15 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	m.DataQuality, m.Decoders = col.quality.Map(), map[string]int{}
 	for i, s := range stats {
 		m.Inputs[i].Rows = s.Rows
-		m.Decoders[s.Decoder]++
+		if s.Decoder != "" {
+			m.Decoders[s.Decoder]++
+		}
+	}
+	for _, q := range col.quarantined {
+		m.Inputs[q.object].Rows = 0
+		m.Inputs[q.object].Quarantined = firstLine(q.err.Error())
+		m.QuarantinedObjects = append(m.QuarantinedObjects, objs[q.object].Key)
+		log.Warn("object quarantined: not read, not counted", "object", objs[q.object].Key, "error", firstLine(q.err.Error()))
 	}
 	for _, r := range col.rejects {
 		m.RejectsByCode[r.reject.Code.String()]++
@@ -297,6 +305,20 @@ func reportSettings(cfg Config) string {
 	if cfg.BaselinePending != nil {
 		s += fmt.Sprintf("baseline_pending=%d;", *cfg.BaselinePending)
 	}
+	if cfg.OnCorrupt == "quarantine" {
+		// A quarantining run of corrupt inputs commits what a failing one
+		// refuses: it must not pass for the other's run.
+		s += "on_corrupt=quarantine;"
+	}
+	return s
+}
+
+// firstLine returns s up to its first newline (errors from recovered
+// decoder panics carry stack frames after it).
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
 	return s
 }
 
@@ -340,6 +362,7 @@ func buildImpact(m *manifest.Manifest, ref *refdata.Data, pol *policy.Policy, ca
 		RunID: m.RunID, ToolVersion: m.ToolVersion, AsOf: m.AsOf, InputObjects: len(m.Inputs),
 		CapacitySHA256: m.Capacity.SHA256, ClosuresSHA256: m.Closures.SHA256, ReferenceSHA256: m.Reference.SHA256,
 		InputsSHA256: inputsFingerprint(m), ShardIndex: m.Shard.Index, ShardCount: m.Shard.Count,
+		QuarantinedObjects: m.QuarantinedObjects,
 	}, impact.Options{BaselinePending: cfg.BaselinePending, DataQuality: m.DataQuality})
 	t, c := imp.Totals, m.Counts
 	if t.InputRows != c.InputRows || t.Assigned != c.Assigned || t.Overflow != c.Overflow || t.RemainClosed != c.RemainClosed || t.Rejected != c.Rejected {
@@ -711,7 +734,7 @@ func Validate(ctx context.Context, cfg Config) (*ValidateResult, error) {
 		return nil, err
 	}
 	objs := su.objs
-	col, _, err := collect(ctx, su.in, objs, su.ref, su.pol, su.asOf, cfg.Workers)
+	col, _, err := collect(ctx, su.in, objs, su.ref, su.pol, su.asOf, cfg.Workers, false)
 	if err != nil {
 		return nil, err
 	}

@@ -37,7 +37,10 @@ type Manifest struct {
 	DataQuality map[string]int64 `json:"data_quality"`
 	// Decoders counts input objects by the library that decoded them.
 	Decoders map[string]int `json:"decoders"`
-	Timing   Timing         `json:"timing"`
+	// QuarantinedObjects lists the input objects --on-corrupt=quarantine
+	// skipped (their inputs entries say why); absent when there are none.
+	QuarantinedObjects []string `json:"quarantined_objects,omitempty"`
+	Timing             Timing   `json:"timing"`
 }
 
 // Policy identifies the policy applied.
@@ -62,7 +65,11 @@ type Input struct {
 	Key  string `json:"key"`
 	Size int64  `json:"size"`
 	ETag string `json:"etag"`
-	Rows int64  `json:"rows"`
+	// Rows is the number of rows read from the object (0 if quarantined).
+	Rows int64 `json:"rows"`
+	// Quarantined, when set, is why --on-corrupt=quarantine skipped the
+	// object (the error's first line; never a value from a row).
+	Quarantined string `json:"quarantined,omitempty"`
 }
 
 // Counts are the row outcomes of contract §2.
@@ -102,6 +109,15 @@ func (m *Manifest) Check() error {
 		Holds: sum == c.InputRows,
 		Check: fmt.Sprintf("input_rows %d == assigned %d + remain_closed %d + overflow %d + rejected %d (= %d)",
 			c.InputRows, c.Assigned, c.RemainClosed, c.Overflow, c.Rejected, sum),
+	}
+	if len(m.Inputs) > 0 {
+		var read int64
+		for _, in := range m.Inputs {
+			read += in.Rows
+		}
+		if read != c.InputRows {
+			return fmt.Errorf("conservation check failed: the inputs list %d rows read, input_rows is %d", read, c.InputRows)
+		}
 	}
 	if d := c.InputRows - sum; d > 0 {
 		return fmt.Errorf("conservation check failed: %d rows unaccounted for: %s", d, m.Conservation.Check)

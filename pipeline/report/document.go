@@ -283,8 +283,21 @@ func impactDoc(imp *impact.Impact, d disclosure) *document {
 	for _, c := range cols {
 		dq.rows = append(dq.rows, []string{c, d.count(imp.DataQuality[c])})
 	}
+	var tables []table
 	if len(dq.rows) > 0 {
-		doc.sections = append(doc.sections, section{id: "quality", title: "Data quality", tables: []table{dq}})
+		tables = append(tables, dq)
+	}
+	intro := ""
+	if q := imp.Run.QuarantinedObjects; len(q) > 0 {
+		qt := table{caption: "Quarantined export objects (--on-corrupt=quarantine): not read; none of their rows is counted anywhere in this report", head: []string{"Object"}, left: map[int]bool{0: true}}
+		for _, k := range q {
+			qt.rows = append(qt.rows, []string{k})
+		}
+		tables = append(tables, qt)
+		intro = fmt.Sprintf("%d of %d export objects could not be read and were quarantined; the figures cover the other %d.", len(q), imp.Run.InputObjects, imp.Run.InputObjects-len(q))
+	}
+	if len(tables) > 0 {
+		doc.sections = append(doc.sections, section{id: "quality", title: "Data quality", intro: intro, tables: tables})
 	}
 	doc.notes = []string{
 		suppressionNote(d),

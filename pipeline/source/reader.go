@@ -52,6 +52,13 @@ type Options struct {
 	// MaxAllocation bounds any single buffer the decoder allocates (0:
 	// DefaultMaxAllocation); an object that needs more fails as corrupt.
 	MaxAllocation int
+	// Quarantine, when set, is asked about each object that fails; if it
+	// returns true the failure is recorded in that object's stats
+	// (ObjectStats.Quarantined) and the other objects go on. Batches of
+	// the object already delivered stay delivered: the callback must undo
+	// them. It is called from the object's worker goroutine after the
+	// object's last batch.
+	Quarantine func(index int, err error) bool
 }
 
 // ObjectStats describes one object read.
@@ -63,6 +70,9 @@ type ObjectStats struct {
 	Rows int64
 	// Decoder names the library that decoded it: "arrow" or "parquet-go".
 	Decoder string
+	// Quarantined is the error that made Options.Quarantine skip the
+	// object, or nil.
+	Quarantined error
 }
 
 // BatchFunc receives each decoded batch. It is called concurrently from up
@@ -72,7 +82,8 @@ type BatchFunc func(ctx context.Context, b *Batch) error
 
 // Read decodes every object in objects (their position in the slice is the
 // Object index of their batches) and passes its batches to fn. The first
-// error, from an object or from fn, cancels the rest and is returned.
+// error, from an object or from fn, cancels the rest and is returned,
+// unless Options.Quarantine takes it.
 func Read(ctx context.Context, st storage.Store, objects []storage.ObjectInfo, o Options, fn BatchFunc) ([]ObjectStats, error) {
 	if o.Workers <= 0 {
 		o.Workers = 2
@@ -92,6 +103,9 @@ func Read(ctx context.Context, st storage.Store, objects []storage.ObjectInfo, o
 		}
 		g.Go(func() error {
 			s, err := ReadObject(gctx, st, i, obj, o, fn)
+			if err != nil && gctx.Err() == nil && o.Quarantine != nil && o.Quarantine(i, err) {
+				s.Quarantined, err = err, nil
+			}
 			stats[i] = s
 			return err
 		})

@@ -65,6 +65,9 @@ type Run struct {
 	InputsSHA256 string `json:"inputs_sha256"`
 	ShardIndex   int    `json:"shard_index"`
 	ShardCount   int    `json:"shard_count"`
+	// QuarantinedObjects lists the export objects --on-corrupt=quarantine
+	// skipped: none of their rows is in any figure.
+	QuarantinedObjects []string `json:"quarantined_objects,omitempty"`
 }
 
 // Policy identifies the policy applied.
