@@ -174,6 +174,14 @@ func (v *Validator) Row(b *source.Batch, i int, q *Quality) (Reject, bool) {
 		b.Custody.S[i] = source.Null
 		q[custodyCol]++
 	}
+	// ij_code is the one free-text column recal copies into an output
+	// beside the assignments (overflow.case_ij_code): anything that is not
+	// a judge code (1 to 6 letters or digits) is unknown, so that a name or
+	// an A-number typed into it never travels.
+	if b.IJCode.S[i] == source.Valid && !isJudgeCode(b.IJCode.V[i]) {
+		b.IJCode.S[i] = source.Null
+		q[ijCol]++
+	}
 	if b.CBirthdate.S[i] == source.Valid && (b.CBirthdate.V[i] > v.asOf || b.CBirthdate.V[i] < v.asOf-130*366) {
 		b.CBirthdate.S[i] = source.Null
 		q[birthCol]++
@@ -197,7 +205,23 @@ var requiredCols = func() []reqCol {
 	return out
 }()
 
-var custodyCol, birthCol = colIndex("custody"), colIndex("c_birthdate")
+var custodyCol, birthCol, ijCol = colIndex("custody"), colIndex("c_birthdate"), colIndex("ij_code")
+
+// isJudgeCode reports whether s looks like an EOIR judge code: 1 to 6
+// ASCII letters or digits. A-numbers (8 or 9 digits, with or without "A")
+// and names (spaces) do not.
+func isJudgeCode(s string) bool {
+	if len(s) == 0 || len(s) > 6 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
 
 func colIndex(name string) int {
 	for i, c := range source.Columns {
