@@ -132,7 +132,14 @@ func (l *loader) expr(n *yaml.Node, path string, kind exprKind) *expr {
 			return nil
 		}
 	}
-	prg, err := l.env.env.Program(checked, cel.EvalOptions(cel.OptOptimize))
+	popts := []cel.ProgramOption{cel.EvalOptions(cel.OptOptimize)}
+	// Only comprehensions can run away (CEL has no other loops; string
+	// functions are linear), and cost tracking made every evaluation of
+	// cel-go's path 5x slower, so only they are metered.
+	if len(ast.MatchDescendants(ast.NavigateAST(checked.NativeRep()), ast.KindMatcher(ast.ComprehensionKind))) > 0 {
+		popts = append(popts, cel.CostLimit(MaxCost))
+	}
+	prg, err := l.env.env.Program(checked, popts...)
 	if err != nil {
 		// Constant folding evaluates literal calls such as date("2020-13-01").
 		l.errf(n, path, ErrValue, "%v", err)
@@ -144,6 +151,14 @@ func (l *loader) expr(n *yaml.Node, path string, kind exprKind) *expr {
 	}
 	return &expr{src: src, path: path, line: n.Line, prg: prg, fast: compileFast(checked), fields: referenced(checked)}
 }
+
+// MaxCost bounds the work of one expression on one row, in cel-go's cost
+// units (about one per operation; the shipped policies' expressions cost
+// under 50). A comprehension nested over a long list in the export
+// (pending_applications.all(a, pending_applications.all(b, …))) stops
+// there with an evaluation error naming the rule and the row, instead of
+// running for hours.
+const MaxCost = 100_000
 
 func typeName(t *cel.Type) string {
 	if t.IsExactType(cel.DynType) {
