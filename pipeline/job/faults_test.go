@@ -113,7 +113,7 @@ func TestRunThroughStorageFaults(t *testing.T) {
 		cfg.Closures = "s3://" + bucket + "/in/closures.csv"
 		cfg.Output = "s3://" + bucket + "/" + out
 		cfg.Locations = location.Options{S3: s3store.Options{Endpoint: endpoint, Region: "us-east-1", PartSize: 5 << 20,
-			MaxAttempts: attempts, MaxBackoff: 200 * time.Millisecond, ResponseTimeout: respTimeout}}
+			MaxAttempts: attempts, MaxBackoff: 50 * time.Millisecond, ResponseTimeout: respTimeout}}
 		return cfg
 	}
 	clean, err := Run(ctx, config("clean", srv.Endpoint, 0, 0))
@@ -148,6 +148,7 @@ func TestRunThroughStorageFaults(t *testing.T) {
 	}
 	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel() // each case has its own proxy and output prefix
 			var seq atomic.Int64
 			p := faultproxy.Start(t, srv.Endpoint, tc.decide(&seq))
 			out := fmt.Sprintf("fault-%02d", i)
