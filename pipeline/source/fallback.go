@@ -90,6 +90,21 @@ func (d *decoder) decodeFallback(ra storage.ReaderAt, proj projection, feature s
 		return 0, err
 	}
 	defer pr.ReadStop()
+	// parquet-go allocates what pages claim and takes no allocator, so the
+	// decoder's limit is applied to the column chunks' declared sizes
+	// first: a chunk that inflates past it is refused before any page.
+	limit := int64(d.opts.MaxAllocation)
+	if limit <= 0 {
+		limit = DefaultMaxAllocation
+	}
+	for rg, g := range pr.Footer.GetRowGroups() {
+		for c, cc := range g.GetColumns() {
+			if md := cc.GetMetaData(); md != nil && (md.GetTotalUncompressedSize() > limit || md.GetTotalUncompressedSize() < 0) {
+				return 0, fmt.Errorf("%w: row group %d column %d declares %d bytes uncompressed, more than the %d-byte limit (decompression bomb or corrupt size)",
+					ErrCorrupt, rg, c, md.GetTotalUncompressedSize(), limit)
+			}
+		}
+	}
 	sh := pr.SchemaHandler
 	var cols []fallbackColumn
 	for c, col := range Columns {
