@@ -15,17 +15,17 @@ import (
 	"github.com/recal-project/recal/pipeline/location"
 	"github.com/recal-project/recal/pipeline/manifest"
 	"github.com/recal-project/recal/pipeline/storage"
-	"github.com/recal-project/recal/pipeline/storage/s3store/miniotest"
+	"github.com/recal-project/recal/pipeline/storage/s3store/s3servertest"
 )
 
 // TestMain lets the test binary act as recal itself (for the crash test's
-// child processes), and stops the MinIO servers the tests start.
+// child processes), and stops the S3 servers the tests start.
 func TestMain(m *testing.M) {
 	if os.Getenv("RECAL_TEST_AS_RECAL") == "1" {
 		main()
 		return
 	}
-	os.Exit(miniotest.Main(m))
+	os.Exit(s3servertest.Main(m))
 }
 
 // committedData returns a committed output's manifest-listed objects and
@@ -70,13 +70,13 @@ func committedData(t *testing.T, st storage.Store) (map[string]string, string) {
 }
 
 // TestKillAndRerun kills recal (SIGKILL) at several points of a run whose
-// output is on MinIO, checks that no _SUCCESS is visible, reruns, and
+// output is on the S3 server, checks that no _SUCCESS is visible, reruns, and
 // requires the output of an uninterrupted run, byte for byte. It does the
 // same with SIGTERM, which must also stop the run cleanly: exit 75 within
 // a few seconds of the signal.
 func TestKillAndRerun(t *testing.T) {
 	skipInRacePass(t)
-	srv := miniotest.Start(t)
+	srv := s3servertest.Start(t)
 	srv.Env(t)
 	_, bucket := srv.NewBucket(t, "crash")
 	ctx := context.Background()

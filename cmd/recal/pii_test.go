@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/recal-project/recal/pipeline/storage/s3store/miniotest"
+	"github.com/recal-project/recal/pipeline/storage/s3store/s3servertest"
 	"github.com/recal-project/recal/transforms/policy"
 )
 
@@ -165,11 +165,11 @@ func TestNoPIIInLogsErrorsReportsOrOutputs(t *testing.T) {
 	leaks("a failing run's error", stdout+stderr)
 }
 
-// TestNoSecretsInLogs runs against MinIO with --debug and requires that
+// TestNoSecretsInLogs runs against the S3 server with --debug and requires that
 // the secret access key appears nowhere in what recal prints.
 func TestNoSecretsInLogs(t *testing.T) {
 	skipInRacePass(t)
-	srv := miniotest.Start(t)
+	srv := s3servertest.Start(t)
 	srv.Env(t)
 	_, bucket := srv.NewBucket(t, "secrets")
 	out := "s3://" + bucket + "/out"

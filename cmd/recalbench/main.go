@@ -1,6 +1,7 @@
 // Command recalbench is `make bench`: it measures `recal run` end to end
 // against DuckDB running the equivalent SQL on the same files, against the
-// floor of decoding the needed columns with pqarrow, and from MinIO, in one
+// floor of decoding the needed columns with pqarrow, and from an S3 server
+// (versitygw on 127.0.0.1), in one
 // run, interleaved and repeated, and prints a table of medians.
 //
 // Usage:
@@ -37,7 +38,7 @@ import (
 	"github.com/recal-project/recal/pipeline/storage"
 	"github.com/recal-project/recal/pipeline/storage/local"
 	"github.com/recal-project/recal/pipeline/storage/s3store"
-	"github.com/recal-project/recal/pipeline/storage/s3store/miniotest"
+	"github.com/recal-project/recal/pipeline/storage/s3store/s3servertest"
 	"github.com/recal-project/recal/transforms/policy"
 	"github.com/recal-project/recal/transforms/schedule"
 )
@@ -45,10 +46,10 @@ import (
 const asOf = "2026-01-15"
 
 type config struct {
-	rows                      []int64
-	reps                      int
-	data, out                 string
-	recal, duckdb, minio, ref string
+	rows                         []int64
+	reps                         int
+	data, out                    string
+	recal, duckdb, s3server, ref string
 }
 
 func main() {
@@ -67,7 +68,7 @@ func main() {
 	flag.StringVar(&c.out, "out", "out/bench", "where results and run outputs go")
 	flag.StringVar(&c.recal, "recal", "bin/recal", "the recal binary")
 	flag.StringVar(&c.duckdb, "duckdb", ".tools/bin/recal-duckdb", "the DuckDB tool (testdata/duckdb)")
-	flag.StringVar(&c.minio, "minio", ".tools/bin/minio", "the MinIO binary (empty: skip the S3 measurement)")
+	flag.StringVar(&c.s3server, "s3server", ".tools/bin/versitygw", "the versitygw binary (empty: skip the S3 measurement)")
 	flag.StringVar(&c.ref, "courts", "pipeline/refdata/data/eoir_base_cities.csv", "the courts table the SQL validates against")
 	flag.Parse()
 	for _, r := range strings.Split(rows, ",") {
@@ -110,11 +111,11 @@ func run(c config) error {
 	if err != nil {
 		return err
 	}
-	var srv *miniotest.Server
-	if c.minio != "" {
-		if _, err := os.Stat(c.minio); err == nil {
-			if srv, err = miniotest.StartServer(c.minio); err != nil {
-				return fmt.Errorf("start MinIO: %w", err)
+	var srv *s3servertest.Server
+	if c.s3server != "" {
+		if _, err := os.Stat(c.s3server); err == nil {
+			if srv, err = s3servertest.StartServer(c.s3server); err != nil {
+				return fmt.Errorf("start the S3 server: %w", err)
 			}
 			defer srv.Stop()
 		}
@@ -164,7 +165,7 @@ func run(c config) error {
 			if err != nil {
 				return err
 			}
-			variants = append(variants, variant{"recal from MinIO", func(rep int) (*exec.Cmd, error) {
+			variants = append(variants, variant{"recal from S3 (versitygw)", func(rep int) (*exec.Cmd, error) {
 				out := fmt.Sprintf("s3://%s/out/rep-%d", bucket, rep)
 				cmd := exec.Command(c.recal, recalArgs("s3://"+bucket+"/in/export", "s3://"+bucket+"/in/capacity-pool.csv", "s3://"+bucket+"/in/closures.csv", out, 2)...)
 				cmd.Env = append(os.Environ(), srv.EnvList()...)
@@ -329,8 +330,8 @@ func prepare(c config, dir string, n int64) error {
 	return os.WriteFile(filepath.Join(dir, "holidays.csv"), []byte("day\n"+strings.Join(hol, "\n")+"\n"), 0o644)
 }
 
-// upload copies a prepared data set into a fresh MinIO bucket.
-func upload(srv *miniotest.Server, dir string, n int64) (string, error) {
+// upload copies a prepared data set into a fresh bucket on the S3 server.
+func upload(srv *s3servertest.Server, dir string, n int64) (string, error) {
 	for _, kv := range srv.EnvList() {
 		k, v, _ := strings.Cut(kv, "=")
 		os.Setenv(k, v)

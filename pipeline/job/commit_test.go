@@ -13,7 +13,7 @@ import (
 	"github.com/recal-project/recal/pipeline/location"
 	"github.com/recal-project/recal/pipeline/storage"
 	"github.com/recal-project/recal/pipeline/storage/local"
-	"github.com/recal-project/recal/pipeline/storage/s3store/miniotest"
+	"github.com/recal-project/recal/pipeline/storage/s3store/s3servertest"
 	"github.com/recal-project/recal/pipeline/sysexit"
 )
 
@@ -45,7 +45,7 @@ func keys(m map[string][]byte) string {
 	return strings.Join(ks, "\n")
 }
 
-// TestCommitProtocol, on local files and on MinIO: a rerun of the same
+// TestCommitProtocol, on local files and on the S3 server (versitygw): a rerun of the same
 // inputs is a no-op; other inputs are refused without --force and replace
 // the output completely with it; what an unfinished run left is cleaned up.
 // TestRunIDFollowsContent: a copy of the same inputs, made later (other
@@ -80,13 +80,13 @@ func TestCommitProtocol(t *testing.T) {
 	fullPassOnly(t)
 	in := t.TempDir()
 	genData(t, in, 1200)
-	backends := []string{"local", "minio"}
+	backends := []string{"local", "s3"}
 	for _, backend := range backends {
 		t.Run(backend, func(t *testing.T) {
 			ctx := context.Background()
 			cfg := baseConfig(in, t.TempDir())
-			if backend == "minio" {
-				srv := miniotest.Start(t)
+			if backend == "s3" {
+				srv := s3servertest.Start(t)
 				srv.Env(t)
 				_, bucket := srv.NewBucket(t, "out")
 				cfg.Output = "s3://" + bucket + "/runs/nightly"

@@ -19,7 +19,7 @@ import (
 	"github.com/recal-project/recal/pipeline/storage/local"
 	"github.com/recal-project/recal/pipeline/storage/s3store"
 	"github.com/recal-project/recal/pipeline/storage/s3store/faultproxy"
-	"github.com/recal-project/recal/pipeline/storage/s3store/miniotest"
+	"github.com/recal-project/recal/pipeline/storage/s3store/s3servertest"
 	"github.com/recal-project/recal/pipeline/sysexit"
 )
 
@@ -69,7 +69,7 @@ func isRanged(r faultproxy.Request) bool { return r.Method == "GET" && r.Header.
 func isPut(r faultproxy.Request) bool    { return r.Method == "PUT" }
 func any_(faultproxy.Request) bool       { return true }
 
-// TestRunThroughStorageFaults runs the job with input and output on MinIO
+// TestRunThroughStorageFaults runs the job with input and output on the S3 server
 // behind a fault-injecting proxy (issue 8, item 1). With transient faults
 // the run must commit byte-identical outputs to a run without faults (and
 // conserve every row, which the reference run's checks prove of those
@@ -77,9 +77,9 @@ func any_(faultproxy.Request) bool       { return true }
 // naming the object and the operation, and no _SUCCESS.
 func TestRunThroughStorageFaults(t *testing.T) {
 	if testing.Short() {
-		t.Skip("full pass only: many runs against MinIO")
+		t.Skip("full pass only: many runs against the S3 server")
 	}
-	srv := miniotest.Start(t)
+	srv := s3servertest.Start(t)
 	srv.Env(t)
 	ctx := context.Background()
 	in := t.TempDir()

@@ -4,7 +4,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/recal-project/recal/pipeline/storage/s3store/miniotest"
+	"github.com/recal-project/recal/pipeline/storage/s3store/s3servertest"
 )
 
-func TestMain(m *testing.M) { os.Exit(miniotest.Main(m)) }
+func TestMain(m *testing.M) { os.Exit(s3servertest.Main(m)) }

@@ -23,7 +23,7 @@ import (
 	"github.com/recal-project/recal/pipeline/source"
 	"github.com/recal-project/recal/pipeline/storage"
 	"github.com/recal-project/recal/pipeline/storage/local"
-	"github.com/recal-project/recal/pipeline/storage/s3store/miniotest"
+	"github.com/recal-project/recal/pipeline/storage/s3store/s3servertest"
 	"github.com/recal-project/recal/pipeline/sysexit"
 	"github.com/recal-project/recal/transforms/impact"
 	"github.com/recal-project/recal/transforms/schedule"
@@ -154,7 +154,7 @@ func TestRunS3MatchesLocal(t *testing.T) {
 	if testing.Short() {
 		t.Skip("full pass only: the race pass covers S3 through the storage conformance suite")
 	}
-	srv := miniotest.Start(t)
+	srv := s3servertest.Start(t)
 	srv.Env(t)
 	in := t.TempDir()
 	genData(t, in, 2500)
@@ -166,7 +166,7 @@ func TestRunS3MatchesLocal(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkRun(t, in, localOut, localRes.Manifest) // the S3 run must equal it byte for byte
-	// Generate the same inputs straight into MinIO (recal gen to S3): the
+	// Generate the same inputs straight into the S3 server (recal gen to S3): the
 	// bytes must equal the local ones.
 	bucketStore, bucket := srv.NewBucket(t, "in")
 	ctx := context.Background()

@@ -449,7 +449,7 @@ func (w *writer) Close() error {
 }
 
 // CreateExclusive implements storage.Store with a conditional PutObject
-// (If-None-Match: *), which S3 and MinIO enforce atomically.
+// (If-None-Match: *), which S3, MinIO and versitygw enforce atomically.
 func (s *Store) CreateExclusive(ctx context.Context, key string, data []byte) error {
 	full, err := s.full(key)
 	if err != nil {

@@ -4,12 +4,12 @@ import (
 	"testing"
 
 	"github.com/recal-project/recal/pipeline/storage"
-	"github.com/recal-project/recal/pipeline/storage/s3store/miniotest"
+	"github.com/recal-project/recal/pipeline/storage/s3store/s3servertest"
 	"github.com/recal-project/recal/pipeline/storage/storagetest"
 )
 
-func TestConformanceMinIO(t *testing.T) {
-	srv := miniotest.Start(t)
+func TestConformanceS3Server(t *testing.T) {
+	srv := s3servertest.Start(t)
 	srv.Env(t)
 	storagetest.Run(t, func(t *testing.T) storage.Store {
 		st, _ := srv.NewBucket(t, "some/prefix")

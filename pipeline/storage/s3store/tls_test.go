@@ -12,15 +12,15 @@ import (
 	"time"
 
 	"github.com/recal-project/recal/pipeline/storage/s3store"
-	"github.com/recal-project/recal/pipeline/storage/s3store/miniotest"
+	"github.com/recal-project/recal/pipeline/storage/s3store/s3servertest"
 )
 
-// TestTLSVerification puts MinIO behind a TLS endpoint with a self-signed
+// TestTLSVerification puts the S3 server behind a TLS endpoint with a self-signed
 // certificate: the store must refuse it by default (certificate
 // verification on) and reach it only with InsecureSkipVerify, which
 // `recal --s3-insecure-skip-verify` sets.
 func TestTLSVerification(t *testing.T) {
-	srv := miniotest.Start(t)
+	srv := s3servertest.Start(t)
 	srv.Env(t)
 	_, bucket := srv.NewBucket(t, "tls")
 	target, err := url.Parse(srv.Endpoint)

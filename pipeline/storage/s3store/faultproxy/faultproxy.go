@@ -1,5 +1,5 @@
 // Package faultproxy is an HTTP proxy for tests that stands between an S3
-// client and a real S3-compatible server (MinIO on 127.0.0.1) and injects
+// client and a real S3-compatible server (versitygw on 127.0.0.1 in the tests) and injects
 // faults into chosen requests: S3 error responses (503 SlowDown, 500
 // InternalError), connections reset before or after the server handled the
 // request, response bodies cut short, stalls and slow bandwidth. A Decider

