@@ -227,7 +227,7 @@ func footerRows(ctx context.Context, st storage.Store, objs []storage.ObjectInfo
 	for i, o := range objs {
 		g.Go(func() error {
 			n, err := source.FooterRows(gctx, st, o)
-			if err != nil && quarantine && isDataError(err) {
+			if err != nil && quarantine && source.IsDataError(err) {
 				bad[i] = err
 				return nil
 			}
@@ -239,14 +239,6 @@ func footerRows(ctx context.Context, st storage.Store, objs []storage.ObjectInfo
 		return nil, nil, err
 	}
 	return rows, bad, nil
-}
-
-// isDataError reports whether err says an object's bytes are bad (what
-// --on-corrupt=quarantine skips), as opposed to storage, policy or
-// cancellation errors.
-func isDataError(err error) bool {
-	return errors.Is(err, source.ErrCorrupt) || errors.Is(err, source.ErrSchema) ||
-		errors.Is(err, source.ErrRowCount) || errors.Is(err, source.ErrUnsupported)
 }
 
 func collect(ctx context.Context, st storage.Store, objs []storage.ObjectInfo, ref *refdata.Data, pol *policy.Policy, asOf int32, workers int, quarantine bool) (*collected, []source.ObjectStats, error) {
@@ -268,8 +260,11 @@ func collect(ctx context.Context, st storage.Store, objs []storage.ObjectInfo, r
 	objQuality := make([]validate.Quality, len(objs))
 	opts := source.Options{Workers: workers}
 	if quarantine {
+		// Objects whose footer was unreadable are not opened again.
+		footerBad := slices.Clone(bad)
+		opts.Skip = func(i int) bool { return footerBad[i] != nil }
 		opts.Quarantine = func(i int, err error) bool {
-			if !isDataError(err) {
+			if !source.IsDataError(err) {
 				return false
 			}
 			clear(out.cases[start[i]:start[i+1]])

@@ -76,8 +76,7 @@ func FuzzReadObject(f *testing.F) {
 			if !errors.As(err, &oe) || oe.Key != key {
 				t.Fatalf("%s: error does not name the object: %v", what, err)
 			}
-			if !errors.Is(err, source.ErrUnsupported) && !errors.Is(err, source.ErrCorrupt) &&
-				!errors.Is(err, source.ErrSchema) && !errors.Is(err, source.ErrRowCount) {
+			if !source.IsDataError(err) {
 				t.Fatalf("%s: unclassified error: %v", what, err)
 			}
 			return false

@@ -59,6 +59,9 @@ type Options struct {
 	// them. It is called from the object's worker goroutine after the
 	// object's last batch.
 	Quarantine func(index int, err error) bool
+	// Skip, when set, names objects not to read at all (their stats stay
+	// zero): objects already quarantined by the caller's footer pass.
+	Skip func(index int) bool
 }
 
 // ObjectStats describes one object read.
@@ -101,6 +104,9 @@ func Read(ctx context.Context, st storage.Store, objects []storage.ObjectInfo, o
 		if gctx.Err() != nil {
 			break
 		}
+		if o.Skip != nil && o.Skip(i) {
+			continue
+		}
 		g.Go(func() error {
 			s, err := ReadObject(gctx, st, i, obj, o, fn)
 			if err != nil && gctx.Err() == nil && o.Quarantine != nil && o.Quarantine(i, err) {
@@ -114,6 +120,15 @@ func Read(ctx context.Context, st storage.Store, objects []storage.ObjectInfo, o
 		return stats, err
 	}
 	return stats, ctx.Err()
+}
+
+// IsDataError reports whether err says an object's bytes are bad (corrupt,
+// a schema the contract does not allow, a row-count mismatch, an
+// unsupported feature), as opposed to a storage, policy or cancellation
+// error. These are what --on-corrupt=quarantine may skip.
+func IsDataError(err error) bool {
+	return errors.Is(err, ErrCorrupt) || errors.Is(err, ErrSchema) ||
+		errors.Is(err, ErrRowCount) || errors.Is(err, ErrUnsupported)
 }
 
 // ReadObject decodes one object. Panics inside the Parquet libraries are
