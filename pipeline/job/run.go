@@ -198,11 +198,11 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			m.Decoders[s.Decoder]++
 		}
 	}
-	for _, q := range col.quarantined {
-		m.Inputs[q.object].Rows = 0
-		m.Inputs[q.object].Quarantined = firstLine(q.err.Error())
+	for _, q := range col.quarantined { // their stats already count 0 rows
+		why := firstLine(q.err.Error())
+		m.Inputs[q.object].Quarantined = why
 		m.QuarantinedObjects = append(m.QuarantinedObjects, objs[q.object].Key)
-		log.Warn("object quarantined: not read, not counted", "object", objs[q.object].Key, "error", firstLine(q.err.Error()))
+		log.Warn("object quarantined: not read, not counted", "object", objs[q.object].Key, "error", why)
 	}
 	for _, r := range col.rejects {
 		m.RejectsByCode[r.reject.Code.String()]++
