@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"runtime"
 	"runtime/pprof"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/recal-project/recal/pipeline/gen"
@@ -52,8 +54,12 @@ It also writes reports/impact.{json,csv,md,html}: the run's impact figures
 pending caseload; --suppress-below sets the small-cell threshold of the .md
 and .html (default 11; 0 turns it off).
 
-Current limits (honest): the scheduler is the plain earliest-feasible-slot
-assignment; sharding and --on-corrupt=quarantine are not implemented yet.
+Sharding (docs/operations.md): --shard-index I --shard-count N runs one of N
+processes, each scheduling the courts that hash to I; then 'recal merge'
+joins them into the output a single process would write. The index defaults
+to JOB_COMPLETION_INDEX (Kubernetes Indexed Job) or AWS_BATCH_JOB_ARRAY_INDEX
+(AWS Batch array job); the count to AWS_BATCH_JOB_ARRAY_SIZE, else it must be
+given (--shard-count or RECAL_SHARD_COUNT).
 
 URIs are local paths, file://… or s3://bucket/prefix; S3 uses the standard AWS
 chain (AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, profiles,
@@ -81,8 +87,8 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.StringVar(&cfg.AsOf, "as-of", "", "as-of date YYYY-MM-DD (notice and ages count from it)")
 	fs.StringVar(&cfg.Output, "output", "", "URI of the output prefix")
 	fs.IntVar(&cfg.Workers, "workers", runtime.GOMAXPROCS(0), "concurrent objects, courts and writers")
-	fs.IntVar(&cfg.ShardIndex, "shard-index", 0, "this shard's index (sharding: not implemented yet)")
-	fs.IntVar(&cfg.ShardCount, "shard-count", 1, "number of shards (sharding: not implemented yet)")
+	fs.IntVar(&cfg.ShardIndex, "shard-index", 0, "this shard's index, 0 to N-1 (default $JOB_COMPLETION_INDEX or $AWS_BATCH_JOB_ARRAY_INDEX)")
+	fs.IntVar(&cfg.ShardCount, "shard-count", 1, "number of shards N (default $AWS_BATCH_JOB_ARRAY_SIZE, else 1)")
 	fs.BoolVar(&cfg.Force, "force", false, "replace an existing output")
 	fs.StringVar(&cfg.OnCorrupt, "on-corrupt", "fail", "what a corrupt input object does: fail (exit 65) or quarantine (skip it, list it in the manifest and the report, count none of its rows)")
 	fs.BoolVar(&debugLog, "debug", false, "debug logging")
@@ -93,6 +99,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	memProfile := fs.String("memprofile", "", "write a pprof heap profile at the end of the run to this file")
 	commonFlags(fs, &cfg, &insecure)
 	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := shardDefaults(fs, &cfg, os.LookupEnv); err != nil {
 		return err
 	}
 	if *cpuProfile != "" {
@@ -133,6 +142,17 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	c := res.Manifest.Counts
+	if res.ManifestKey != "manifest.json" { // a shard's commit, under _shards/
+		if res.AlreadyComplete {
+			fmt.Fprintf(stdout, "recal run %s shard %d of %d: already committed; nothing to do\n", res.Manifest.RunID, cfg.ShardIndex, cfg.ShardCount)
+		}
+		fmt.Fprintf(stdout, "recal run %s shard %d of %d committed (policy %s, as of %s)\n", res.Manifest.RunID, cfg.ShardIndex, cfg.ShardCount, res.Manifest.Policy.ID, res.Manifest.AsOf)
+		fmt.Fprintf(stdout, "  this shard's rows %d = assigned %d + remain closed %d + overflow %d + rejected %d\n",
+			c.InputRows, c.Assigned, c.RemainClosed, c.Overflow, c.Rejected)
+		fmt.Fprintf(stdout, "shard manifest: %s\n", joinOut(res.Output, res.ManifestKey))
+		fmt.Fprintf(stdout, "when every shard has committed: recal merge --output %s --shard-count %d\n", res.Output, cfg.ShardCount)
+		return nil
+	}
 	if res.AlreadyComplete {
 		fmt.Fprintf(stdout, "recal run %s: already complete under %s (same inputs, policy, calendar and as-of date); nothing to do\n", res.Manifest.RunID, res.Output)
 	}
@@ -144,6 +164,102 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		fmt.Fprintf(stdout, "  %s\n", joinOut(res.Output, d))
 	}
 	fmt.Fprintf(stdout, "impact report (open in a browser): %s\n", joinOut(res.Output, "reports/impact.html"))
+	return nil
+}
+
+// shardDefaults fills --shard-index and --shard-count, when neither the
+// flag nor its RECAL_ variable set them, from the array-job engines'
+// variables: JOB_COMPLETION_INDEX (Kubernetes Indexed Job: the count is
+// not in the pod's environment, so it must be given), and
+// AWS_BATCH_JOB_ARRAY_INDEX / AWS_BATCH_JOB_ARRAY_SIZE (AWS Batch).
+func shardDefaults(fs *flag.FlagSet, cfg *job.Config, env func(string) (string, bool)) error {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	num := func(name string) (int, bool, error) {
+		v, ok := env(name)
+		if !ok || v == "" {
+			return 0, false, nil
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return 0, false, sysexit.Errorf(sysexit.Usage, "%s=%q is not a shard number", name, v)
+		}
+		return n, true, nil
+	}
+	from := ""
+	if !set["shard-index"] {
+		for _, name := range []string{"JOB_COMPLETION_INDEX", "AWS_BATCH_JOB_ARRAY_INDEX"} {
+			n, ok, err := num(name)
+			if err != nil {
+				return err
+			}
+			if ok {
+				cfg.ShardIndex, from = n, name
+				break
+			}
+		}
+	}
+	if !set["shard-count"] {
+		n, ok, err := num("AWS_BATCH_JOB_ARRAY_SIZE")
+		if err != nil {
+			return err
+		}
+		if ok {
+			cfg.ShardCount = n
+		}
+	}
+	if from != "" && cfg.ShardIndex >= max(1, cfg.ShardCount) {
+		return sysexit.Errorf(sysexit.Usage, "shard index %d (from %s) needs --shard-count or RECAL_SHARD_COUNT above it (the count is %d)", cfg.ShardIndex, from, cfg.ShardCount)
+	}
+	return nil
+}
+
+const mergeHelp = `Usage: recal merge --output URI --shard-count N [flags]
+
+Completes a sharded run: checks that all N shards of 'recal run --shard-index I
+--shard-count N' committed the same job under --output (same inputs, policy,
+calendar, as-of date and recal version; a missing or failed shard is named),
+joins their remain_closed, overflow and rejects in the order one process writes
+them, adds up their counts and impact figures, and writes reports/,
+manifest.json and _SUCCESS. The data files and reports equal those of a
+single-process run of the job, byte for byte. Rerunning a committed merge does
+nothing. The policy, calendar and reference data are reloaded from the URIs the
+shards were given (recorded in their manifests) and checked against their
+hashes, so give shards absolute paths or s3:// URIs.
+
+Examples:
+  recal merge --output s3://recal/runs/2026-01-15 --shard-count 5
+  RECAL_SHARD_COUNT=5 recal merge --output s3://recal/runs/2026-01-15
+`
+
+func cmdMerge(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var mc job.MergeConfig
+	var insecure, debugLog bool
+	fs := flagSet("merge", mergeHelp, stderr)
+	fs.StringVar(&mc.Output, "output", "", "URI of the sharded run's output prefix")
+	fs.IntVar(&mc.ShardCount, "shard-count", 0, "number of shards the run had")
+	fs.BoolVar(&mc.Force, "force", false, "replace a committed run of another job under --output")
+	fs.IntVar(&mc.Workers, "workers", runtime.GOMAXPROCS(0), "datasets merged at once")
+	fs.StringVar(&mc.TempDir, "tmpdir", "", "directory for temporary files (default $TMPDIR)")
+	fs.BoolVar(&debugLog, "debug", false, "debug logging")
+	fs.BoolVar(&insecure, "s3-insecure-skip-verify", false, "disable TLS certificate verification for S3 (never in production)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	mc.Locations = location.Options{S3: s3store.Options{InsecureSkipVerify: insecure}}
+	mc.Log = newLogger(stderr, debugLog)
+	res, err := job.Merge(ctx, mc)
+	if err != nil {
+		return err
+	}
+	m, c := res.Manifest, res.Manifest.Counts
+	if res.AlreadyComplete {
+		fmt.Fprintf(stdout, "recal merge %s: already complete under %s; nothing to do\n", m.RunID, res.Output)
+	}
+	fmt.Fprintf(stdout, "recal merge %s complete: %d shards (policy %s, as of %s)\n", m.RunID, m.Shard.Count, m.Policy.ID, m.AsOf)
+	fmt.Fprintf(stdout, "  input rows %d = assigned %d + remain closed %d + overflow %d + rejected %d\n",
+		c.InputRows, c.Assigned, c.RemainClosed, c.Overflow, c.Rejected)
+	fmt.Fprintf(stdout, "manifest: %s\nimpact report: %s\n", joinOut(res.Output, "manifest.json"), joinOut(res.Output, "reports/impact.html"))
 	return nil
 }
 

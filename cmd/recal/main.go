@@ -35,7 +35,7 @@ func init() {
 		{"validate", "read and check inputs; write nothing", cmdValidate},
 		{"gen", "write a seeded synthetic export, capacity calendar and closures", cmdGen},
 		{"report", "render a run's impact report, or compare runs side by side", cmdReport},
-		{"merge", "merge shard outputs (not implemented yet: issue 9)", notYet("merge", 9)},
+		{"merge", "complete a sharded run: check and join the shards' outputs", cmdMerge},
 		{"version", "print version and build information", cmdVersion},
 	}
 }

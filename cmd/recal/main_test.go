@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/recal-project/recal/pipeline/job/runcheck"
+	"github.com/recal-project/recal/pipeline/storage"
 	"github.com/recal-project/recal/pipeline/sysexit"
 )
 
@@ -21,6 +22,22 @@ func skipInRacePass(t *testing.T) {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("full pass only")
+	}
+}
+
+// putFiles copies files (paths relative to dir) to st under the same keys.
+func putFiles(t *testing.T, st storage.Store, dir string, files ...string) {
+	t.Helper()
+	for _, f := range files {
+		r, err := os.Open(filepath.Join(dir, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = storage.Put(context.Background(), st, filepath.ToSlash(f), r)
+		r.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 

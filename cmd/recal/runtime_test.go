@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/recal-project/recal/pipeline/location"
-	"github.com/recal-project/recal/pipeline/storage"
 	"github.com/recal-project/recal/pipeline/storage/s3store/s3servertest"
 )
 
@@ -34,16 +33,7 @@ func TestRuntimeContract(t *testing.T) {
 	srv.Env(t)
 	inStore, bucket := srv.NewBucket(t, "in")
 	ctx := context.Background()
-	for _, f := range []string{"export/part-00000.parquet", "export/part-00001.parquet", "capacity.csv", "closures.csv"} {
-		r, err := os.Open(filepath.Join(sample, f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := storage.Put(ctx, inStore, f, r); err != nil {
-			t.Fatal(err)
-		}
-		r.Close()
-	}
+	putFiles(t, inStore, sample, "export/part-00000.parquet", "export/part-00001.parquet", "capacity.csv", "closures.csv")
 
 	// Everything the child may touch lives under root, readable by all;
 	// only tmp belongs to nobody.

@@ -213,7 +213,12 @@ type collected struct {
 	quarantined []quarantined
 	quality     validate.Quality
 	rows        int64
-	judges      *cases.Judges
+	// objRows counts each object's rows (0 for a quarantined object): the
+	// rows this run owns (all of them unless sharded).
+	objRows []int64
+	judges  *cases.Judges
+	// shard is the run's share of the courts (nil: unsharded).
+	shard *shardPlan
 }
 
 // footerRows returns the objects' declared row counts, reading footers a
@@ -241,7 +246,7 @@ func footerRows(ctx context.Context, st storage.Store, objs []storage.ObjectInfo
 	return rows, bad, nil
 }
 
-func collect(ctx context.Context, st storage.Store, objs []storage.ObjectInfo, ref *refdata.Data, pol *policy.Policy, asOf int32, workers int, quarantine bool) (*collected, []source.ObjectStats, error) {
+func collect(ctx context.Context, st storage.Store, objs []storage.ObjectInfo, ref *refdata.Data, pol *policy.Policy, asOf int32, workers int, quarantine bool, shard *shardPlan) (*collected, []source.ObjectStats, error) {
 	rows, bad, err := footerRows(ctx, st, objs, quarantine)
 	if err != nil {
 		return nil, nil, err
@@ -253,7 +258,7 @@ func collect(ctx context.Context, st storage.Store, objs []storage.ObjectInfo, r
 		start[i+1] = start[i] + int(n)
 	}
 	slab, free := cases.NewSlab(start[len(objs)])
-	out := &collected{judges: cases.NewJudges(), cases: slab, free: free}
+	out := &collected{judges: cases.NewJudges(), cases: slab, free: free, shard: shard}
 	// Rows, rejects and quality are kept per object until the end, so that
 	// a quarantined object's already-delivered batches can be dropped.
 	objRows := make([]int64, len(objs))
@@ -280,7 +285,8 @@ func collect(ctx context.Context, st storage.Store, objs []storage.ObjectInfo, r
 	stats, err := source.Read(ctx, st, objs, opts, func(ctx context.Context, b *source.Batch) error {
 		ev := pol.NewEvaluator(ref, asOf)
 		judges := map[string]uint32{} // this batch's judges, to lock the shared table once per code
-		var q validate.Quality
+		var q, foreignQ validate.Quality
+		owned := int64(b.N)
 		off := start[b.Object] + int(b.Row0)
 		if b.Row0 < 0 || off+b.N > start[b.Object+1] {
 			return &source.ObjectError{Key: b.Key, Err: fmt.Errorf("%w: more rows than its footer declares (%d)", source.ErrRowCount, rows[b.Object])}
@@ -289,14 +295,33 @@ func collect(ctx context.Context, st storage.Store, objs []storage.ObjectInfo, r
 		var rj []rejectRec
 		for i := 0; i < b.N; i++ {
 			row := b.Row0 + int64(i)
-			if r, ok := val.Row(b, i, &q); !ok {
-				rj = append(rj, rejectRec{object: b.Object, row: row, idnProc: b.IDNProceeding.V[i],
-					hasID: b.IDNProceeding.S[i] == source.Valid, reject: r})
+			qq := &q
+			mine := true
+			if shard != nil {
+				court := -1
+				if b.BaseCityCode.S[i] == source.Valid {
+					court = ref.CourtIndex(b.BaseCityCode.V[i])
+				}
+				if mine = shard.ownsRow(court); !mine {
+					qq = &foreignQ
+					owned--
+				}
+			}
+			if r, ok := val.Row(b, i, qq); !ok {
+				if mine {
+					rj = append(rj, rejectRec{object: b.Object, row: row, idnProc: b.IDNProceeding.V[i],
+						hasID: b.IDNProceeding.S[i] == source.Valid, reject: r})
+				}
 				continue
 			}
 			c := cases.Case{
 				IDNCase: b.IDNCase.V[i], IDNProceeding: b.IDNProceeding.V[i],
 				Ord: cases.Ord(b.Object, row), Court: uint16(ref.CourtIndex(b.BaseCityCode.V[i])),
+			}
+			if !mine {
+				// Kept only for deduplication: another shard's case.
+				cs = append(cs, c)
+				continue
 			}
 			if b.IJCode.S[i] == source.Valid {
 				code := b.IJCode.V[i]
@@ -323,12 +348,14 @@ func collect(ctx context.Context, st storage.Store, objs []storage.ObjectInfo, r
 		out.mu.Lock()
 		out.rejects = append(out.rejects, rj...)
 		objQuality[b.Object].Add(&q)
-		objRows[b.Object] += int64(b.N)
+		objRows[b.Object] += owned
 		out.mu.Unlock()
 		return nil
 	})
+	out.objRows = objRows
 	for i := range objs {
 		if bad[i] != nil {
+			objRows[i] = 0
 			out.quarantined = append(out.quarantined, quarantined{object: i, err: bad[i]})
 			if stats != nil {
 				stats[i].Rows, stats[i].Quarantined = 0, bad[i]
@@ -376,6 +403,17 @@ func (c *collected) dedupe() {
 		})
 		c.dropAdjacentDuplicates()
 	}
+	if c.shard != nil {
+		// Every shard's valid rows took part in deduplication; now only
+		// this shard's courts stay.
+		kept := c.cases[:0]
+		for i := range c.cases {
+			if c.shard.own[c.cases[i].Court] {
+				kept = append(kept, c.cases[i])
+			}
+		}
+		c.cases = kept
+	}
 	sort.Slice(c.rejects, func(i, j int) bool {
 		a, b := &c.rejects[i], &c.rejects[j]
 		if a.object != b.object {
@@ -418,6 +456,9 @@ func (c *collected) dedupeRuns() bool {
 // others as duplicates.
 func (c *collected) dropAdjacentDuplicates() {
 	reject := func(x *cases.Case) {
+		if c.shard != nil && !c.shard.own[x.Court] {
+			return // another shard's row: that shard rejects it
+		}
 		c.rejects = append(c.rejects, rejectRec{object: int(x.Ord >> 40), row: x.Ord & (1<<40 - 1), idnProc: x.IDNProceeding, hasID: true,
 			reject: validate.Reject{Code: validate.DuplicateProceeding, Column: "idnproceeding"}})
 	}
@@ -528,6 +569,9 @@ func load(ctx context.Context, cfg *Config, strict bool) (*setup, error) {
 		if err := su.cal.ParseClosures(cfg.Closures, su.closBytes, su.ref); err != nil {
 			return nil, err
 		}
+	}
+	if cfg.Input == "" { // recal merge: the shards listed the export
+		return su, nil
 	}
 	if su.in, su.objs, err = inputs(ctx, cfg); err != nil {
 		return nil, err

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -33,13 +34,16 @@ import (
 type Result struct {
 	Manifest *manifest.Manifest
 	Output   string
+	// ManifestKey is the manifest's key under Output: manifest.json, or a
+	// shard's under its _shards/ prefix.
+	ManifestKey string
 	// AlreadyComplete reports that the output already held this run
 	// (same fingerprint) and nothing was done.
 	AlreadyComplete bool
 }
 
 // datasets are the prefixes a run owns under its output.
-var datasets = []string{"assignments/", "remain_closed/", "overflow/", "rejects/", report.Dir}
+var datasets = []string{"assignments/", "remain_closed/", "overflow/", "rejects/", report.Dir, ShardsDir}
 
 // contentTagger is a store whose ETags are not content-derived (local
 // files: modification time and size) and that can tag content instead, so
@@ -49,33 +53,36 @@ type contentTagger interface {
 	ContentTag(ctx context.Context, key string) (string, error)
 }
 
-// committed returns the manifest of the run committed under out, or nil
-// when there is no _SUCCESS.
-func committed(ctx context.Context, out storage.Store) (*manifest.Manifest, error) {
-	if _, err := out.Stat(ctx, "_SUCCESS"); errors.Is(err, storage.ErrNotExist) {
+// committed returns the manifest of the run committed under out (with
+// prefix: the shard committed there), or nil when there is no _SUCCESS.
+func committed(ctx context.Context, out storage.Store, prefix string) (*manifest.Manifest, error) {
+	if _, err := out.Stat(ctx, prefix+"_SUCCESS"); errors.Is(err, storage.ErrNotExist) {
 		return nil, nil
 	} else if err != nil {
 		return nil, err
 	}
-	b, err := storage.ReadAll(ctx, out, "manifest.json")
+	b, err := storage.ReadAll(ctx, out, prefix+"manifest.json")
 	if err != nil {
-		return nil, fmt.Errorf("output %s has _SUCCESS but its manifest cannot be read: %w", out, err)
+		return nil, fmt.Errorf("output %s has %s_SUCCESS but its manifest cannot be read: %w", out, prefix, err)
 	}
 	m, err := manifest.Parse(b)
 	if err != nil {
-		return nil, sysexit.With(sysexit.DataErr, fmt.Errorf("output %s: manifest.json: %w", out, err))
+		return nil, sysexit.With(sysexit.DataErr, fmt.Errorf("output %s: %smanifest.json: %w", out, prefix, err))
 	}
 	return m, nil
 }
 
-// cleanup deletes every object under the run's dataset prefixes that the
-// manifest does not list: parts of an unfinished or replaced run.
-func cleanup(ctx context.Context, out storage.Store, m *manifest.Manifest) error {
+// cleanup deletes every object under the prefixes dirs that neither the
+// manifest nor also lists: parts of an unfinished or replaced run.
+func cleanup(ctx context.Context, out storage.Store, m *manifest.Manifest, dirs []string, also ...string) error {
 	keep := make(map[string]bool, len(m.Outputs))
 	for _, o := range m.Outputs {
 		keep[o.Key] = true
 	}
-	for _, d := range datasets {
+	for _, k := range also {
+		keep[k] = true
+	}
+	for _, d := range dirs {
 		objs, err := out.List(ctx, d)
 		if err != nil {
 			return err
@@ -99,8 +106,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if cfg.Workers <= 0 {
 		cfg.Workers = 2
 	}
-	if cfg.ShardCount > 1 || cfg.ShardIndex != 0 {
-		return nil, sysexit.Errorf(sysexit.Usage, "sharding (--shard-index/--shard-count) is not implemented yet (issue 9); run with one shard")
+	cfg.ShardCount = max(1, cfg.ShardCount)
+	if err := checkShard(cfg.ShardIndex, cfg.ShardCount); err != nil {
+		return nil, err
 	}
 	if cfg.OnCorrupt != "" && cfg.OnCorrupt != "fail" && cfg.OnCorrupt != "quarantine" {
 		return nil, sysexit.Errorf(sysexit.Usage, "--on-corrupt=%s: want fail or quarantine", cfg.OnCorrupt)
@@ -133,7 +141,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			JuvenileNoticeDays: pol.JuvenileNoticeDays, HorizonDays: pol.HorizonDays},
 		Capacity:  manifest.Hashed{URI: cfg.Capacity, SHA256: sha(su.capBytes)},
 		Reference: manifest.Hashed{SHA256: ref.SHA256},
-		Shard:     manifest.Shard{Index: cfg.ShardIndex, Count: max(1, cfg.ShardCount)},
+		Shard:     manifest.Shard{Index: cfg.ShardIndex, Count: cfg.ShardCount},
+		Job:       jobOf(cfg),
 	}
 	if cfg.Closures != "" {
 		m.Closures = manifest.Hashed{URI: cfg.Closures, SHA256: sha(su.closBytes)}
@@ -149,12 +158,23 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		}
 	}
 	m.RunID = runID(m, reportSettings(cfg))
-	if prev, err := committed(ctx, out); err != nil {
+	sp := newShardPlan(ref, cfg.ShardIndex, cfg.ShardCount)
+	// stage is where this process commits: the output itself, or its
+	// shard's prefix, which `recal merge` reads.
+	stage := ""
+	if sp != nil {
+		stage = ShardPrefix(cfg.ShardIndex, cfg.ShardCount)
+		log = log.With("shard", cfg.ShardIndex, "shards", cfg.ShardCount)
+		t.log = log
+	}
+	if prev, err := committed(ctx, out, ""); err != nil {
 		return nil, err
 	} else if prev != nil {
 		if prev.RunID == m.RunID {
+			// A merged sharded run and a single-process run of one job
+			// share the run id: either way the job is done.
 			log.Info("output already holds this run; nothing to do", "run_id", prev.RunID)
-			return &Result{Manifest: prev, Output: out.String(), AlreadyComplete: true}, nil
+			return &Result{Manifest: prev, Output: out.String(), ManifestKey: "manifest.json", AlreadyComplete: true}, nil
 		}
 		if !cfg.Force {
 			return nil, sysexit.Errorf(sysexit.Usage, "output %s already holds a committed run of other inputs (run %s: policy %s, as of %s); rerun with --force to replace it",
@@ -162,13 +182,28 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		}
 		log.Info("--force: replacing the committed run", "old_run_id", prev.RunID, "run_id", m.RunID)
 	}
+	if sp != nil {
+		if prev, err := committed(ctx, out, stage); err != nil {
+			return nil, err
+		} else if prev != nil && prev.RunID == m.RunID {
+			log.Info("this shard is already committed; nothing to do", "run_id", prev.RunID)
+			return &Result{Manifest: prev, Output: out.String(), ManifestKey: stage + "manifest.json", AlreadyComplete: true}, nil
+		} else if prev != nil {
+			log.Info("replacing this shard's uncommitted job of other inputs", "old_run_id", prev.RunID, "run_id", m.RunID)
+		}
+	}
 	// From here until the new _SUCCESS, no reader may trust the prefix.
 	if err := out.Delete(ctx, "_SUCCESS"); err != nil {
 		return nil, err
 	}
+	if sp != nil {
+		if err := out.Delete(ctx, stage+"_SUCCESS"); err != nil {
+			return nil, err
+		}
+	}
 
 	t.begin("read")
-	col, stats, err := collect(ctx, in, objs, ref, pol, asOf, cfg.Workers, cfg.OnCorrupt == "quarantine")
+	col, stats, err := collect(ctx, in, objs, ref, pol, asOf, cfg.Workers, cfg.OnCorrupt == "quarantine", sp)
 	if err != nil {
 		return nil, err
 	}
@@ -193,7 +228,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	m.RejectsByCode, m.RemainClosedByRule, m.OverflowByReason = map[string]int64{}, map[string]int64{}, map[string]int64{}
 	m.DataQuality, m.Decoders = col.quality.Map(), map[string]int{}
 	for i, s := range stats {
-		m.Inputs[i].Rows = s.Rows
+		m.Inputs[i].Rows = col.objRows[i]
 		if s.Decoder != "" {
 			m.Decoders[s.Decoder]++
 		}
@@ -218,18 +253,28 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 
 	t.begin("report")
-	imp, err := buildImpact(m, ref, pol, cal, params, col, plan, cfg)
-	if err != nil {
-		return nil, sysexit.With(sysexit.Software, err)
-	}
-	reports, err := report.Write(ctx, out, report.Dir, imp, report.Options{SuppressBelow: suppressBelow(cfg)})
-	if err != nil {
-		return nil, err
+	ib := impactBuilder(ref, pol, cal, params, col, plan)
+	var reports []sink.Object
+	if sp == nil {
+		imp, err := buildImpact(m, ib, cfg)
+		if err != nil {
+			return nil, sysexit.With(sysexit.Software, err)
+		}
+		if reports, err = report.Write(ctx, out, report.Dir, imp, report.Options{SuppressBelow: suppressBelow(cfg)}); err != nil {
+			return nil, err
+		}
+	} else {
+		// A shard's report is its builder's counts; merge adds them up.
+		o, err := putJSON(ctx, out, stage+impactStateKey, ib.State())
+		if err != nil {
+			return nil, err
+		}
+		reports = []sink.Object{o}
 	}
 	t.end("objects", len(reports))
 
 	t.begin("write")
-	objsOut, err := writeOutputs(ctx, out, cfg, m.RunID, params, pol, ref, col, plan, objs)
+	objsOut, err := writeOutputs(ctx, out, cfg, stage, m.RunID, params, pol, ref, col, plan, objs)
 	if err != nil {
 		return nil, err
 	}
@@ -242,47 +287,82 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err != nil {
 		return nil, sysexit.With(sysexit.Software, err)
 	}
-	if err := storage.Put(ctx, out, "manifest.json", bytes.NewReader(mb)); err != nil {
+	if err := storage.Put(ctx, out, stage+"manifest.json", bytes.NewReader(mb)); err != nil {
 		return nil, err
 	}
 	// Remove what an unfinished or replaced run left, then commit: the
 	// marker is written only if absent, so two runs racing on one prefix
-	// cannot both commit.
+	// cannot both commit. A shard cleans only its own prefix: the other
+	// shards are writing beside it, and merge cleans the rest.
 	log.Info("committing", "run_id", m.RunID, "objects", len(m.Outputs))
-	if err := cleanup(ctx, out, m); err != nil {
+	dirs := datasets
+	if sp != nil {
+		dirs = []string{stage}
+	}
+	if err := cleanup(ctx, out, m, dirs, stage+"manifest.json"); err != nil {
 		return nil, err
 	}
-	if err = out.CreateExclusive(ctx, "_SUCCESS", []byte(m.RunID+"\n")); err != nil {
-		// A retried conditional PUT whose first attempt reached the store
-		// but whose answer was lost finds its own marker: that is a commit.
-		if errors.Is(err, storage.ErrExist) {
-			if b, rerr := storage.ReadAll(ctx, out, "_SUCCESS"); rerr == nil && string(b) == m.RunID+"\n" {
-				err = nil
-			}
-		}
-	}
-	if err != nil {
-		if errors.Is(err, storage.ErrExist) {
-			return nil, sysexit.Errorf(sysexit.TempFail, "output %s: another run committed while this one was writing: %v", out, err)
-		}
+	if err := commit(ctx, out, stage, m.RunID); err != nil {
 		return nil, err
 	}
 	log.Info("run complete", "run_id", m.RunID, "input_rows", m.Counts.InputRows, "assigned", m.Counts.Assigned,
 		"remain_closed", m.Counts.RemainClosed, "overflow", m.Counts.Overflow, "rejected", m.Counts.Rejected)
-	return &Result{Manifest: m, Output: out.String()}, nil
+	return &Result{Manifest: m, Output: out.String(), ManifestKey: stage + "manifest.json"}, nil
+}
+
+// commit writes prefix/_SUCCESS holding the run id, only if it is absent.
+func commit(ctx context.Context, out storage.Store, prefix, runID string) error {
+	err := out.CreateExclusive(ctx, prefix+"_SUCCESS", []byte(runID+"\n"))
+	if errors.Is(err, storage.ErrExist) {
+		// A retried conditional PUT whose first attempt reached the store
+		// but whose answer was lost finds its own marker: that is a commit.
+		if b, rerr := storage.ReadAll(ctx, out, prefix+"_SUCCESS"); rerr == nil && string(b) == runID+"\n" {
+			return nil
+		}
+		return sysexit.Errorf(sysexit.TempFail, "output %s: another run committed %s_SUCCESS while this one was writing: %v", out, prefix, err)
+	}
+	return err
+}
+
+// putJSON writes v as indented JSON under key and describes the object.
+func putJSON(ctx context.Context, out storage.Store, key string, v any) (sink.Object, error) {
+	b, err := json.MarshalIndent(v, "", " ")
+	if err != nil {
+		return sink.Object{}, sysexit.With(sysexit.Software, err)
+	}
+	b = append(b, '\n')
+	if err := storage.Put(ctx, out, key, bytes.NewReader(b)); err != nil {
+		return sink.Object{}, err
+	}
+	return sink.Object{Key: key, Bytes: int64(len(b)), SHA256: sha(b)}, nil
+}
+
+// jobOf records the settings a run was given that decide its outputs:
+// what `recal merge` needs to load the same policy, calendar and
+// reference data and to render the same reports.
+func jobOf(cfg Config) *manifest.Job {
+	j := &manifest.Job{Input: cfg.Input, Capacity: cfg.Capacity, Closures: cfg.Closures, Policy: cfg.Policy,
+		Courts: cfg.Courts, HearingLocations: cfg.HearingLocations, SuppressBelow: suppressBelow(cfg),
+		BaselinePending: cfg.BaselinePending, OnCorrupt: cfg.OnCorrupt}
+	if j.OnCorrupt == "" {
+		j.OnCorrupt = "fail"
+	}
+	return j
 }
 
 // runID is the run's fingerprint: a hash of everything that determines
 // its outputs (tool version, as-of date, policy, calendar, closures,
-// reference data, shard, and every input object's key, size and etag). It
-// is known before any data is read.
+// reference data, and every input object's key, size and etag). It is
+// known before any data is read. Sharding does not enter it: the shards of
+// a job, their merge and a single-process run of the same job share one
+// run id, as they share their outputs' contents.
 func runID(m *manifest.Manifest, settings string) string {
 	var b strings.Builder
 	if settings != "" {
 		b.WriteString(settings + "\n")
 	}
-	fmt.Fprintf(&b, "%s|%s|%s|%s|%s|%s|%s|%d/%d\n", m.ToolVersion, m.AsOf, m.Policy.ID, m.Policy.SHA256,
-		m.Capacity.SHA256, m.Closures.SHA256, m.Reference.SHA256, m.Shard.Index, m.Shard.Count)
+	fmt.Fprintf(&b, "%s|%s|%s|%s|%s|%s|%s\n", m.ToolVersion, m.AsOf, m.Policy.ID, m.Policy.SHA256,
+		m.Capacity.SHA256, m.Closures.SHA256, m.Reference.SHA256)
 	writeInputs(&b, m.Inputs)
 	return sha([]byte(b.String()))[:16]
 }
@@ -341,8 +421,8 @@ func inputsFingerprint(m *manifest.Manifest) string {
 	return sha([]byte(b.String()))
 }
 
-// buildImpact aggregates the run's outcomes into its impact figures.
-func buildImpact(m *manifest.Manifest, ref *refdata.Data, pol *policy.Policy, cal *schedule.Calendar, params schedule.Params, col *collected, pl *plan, cfg Config) (*impact.Impact, error) {
+// impactBuilder aggregates the run's outcomes for its impact figures.
+func impactBuilder(ref *refdata.Data, pol *policy.Policy, cal *schedule.Calendar, params schedule.Params, col *collected, pl *plan) *impact.Builder {
 	b := impact.NewBuilder(ref, pol, cal, params)
 	for _, ci := range pl.courts {
 		for _, a := range pl.groups[ci] {
@@ -358,6 +438,12 @@ func buildImpact(m *manifest.Manifest, ref *refdata.Data, pol *policy.Policy, ca
 	for _, r := range col.rejects {
 		b.Rejected(r.reject.Code.String())
 	}
+	return b
+}
+
+// buildImpact builds the impact figures of a run (or of a merged sharded
+// run) and checks their totals against the manifest's counts.
+func buildImpact(m *manifest.Manifest, b *impact.Builder, cfg Config) (*impact.Impact, error) {
 	imp := b.Build(impact.Run{
 		RunID: m.RunID, ToolVersion: m.ToolVersion, AsOf: m.AsOf, InputObjects: len(m.Inputs),
 		CapacitySHA256: m.Capacity.SHA256, ClosuresSHA256: m.Closures.SHA256, ReferenceSHA256: m.Reference.SHA256,
@@ -569,7 +655,7 @@ func appendOptString(b *array.StringBuilder, s string) {
 
 // writeOutputs writes the data objects. It releases pl.groups: nothing
 // reads a court's assignments after they are written.
-func writeOutputs(ctx context.Context, out storage.Store, cfg Config, runTag string, params schedule.Params, pol *policy.Policy, ref *refdata.Data, col *collected, pl *plan, objs []storage.ObjectInfo) ([]sink.Object, error) {
+func writeOutputs(ctx context.Context, out storage.Store, cfg Config, stage, runTag string, params schedule.Params, pol *policy.Policy, ref *refdata.Data, col *collected, pl *plan, objs []storage.ObjectInfo) ([]sink.Object, error) {
 	so := sink.Options{TempDir: cfg.TempDir, RunTag: runTag}
 	judges := col.judges.Codes()
 	shard := cfg.ShardIndex
@@ -613,7 +699,7 @@ func writeOutputs(ctx context.Context, out storage.Store, cfg Config, runTag str
 	}
 	jobs = append(jobs, job{"remain_closed", func() ([]sink.Object, error) {
 		cs := pl.closed
-		return sink.WriteParts(ctx, out, "remain_closed", shard, remainClosedSchema, len(cs), func(b *array.RecordBuilder, from, to int) {
+		return sink.WriteParts(ctx, out, stage+"remain_closed", shard, remainClosedSchema, len(cs), func(b *array.RecordBuilder, from, to int) {
 			for i := range cs[from:to] {
 				c := &cs[from+i]
 				b.Field(0).(*array.Int64Builder).Append(c.IDNCase)
@@ -626,7 +712,7 @@ func writeOutputs(ctx context.Context, out storage.Store, cfg Config, runTag str
 	}})
 	jobs = append(jobs, job{"overflow", func() ([]sink.Object, error) {
 		ov := pl.overflow
-		return sink.WriteParts(ctx, out, "overflow", shard, overflowSchema, len(ov), func(b *array.RecordBuilder, from, to int) {
+		return sink.WriteParts(ctx, out, stage+"overflow", shard, overflowSchema, len(ov), func(b *array.RecordBuilder, from, to int) {
 			for _, o := range ov[from:to] {
 				c := o.Case
 				b.Field(0).(*array.Int64Builder).Append(c.IDNCase)
@@ -649,7 +735,7 @@ func writeOutputs(ctx context.Context, out storage.Store, cfg Config, runTag str
 	}})
 	jobs = append(jobs, job{"rejects", func() ([]sink.Object, error) {
 		rj := col.rejects
-		return sink.WriteParts(ctx, out, "rejects", shard, rejectSchema, len(rj), func(b *array.RecordBuilder, from, to int) {
+		return sink.WriteParts(ctx, out, stage+"rejects", shard, rejectSchema, len(rj), func(b *array.RecordBuilder, from, to int) {
 			for _, r := range rj[from:to] {
 				b.Field(0).(*array.StringBuilder).Append(objs[r.object].Key)
 				b.Field(1).(*array.Int64Builder).Append(r.row)
@@ -734,7 +820,7 @@ func Validate(ctx context.Context, cfg Config) (*ValidateResult, error) {
 		return nil, err
 	}
 	objs := su.objs
-	col, _, err := collect(ctx, su.in, objs, su.ref, su.pol, su.asOf, cfg.Workers, false)
+	col, _, err := collect(ctx, su.in, objs, su.ref, su.pol, su.asOf, cfg.Workers, false, nil)
 	if err != nil {
 		return nil, err
 	}

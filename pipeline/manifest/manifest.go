@@ -29,6 +29,10 @@ type Manifest struct {
 	Counts        Counts        `json:"counts"`
 	Conservation  Conservation  `json:"conservation"`
 	Shard         Shard         `json:"shard"`
+	// Job holds the settings the run was given (an addition): what
+	// `recal merge` needs to reload the policy, calendar and reference
+	// data of a sharded run. Absent in manifests of older versions.
+	Job *Job `json:"job,omitempty"`
 	// RejectsByCode and RemainClosedByRule break the counts down.
 	RejectsByCode      map[string]int64 `json:"rejects_by_code"`
 	RemainClosedByRule map[string]int64 `json:"remain_closed_by_rule"`
@@ -91,6 +95,20 @@ type Conservation struct {
 type Shard struct {
 	Index int `json:"index"`
 	Count int `json:"count"`
+}
+
+// Job is the settings of a run as given (URIs as passed, not resolved).
+type Job struct {
+	Input            string `json:"input"`
+	Capacity         string `json:"capacity"`
+	Closures         string `json:"closures,omitempty"`
+	Policy           string `json:"policy"`
+	Courts           string `json:"courts,omitempty"`
+	HearingLocations string `json:"hearing_locations,omitempty"`
+	// SuppressBelow is the reports' small-cell threshold (0: off).
+	SuppressBelow   int    `json:"suppress_below"`
+	BaselinePending *int64 `json:"baseline_pending,omitempty"`
+	OnCorrupt       string `json:"on_corrupt"`
 }
 
 // Timing holds every wall-clock value of the run (the only

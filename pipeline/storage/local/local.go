@@ -153,10 +153,7 @@ func (s *Store) Create(ctx context.Context, key string) (io.WriteCloser, error) 
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return nil, fmt.Errorf("create %s: %w", key, err)
-	}
-	f, err := os.CreateTemp(filepath.Dir(p), tmpPrefix+"*")
+	f, err := createTemp(filepath.Dir(p))
 	if err != nil {
 		return nil, fmt.Errorf("create %s: %w", key, err)
 	}
@@ -243,10 +240,7 @@ func (s *Store) CreateExclusive(ctx context.Context, key string, data []byte) er
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return fmt.Errorf("create %s: %w", key, err)
-	}
-	f, err := os.CreateTemp(filepath.Dir(p), tmpPrefix+"*")
+	f, err := createTemp(filepath.Dir(p))
 	if err != nil {
 		return fmt.Errorf("create %s: %w", key, err)
 	}
@@ -285,7 +279,31 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("delete %s: %w", key, err)
 	}
+	// Directories are only how keys are laid out: the ones the deletion
+	// emptied go too (a non-empty one stops the climb), as keys vanish
+	// from an object store.
+	for d := filepath.Dir(p); d != s.root && strings.HasPrefix(d, s.root+string(filepath.Separator)); d = filepath.Dir(d) {
+		if os.Remove(d) != nil {
+			break
+		}
+	}
 	return nil
+}
+
+// createTemp creates a temporary file in dir, creating dir first. A
+// concurrent Delete may remove the new, empty dir before the file is in
+// it; then it tries again.
+func createTemp(dir string) (*os.File, error) {
+	for try := 0; ; try++ {
+		err := os.MkdirAll(dir, 0o755)
+		var f *os.File
+		if err == nil {
+			f, err = os.CreateTemp(dir, tmpPrefix+"*")
+		}
+		if err == nil || !errors.Is(err, fs.ErrNotExist) || try == 100 {
+			return f, err
+		}
+	}
 }
 
 // ContentTag returns a tag of the object's bytes ("sha256:<hex>"): unlike
