@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/recal-project/recal/pipeline/gen"
 	"github.com/recal-project/recal/pipeline/job"
@@ -92,6 +93,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.BoolVar(&cfg.Force, "force", false, "replace an existing output")
 	fs.StringVar(&cfg.OnCorrupt, "on-corrupt", "fail", "what a corrupt input object does: fail (exit 65) or quarantine (skip it, list it in the manifest and the report, count none of its rows)")
 	fs.BoolVar(&debugLog, "debug", false, "debug logging")
+	push := pushFlags(fs)
 	explain := fs.Int64("explain", 0, "print why the case with this idnproceeding gets its outcome, and write nothing")
 	fs.IntVar(&cfg.SuppressBelow, "suppress-below", report.DefaultSuppressBelow, "in impact.md and impact.html, replace counts from 1 to N-1 with \"<N\" (0: off)")
 	baseline := fs.Int64("baseline-pending", 0, "pending caseload to measure the backlog increase against, e.g. 3600000 (0: none)")
@@ -137,7 +139,21 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if *explain != 0 {
 		return job.Explain(ctx, cfg, *explain, stdout)
 	}
+	cfg.Progress = &job.Progress{}
+	var disp *display
+	if isTerminal(stderr) {
+		disp = newDisplay(stderr, cfg.Progress, 250*time.Millisecond)
+		cfg.Log = newLoggerTo(disp, true, debugLog)
+	}
 	res, err := job.Run(ctx, cfg)
+	if disp != nil {
+		disp.Close() // before anything else is printed
+	}
+	var grouping [][2]string
+	if cfg.ShardCount > 1 {
+		grouping = [][2]string{{"shard", strconv.Itoa(cfg.ShardIndex)}}
+	}
+	push.send(ctx, cfg.Log, grouping, res, cfg.Progress, err)
 	if err != nil {
 		return err
 	}
@@ -243,12 +259,14 @@ func cmdMerge(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&mc.TempDir, "tmpdir", "", "directory for temporary files (default $TMPDIR)")
 	fs.BoolVar(&debugLog, "debug", false, "debug logging")
 	fs.BoolVar(&insecure, "s3-insecure-skip-verify", false, "disable TLS certificate verification for S3 (never in production)")
+	push := pushFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	mc.Locations = location.Options{S3: s3store.Options{InsecureSkipVerify: insecure}}
 	mc.Log = newLogger(stderr, debugLog)
 	res, err := job.Merge(ctx, mc)
+	push.send(ctx, mc.Log, [][2]string{{"step", "merge"}}, res, nil, err)
 	if err != nil {
 		return err
 	}

@@ -25,7 +25,11 @@ func TestMain(m *testing.M) {
 		main()
 		return
 	}
-	os.Exit(s3servertest.Main(m))
+	code := s3servertest.Main(m)
+	if static.dir != "" {
+		os.RemoveAll(static.dir)
+	}
+	os.Exit(code)
 }
 
 // committedData returns a committed output's manifest-listed objects and

@@ -89,12 +89,6 @@ func usage(w io.Writer) {
 	fmt.Fprintf(w, "\nRun 'recal <command> --help' for a command's flags and examples.\n")
 }
 
-func notYet(name string, issue int) func(context.Context, []string, io.Writer, io.Writer) error {
-	return func(context.Context, []string, io.Writer, io.Writer) error {
-		return sysexit.Errorf(sysexit.Usage, "%s is not implemented yet (tracked as issue %d)", name, issue)
-	}
-}
-
 // flagSet builds a FlagSet whose unset flags fall back to RECAL_<NAME>
 // environment variables (flags override the environment, which overrides
 // defaults).
@@ -135,18 +129,22 @@ func parse(fs *flag.FlagSet, args []string) error {
 	return err
 }
 
+// newLogger logs to stderr: text for a person at a terminal, JSON
+// otherwise (a container's log collector).
 func newLogger(stderr io.Writer, debugLog bool) *slog.Logger {
+	return newLoggerTo(stderr, isTerminal(stderr), debugLog)
+}
+
+func newLoggerTo(w io.Writer, text, debugLog bool) *slog.Logger {
 	level := slog.LevelInfo
 	if debugLog {
 		level = slog.LevelDebug
 	}
 	opts := &slog.HandlerOptions{Level: level}
-	if f, ok := stderr.(*os.File); ok {
-		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
-			return slog.New(slog.NewTextHandler(stderr, opts))
-		}
+	if text {
+		return slog.New(slog.NewTextHandler(w, opts))
 	}
-	return slog.New(slog.NewJSONHandler(stderr, opts))
+	return slog.New(slog.NewJSONHandler(w, opts))
 }
 
 func cmdVersion(_ context.Context, args []string, stdout, stderr io.Writer) error {

@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 
@@ -42,12 +44,7 @@ func TestRuntimeContract(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(root) })
-	bin := filepath.Join(root, "recal")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("static build: %v\n%s", err, out)
-	}
+	bin := staticBinary(t)
 	work, home, tmp := filepath.Join(root, "work"), filepath.Join(root, "home"), filepath.Join(root, "tmp")
 	for _, d := range []string{work, home, tmp} {
 		if err := os.Mkdir(d, 0o555); err != nil {
@@ -92,4 +89,34 @@ func TestRuntimeContract(t *testing.T) {
 			t.Errorf("%s holds %d entries after the run", d, len(ents))
 		}
 	}
+}
+
+var static struct {
+	once sync.Once
+	dir  string
+	err  error
+}
+
+// staticBinary builds recal once per test process as it ships: static
+// (CGO_ENABLED=0), stripped. Its folder is readable by every user and is
+// removed by TestMain.
+func staticBinary(t *testing.T) string {
+	t.Helper()
+	static.once.Do(func() {
+		if static.dir, static.err = os.MkdirTemp("", "recal-static-"); static.err != nil {
+			return
+		}
+		if static.err = os.Chmod(static.dir, 0o755); static.err != nil {
+			return
+		}
+		build := exec.Command("go", "build", "-ldflags=-s -w -X main.buildVersion=test-static", "-o", filepath.Join(static.dir, "recal"), ".")
+		build.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := build.CombinedOutput(); err != nil {
+			static.err = fmt.Errorf("static build: %v\n%s", err, out)
+		}
+	})
+	if static.err != nil {
+		t.Fatal(static.err)
+	}
+	return filepath.Join(static.dir, "recal")
 }

@@ -54,6 +54,9 @@ type Config struct {
 	BaselinePending *int64
 	Locations       location.Options
 	Log             *slog.Logger
+	// Progress, when set, is updated as the run goes (for a display or
+	// metrics).
+	Progress *Progress
 }
 
 // Classify maps the job's errors to exit codes.
@@ -246,7 +249,7 @@ func footerRows(ctx context.Context, st storage.Store, objs []storage.ObjectInfo
 	return rows, bad, nil
 }
 
-func collect(ctx context.Context, st storage.Store, objs []storage.ObjectInfo, ref *refdata.Data, pol *policy.Policy, asOf int32, workers int, quarantine bool, shard *shardPlan) (*collected, []source.ObjectStats, error) {
+func collect(ctx context.Context, st storage.Store, objs []storage.ObjectInfo, ref *refdata.Data, pol *policy.Policy, asOf int32, workers int, quarantine bool, shard *shardPlan, prog *Progress) (*collected, []source.ObjectStats, error) {
 	rows, bad, err := footerRows(ctx, st, objs, quarantine)
 	if err != nil {
 		return nil, nil, err
@@ -262,6 +265,8 @@ func collect(ctx context.Context, st storage.Store, objs []storage.ObjectInfo, r
 	// Rows, rejects and quality are kept per object until the end, so that
 	// a quarantined object's already-delivered batches can be dropped.
 	objRows := make([]int64, len(objs))
+	readRows := make([]int64, len(objs)) // every row, for progress
+	prog.startRead(len(objs))
 	objQuality := make([]validate.Quality, len(objs))
 	opts := source.Options{Workers: workers}
 	if quarantine {
@@ -349,7 +354,13 @@ func collect(ctx context.Context, st storage.Store, objs []storage.ObjectInfo, r
 		out.rejects = append(out.rejects, rj...)
 		objQuality[b.Object].Add(&q)
 		objRows[b.Object] += owned
+		readRows[b.Object] += int64(b.N)
+		done := readRows[b.Object] == rows[b.Object]
 		out.mu.Unlock()
+		prog.readRows(b.N)
+		if done {
+			prog.readObject(objs[b.Object].Size)
+		}
 		return nil
 	})
 	out.objRows = objRows
@@ -482,6 +493,7 @@ func (c *collected) dropAdjacentDuplicates() {
 // stageTimer records stage durations for logs and the manifest's timing.
 type stageTimer struct {
 	log     *slog.Logger
+	prog    *Progress
 	seconds map[string]float64
 	start   time.Time
 	stage   string
@@ -494,6 +506,7 @@ func newStageTimer(log *slog.Logger) *stageTimer {
 func (t *stageTimer) begin(stage string) {
 	t.end()
 	t.stage, t.start = stage, time.Now()
+	t.prog.setStage(stage)
 	t.log.Info("stage start", "stage", stage)
 }
 

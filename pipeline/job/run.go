@@ -103,6 +103,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	log := logger(&cfg)
 	started := time.Now().UTC()
 	t := newStageTimer(log)
+	t.prog = cfg.Progress
 	if cfg.Workers <= 0 {
 		cfg.Workers = 2
 	}
@@ -158,6 +159,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		}
 	}
 	m.RunID = runID(m, reportSettings(cfg))
+	log = log.With("run_id", m.RunID)
+	t.log = log
 	sp := newShardPlan(ref, cfg.ShardIndex, cfg.ShardCount)
 	// stage is where this process commits: the output itself, or its
 	// shard's prefix, which `recal merge` reads.
@@ -203,19 +206,23 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 
 	t.begin("read")
-	col, stats, err := collect(ctx, in, objs, ref, pol, asOf, cfg.Workers, cfg.OnCorrupt == "quarantine", sp)
+	col, stats, err := collect(ctx, in, objs, ref, pol, asOf, cfg.Workers, cfg.OnCorrupt == "quarantine", sp, cfg.Progress)
 	if err != nil {
 		return nil, err
 	}
 	// Nothing of the run outlives Run (Result holds only the manifest).
 	defer col.free()
 	col.dedupe()
-	t.end("objects", len(objs), "rows", col.rows, "rejected", len(col.rejects))
+	var inBytes int64
+	for _, o := range objs {
+		inBytes += o.Size
+	}
+	t.end("objects", len(objs), "bytes", inBytes, "rows", col.rows, "rejected", len(col.rejects))
 
 	t.begin("schedule")
 	params := schedule.Params{AsOf: asOf, MinNoticeDays: pol.MinNoticeDays, JuvenileNoticeDays: pol.JuvenileNoticeDays, HorizonDays: pol.HorizonDays, Judges: col.judges}
 	cal.WarmHolidays(asOf, asOf+int32(pol.HorizonDays)+400)
-	plan, err := scheduleAll(ctx, cal, col.cases, params, cfg.Workers)
+	plan, err := scheduleAll(ctx, cal, col.cases, params, cfg.Workers, cfg.Progress)
 	if err != nil {
 		return nil, err
 	}
@@ -281,7 +288,11 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	objsOut = append(objsOut, reports...)
 	sort.Slice(objsOut, func(i, j int) bool { return objsOut[i].Key < objsOut[j].Key })
 	m.Outputs = objsOut
-	t.end("objects", len(objsOut))
+	var outBytes int64
+	for _, o := range objsOut {
+		outBytes += o.Bytes
+	}
+	t.end("objects", len(objsOut), "bytes", outBytes)
 	m.Timing = manifest.Timing{StartedAt: started.Format(time.RFC3339Nano), FinishedAt: time.Now().UTC().Format(time.RFC3339Nano), Seconds: t.seconds}
 	mb, err := m.Marshal()
 	if err != nil {
@@ -468,7 +479,7 @@ type plan struct {
 	closed []cases.Case
 }
 
-func scheduleAll(ctx context.Context, cal *schedule.Calendar, all []cases.Case, p schedule.Params, workers int) (*plan, error) {
+func scheduleAll(ctx context.Context, cal *schedule.Calendar, all []cases.Case, p schedule.Params, workers int, prog *Progress) (*plan, error) {
 	// Lay the cases out in place, group by group: the cases that stay
 	// closed first, then each (court, docket) group in key order, each one
 	// contiguous range of all. Scheduling, the report and the writers then
@@ -525,6 +536,13 @@ func scheduleAll(ctx context.Context, cal *schedule.Calendar, all []cases.Case, 
 			keys = append(keys, key{uint16((b - 1) / int(cases.NumDockets)), cases.Docket((b - 1) % int(cases.NumDockets)), bounds[b], bounds[b+1]})
 		}
 	}
+	courts := 0
+	for i, k := range keys {
+		if i == 0 || k.court != keys[i-1].court {
+			courts++
+		}
+	}
+	prog.startSchedule(courts)
 	assigns := make([][]schedule.Assignment, len(keys))
 	overs := make([][]schedule.Overflow, len(keys))
 	g, gctx := errgroup.WithContext(ctx)
@@ -560,6 +578,7 @@ func scheduleAll(ctx context.Context, cal *schedule.Calendar, all []cases.Case, 
 		court, parts := keys[lo].court, assigns[lo:hi]
 		lo = hi
 		if n == 0 {
+			prog.scheduledCourt()
 			continue
 		}
 		g.Go(func() error {
@@ -585,6 +604,7 @@ func scheduleAll(ctx context.Context, cal *schedule.Calendar, all []cases.Case, 
 			pl.groups[court] = as
 			pl.courts = append(pl.courts, court)
 			mu.Unlock()
+			prog.scheduledCourt()
 			return nil
 		})
 	}
@@ -765,6 +785,11 @@ func writeOutputs(ctx context.Context, out storage.Store, cfg Config, stage, run
 			if err != nil {
 				return fmt.Errorf("write %s: %w", jobs[i].name, err)
 			}
+			var n int64
+			for _, o := range r {
+				n += o.Bytes
+			}
+			cfg.Progress.wrote(len(r), n)
 			results[i] = r
 			jobs[i] = job{}
 			return nil
@@ -820,7 +845,7 @@ func Validate(ctx context.Context, cfg Config) (*ValidateResult, error) {
 		return nil, err
 	}
 	objs := su.objs
-	col, _, err := collect(ctx, su.in, objs, su.ref, su.pol, su.asOf, cfg.Workers, false, nil)
+	col, _, err := collect(ctx, su.in, objs, su.ref, su.pol, su.asOf, cfg.Workers, false, nil, cfg.Progress)
 	if err != nil {
 		return nil, err
 	}

@@ -153,3 +153,44 @@ func TestShardFlags(t *testing.T) {
 		t.Errorf("ShardPrefix = %s", p)
 	}
 }
+
+// TestProgress checks the counts a run reports as it goes, at its end:
+// every object and row read, every court scheduled, every output object
+// written (reports included, with their bytes).
+func TestProgress(t *testing.T) {
+	in := t.TempDir()
+	genData(t, in, 2000)
+	cfg := baseConfig(in, t.TempDir())
+	cfg.Progress = &Progress{}
+	if s := cfg.Progress.Snapshot(); s != (ProgressSnapshot{}) {
+		t.Fatalf("a new Progress is not zero: %+v", s)
+	}
+	res, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := cfg.Progress.Snapshot()
+	m := res.Manifest
+	var inBytes, dataObjs, dataBytes int64
+	for _, o := range m.Inputs {
+		inBytes += o.Size
+	}
+	for _, o := range m.Outputs {
+		if !strings.HasPrefix(o.Key, "reports/") {
+			dataObjs++
+			dataBytes += o.Bytes
+		}
+	}
+	courts := map[string]bool{}
+	for _, o := range m.Outputs {
+		if c, ok := strings.CutPrefix(o.Key, "assignments/base_city_code="); ok {
+			courts[c[:strings.IndexByte(c, '/')]] = true
+		}
+	}
+	if s.Stage != "write" || s.Objects != int64(len(m.Inputs)) || s.ObjectsRead != s.Objects || s.RowsRead != m.Counts.InputRows ||
+		s.BytesRead != inBytes || s.ObjectsWritten != dataObjs || s.BytesWritten != dataBytes ||
+		s.CourtsScheduled != s.Courts || s.Courts < int64(len(courts)) {
+		t.Fatalf("progress %+v; manifest: %d inputs of %d bytes, %d rows, %d data objects of %d bytes, %d courts with assignments",
+			s, len(m.Inputs), inBytes, m.Counts.InputRows, dataObjs, dataBytes, len(courts))
+	}
+}
