@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/recal-project/recal/pipeline/metrics/pushgatewaytest"
 	"github.com/recal-project/recal/pipeline/storage/s3store/s3servertest"
 	"github.com/recal-project/recal/transforms/policy"
 )
@@ -112,6 +113,12 @@ func TestNoPIIInLogsErrorsReportsOrOutputs(t *testing.T) {
 		}
 	}
 	common := []string{"--input", in + "/export", "--capacity", sample + "/capacity.csv", "--as-of", "2026-01-15"}
+	// Metrics go to a real Pushgateway when make test provides one.
+	var gw *pushgatewaytest.Gateway
+	if os.Getenv("RECAL_PUSHGATEWAY") != "" {
+		gw = pushgatewaytest.Start(t)
+		common = append(common, "--pushgateway", gw.URL)
+	}
 	for _, pol := range []string{"castro-tum-2018", "cruz-valdez-2021-pd", "docket-rule-2024"} {
 		out := t.TempDir()
 		code, stdout, stderr := run(t, append([]string{"run", "--policy", pol, "--output", out, "--debug"}, common...)...)
@@ -135,6 +142,13 @@ func TestNoPIIInLogsErrorsReportsOrOutputs(t *testing.T) {
 		}
 		if rows == 0 {
 			t.Fatalf("%s: no rejects, remain_closed or overflow rows to check", pol)
+		}
+		if gw != nil {
+			m := gw.Metrics(t, "recal_")
+			if len(m) == 0 {
+				t.Fatal("no metrics pushed")
+			}
+			leaks(pol+" pushed metrics", strings.Join(m, "\n"))
 		}
 	}
 	code, stdout, stderr := run(t, append([]string{"validate", "--policy", "cruz-valdez-2021-pd"}, common...)...)
