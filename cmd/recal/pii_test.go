@@ -113,15 +113,17 @@ func TestNoPIIInLogsErrorsReportsOrOutputs(t *testing.T) {
 		}
 	}
 	common := []string{"--input", in + "/export", "--capacity", sample + "/capacity.csv", "--as-of", "2026-01-15"}
-	// Metrics go to a real Pushgateway when make test provides one.
+	// Runs push their metrics to a real Pushgateway when make test
+	// provides one.
 	var gw *pushgatewaytest.Gateway
+	var push []string
 	if os.Getenv("RECAL_PUSHGATEWAY") != "" {
 		gw = pushgatewaytest.Start(t)
-		common = append(common, "--pushgateway", gw.URL)
+		push = []string{"--pushgateway", gw.URL}
 	}
 	for _, pol := range []string{"castro-tum-2018", "cruz-valdez-2021-pd", "docket-rule-2024"} {
 		out := t.TempDir()
-		code, stdout, stderr := run(t, append([]string{"run", "--policy", pol, "--output", out, "--debug"}, common...)...)
+		code, stdout, stderr := run(t, append(append([]string{"run", "--policy", pol, "--output", out, "--debug"}, push...), common...)...)
 		if code != 0 {
 			t.Fatalf("%s: exit %d: %s", pol, code, stderr)
 		}
