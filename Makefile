@@ -130,7 +130,8 @@ test:
 # package's testdata/fuzz/ and should be committed with the fix.
 FUZZTIME ?= 30s
 FUZZ_TARGETS := ./pipeline/source:FuzzReadObject ./transforms/policy:FuzzLoad \
-	./transforms/schedule:FuzzParseCapacity ./transforms/schedule:FuzzGroup ./pipeline/location/uri:FuzzParse
+	./transforms/schedule:FuzzParseCapacity ./transforms/schedule:FuzzGroup ./pipeline/location/uri:FuzzParse \
+	./pipeline/eoir:FuzzTable
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; fn=$${t##*:}; echo "fuzz $$fn in $$pkg for $(FUZZTIME)"; \

@@ -34,6 +34,7 @@ func init() {
 		{"run", "read, validate, select, schedule and write one run", cmdRun},
 		{"validate", "read and check inputs; write nothing", cmdValidate},
 		{"gen", "write a seeded synthetic export, capacity calendar and closures", cmdGen},
+		{"import-eoir", "build the closed-case export from EOIR's public case-data release", cmdImportEOIR},
 		{"report", "render a run's impact report, or compare runs side by side", cmdReport},
 		{"merge", "complete a sharded run: check and join the shards' outputs", cmdMerge},
 		{"version", "print version and build information", cmdVersion},

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -39,11 +40,26 @@ type faultCase struct {
 
 func every(n int64, f faultproxy.Fault, match func(faultproxy.Request) bool) func(*atomic.Int64) faultproxy.Decider {
 	return func(seq *atomic.Int64) faultproxy.Decider {
+		// For n > 1 (a transient fault) a request is never faulted twice
+		// in a row: its retry goes through. Counting alone could, with
+		// requests interleaving, land every attempt of one request on a
+		// faulted slot (seen once in CI: five resets in a row of one
+		// PUT). n = 1 faults every matching request (persistent).
+		var mu sync.Mutex
+		faulted := map[string]bool{}
 		return func(r faultproxy.Request) faultproxy.Fault {
 			if match != nil && !match(r) {
 				return faultproxy.Fault{}
 			}
+			id := r.Method + " " + r.Key + "?" + r.Query.Encode() + " " + r.Header.Get("Range")
+			mu.Lock()
+			defer mu.Unlock()
+			if n > 1 && faulted[id] {
+				delete(faulted, id)
+				return faultproxy.Fault{}
+			}
 			if seq.Add(1)%n == 0 {
+				faulted[id] = true
 				return f
 			}
 			return faultproxy.Fault{}

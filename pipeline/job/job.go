@@ -11,8 +11,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -154,27 +152,7 @@ func listInputs(ctx context.Context, st storage.Store, uri string) ([]storage.Ob
 // readSmall reads a whole small file named by a URI (capacity, closures):
 // the parent is opened as a store and the last segment is the key.
 func readSmall(ctx context.Context, uri string, o location.Options) ([]byte, error) {
-	u, err := location.Parse(uri)
-	if err != nil {
-		return nil, err
-	}
-	var key string
-	dir := u
-	if u.Scheme == "s3" {
-		dir.Path, key = path.Split(u.Path)
-		dir.Path = strings.TrimSuffix(dir.Path, "/")
-	} else {
-		dir.Path, key = filepath.Dir(u.Path), filepath.Base(u.Path)
-	}
-	st, err := location.OpenURI(ctx, dir, o)
-	if err != nil {
-		return nil, err
-	}
-	b, err := storage.ReadAll(ctx, st, key)
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", uri, err)
-	}
-	return b, nil
+	return location.ReadFile(ctx, uri, o)
 }
 
 func sha(b []byte) string {

@@ -47,7 +47,7 @@ var mergedDatasets = []struct {
 }{
 	{"remain_closed", remainClosedSchema},
 	{"overflow", overflowSchema},
-	{"rejects", rejectSchema},
+	{"rejects", RejectSchema},
 }
 
 // Merge executes `recal merge`: it checks that every shard of a sharded

@@ -655,7 +655,9 @@ var (
 		{Name: "earliest_hearing_date", Type: arrow.FixedWidthTypes.Date32},
 		{Name: "case_ij_code", Type: arrow.BinaryTypes.String, Nullable: true},
 	}, nil)
-	rejectSchema = arrow.NewSchema([]arrow.Field{
+	// RejectSchema is rejects/ (contract §2); recal import-eoir writes
+	// its rejects in it too.
+	RejectSchema = arrow.NewSchema([]arrow.Field{
 		{Name: "source", Type: arrow.BinaryTypes.String},
 		{Name: "row", Type: arrow.PrimitiveTypes.Int64},
 		{Name: "idnproceeding", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
@@ -755,7 +757,7 @@ func writeOutputs(ctx context.Context, out storage.Store, cfg Config, stage, run
 	}})
 	jobs = append(jobs, job{"rejects", func() ([]sink.Object, error) {
 		rj := col.rejects
-		return sink.WriteParts(ctx, out, stage+"rejects", shard, rejectSchema, len(rj), func(b *array.RecordBuilder, from, to int) {
+		return sink.WriteParts(ctx, out, stage+"rejects", shard, RejectSchema, len(rj), func(b *array.RecordBuilder, from, to int) {
 			for _, r := range rj[from:to] {
 				b.Field(0).(*array.StringBuilder).Append(objs[r.object].Key)
 				b.Field(1).(*array.Int64Builder).Append(r.row)

@@ -4,6 +4,10 @@ package location
 
 import (
 	"context"
+	"fmt"
+	"path"
+	"path/filepath"
+	"strings"
 
 	"github.com/recal-project/recal/pipeline/location/uri"
 	"github.com/recal-project/recal/pipeline/storage"
@@ -43,4 +47,30 @@ func OpenURI(ctx context.Context, u URI, o Options) (storage.Store, error) {
 	default:
 		return local.New(u.Path), nil
 	}
+}
+
+// ReadFile reads the whole (small) object a URI names: a local file, or an
+// s3://bucket/key object.
+func ReadFile(ctx context.Context, raw string, o Options) ([]byte, error) {
+	u, err := Parse(raw)
+	if err != nil {
+		return nil, err
+	}
+	var key string
+	dir := u
+	if u.Scheme == "s3" {
+		dir.Path, key = path.Split(u.Path)
+		dir.Path = strings.TrimSuffix(dir.Path, "/")
+	} else {
+		dir.Path, key = filepath.Dir(u.Path), filepath.Base(u.Path)
+	}
+	st, err := OpenURI(ctx, dir, o)
+	if err != nil {
+		return nil, err
+	}
+	b, err := storage.ReadAll(ctx, st, key)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", raw, err)
+	}
+	return b, nil
 }

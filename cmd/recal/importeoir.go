@@ -1,0 +1,78 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+
+	"github.com/recal-project/recal/pipeline/eoirimport"
+	"github.com/recal-project/recal/pipeline/location"
+	"github.com/recal-project/recal/pipeline/storage/s3store"
+)
+
+const importHelp = `Usage: recal import-eoir --release DIR_OR_URI --output DIR_OR_URI [flags]
+
+Builds recal's closed-case export (contract §1.1) from EOIR's public case-data
+release (the FOIA tables at catalog.data.gov/dataset/eoir-case-data). It reads
+B_TblProceeding and A_TblCase (required), and tbl_schedule and
+tbl_Court_Motions when present, in any delimiter (tab, pipe, comma) and in
+UTF-8 or Windows-1252, and writes under --output:
+  export/part-*.parquet   the still-closed proceedings (docs/eoir-import.md)
+  rejects/part-*.parquet  rows it could not use: table, line, reason
+  import.json             tables read, cases by state, rejects by reason
+
+A proceeding is still closed when it is its case's latest (highest
+IDNPROCEEDING), its OTHER_COMP is A, B, Y, K or M with a COMP_DATE, and the
+case has no hearing setting and no granted motion to recalendar (REC_TYPE C or
+CL) after that date. A motion to recalendar that is pending or denied fills
+recal_motion_date and recal_motion_dec. Retired court codes map through
+--court-crosswalk (CSV: old_code,new_code).
+
+Examples:
+  recal import-eoir --release /data/eoir-2025-03 --output /data/recal-input
+  recal run --input /data/recal-input/export --capacity capacity.csv \
+    --policy castro-tum-2018 --as-of 2026-01-15 --output /data/recal-run
+`
+
+func cmdImportEOIR(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var cfg eoirimport.Config
+	var insecure, debugLog bool
+	fs := flagSet("import-eoir", importHelp, stderr)
+	fs.StringVar(&cfg.Release, "release", "", "folder or URI of the EOIR release's tables")
+	fs.StringVar(&cfg.Output, "output", "", "folder or URI to write export/, rejects/ and import.json under")
+	fs.StringVar(&cfg.Crosswalk, "court-crosswalk", "", "CSV of retired court codes (old_code,new_code)")
+	fs.IntVar(&cfg.ObjectRows, "object-rows", 500_000, "rows per export object")
+	fs.StringVar(&cfg.TempDir, "tmpdir", "", "directory for temporary files (default $TMPDIR)")
+	fs.BoolVar(&debugLog, "debug", false, "debug logging")
+	fs.BoolVar(&insecure, "s3-insecure-skip-verify", false, "disable TLS certificate verification for S3 (never in production)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	cfg.Locations = location.Options{S3: s3store.Options{InsecureSkipVerify: insecure}}
+	cfg.Log = newLogger(stderr, debugLog)
+	rep, err := eoirimport.Import(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	c := rep.Cases
+	fmt.Fprintf(stdout, "recal import-eoir: %d cases, %d with a closed latest proceeding, %d still closed: exported %d rows in %.1f s\n",
+		c.Total, c.Closed, c.StillClosed, rep.Exported, rep.Seconds)
+	for _, k := range sortedKeys(c.Reopened) {
+		fmt.Fprintf(stdout, "  reopened, %-28s %d\n", k, c.Reopened[k])
+	}
+	names := make([]string, 0, len(rep.Tables))
+	for n := range rep.Tables {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		t := rep.Tables[n]
+		fmt.Fprintf(stdout, "  table %-18s %s-delimited, %d rows, %d rejected, %d lines read as Windows-1252\n", n, t.Delimiter, t.Rows, t.Rejected, t.Recoded)
+	}
+	for _, k := range sortedKeys(rep.RejectsByCode) {
+		fmt.Fprintf(stdout, "  rejected %-24s %d\n", k, rep.RejectsByCode[k])
+	}
+	fmt.Fprintf(stdout, "export: %s\nrejects: %s\nreport: %s\n", joinOut(cfg.Output, "export/"), joinOut(cfg.Output, "rejects/"), joinOut(cfg.Output, "import.json"))
+	return nil
+}

@@ -1,0 +1,158 @@
+package eoir_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/recal-project/recal/pipeline/eoir"
+	"github.com/recal-project/recal/pipeline/storage/local"
+)
+
+func open(t testing.TB, content string) *eoir.Table {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "t.csv"), []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tb, err := eoir.Open(context.Background(), local.New(dir), "t.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tb.Close() })
+	return tb
+}
+
+type row struct {
+	line   int64
+	fields string
+	err    string
+}
+
+func readAll(tb *eoir.Table) []row {
+	var out []row
+	for {
+		f, line, err := tb.Next()
+		if errors.Is(err, io.EOF) {
+			return out
+		}
+		r := row{line: line, fields: strings.Join(f, ",")}
+		if err != nil {
+			r.err = err.Error()
+		}
+		out = append(out, r)
+	}
+}
+
+func TestTable(t *testing.T) {
+	for _, c := range []struct {
+		name, content string
+		delim         byte
+		header        string
+		rows          []row
+		recoded       int64
+	}{
+		{"tab, CRLF, BOM", "\ufeffA\tB\r\n1\t2\r\n\r\n3\t4\r\n", '\t', "A,B", []row{{2, "1,2", ""}, {4, "3,4", ""}}, 0},
+		{"pipe, no final newline", "A|B|C\nx|y|z", '|', "A,B,C", []row{{2, "x,y,z", ""}}, 0},
+		{"comma with quotes", "\"A\",\"B\"\n\"1\",\" 2 \"\n", ',', "A,B", []row{{2, "1,2", ""}}, 0},
+		{"shifted row", "A\tB\n1\t2\t3\n4\t5\n", '\t', "A,B", []row{
+			{2, "", "t.csv line 2: field count differs from the header's: 3 fields, the header has 2"}, {3, "4,5", ""}}, 0},
+		{"windows-1252", "A|B\n1|Bogot\xe1\n2|ok\n", '|', "A,B", []row{{2, "1,Bogotá", ""}, {3, "2,ok", ""}}, 1},
+		{"header only", "A\tB\n", '\t', "A,B", nil, 0},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			tb := open(t, c.content)
+			if tb.Delim != c.delim || strings.Join(tb.Header, ",") != c.header {
+				t.Fatalf("delimiter %q header %q, want %q %q", tb.Delim, tb.Header, c.delim, c.header)
+			}
+			got := readAll(tb)
+			if len(got) != len(c.rows) {
+				t.Fatalf("rows %+v, want %+v", got, c.rows)
+			}
+			for i := range got {
+				if got[i] != c.rows[i] {
+					t.Errorf("row %d: %+v, want %+v", i, got[i], c.rows[i])
+				}
+			}
+			if tb.Recoded != c.recoded {
+				t.Errorf("recoded %d, want %d", tb.Recoded, c.recoded)
+			}
+		})
+	}
+}
+
+func TestRequire(t *testing.T) {
+	tb := open(t, "idncase\tOSC_DATE\n")
+	idx, err := tb.Require("IDNCASE", "osc_date")
+	if err != nil || idx[0] != 0 || idx[1] != 1 {
+		t.Fatalf("Require: %v, %v", idx, err)
+	}
+	if _, err := tb.Require("IDNCASE", "COMP_DATE", "NAT"); !errors.Is(err, eoir.ErrHeader) || !strings.Contains(err.Error(), "COMP_DATE, NAT") {
+		t.Fatalf("missing columns: %v", err)
+	}
+}
+
+func TestEmptyAndHugeLines(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "empty.csv"), nil, 0o644)
+	if _, err := eoir.Open(context.Background(), local.New(dir), "empty.csv"); !errors.Is(err, eoir.ErrHeader) {
+		t.Fatalf("empty file: %v", err)
+	}
+	os.WriteFile(filepath.Join(dir, "long.csv"), []byte("A\n"+strings.Repeat("x", 3<<20)+"\n"), 0o644)
+	tb, err := eoir.Open(context.Background(), local.New(dir), "long.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tb.Close()
+	if _, _, err := tb.Next(); err == nil || !strings.Contains(err.Error(), "line 2") {
+		t.Fatalf("a 3 MB line: %v", err)
+	}
+}
+
+// FuzzTable feeds arbitrary bytes as a table: no panic, every row has the
+// header's width or is a RowError naming its line, lines only grow, and
+// every field is valid UTF-8.
+func FuzzTable(f *testing.F) {
+	for _, s := range []string{"A\tB\n1\t2\n", "A|B\n1|2|3\n", "\"A\",B\r\n\"\",\n", "A\n\xe1\xff\n", "\ufeffX\n\n\ny\n"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		dir := t.TempDir()
+		os.WriteFile(filepath.Join(dir, "t.csv"), b, 0o644)
+		tb, err := eoir.Open(context.Background(), local.New(dir), "t.csv")
+		if err != nil {
+			return
+		}
+		defer tb.Close()
+		last := int64(1)
+		for n := 0; n < 10000; n++ {
+			fields, line, err := tb.Next()
+			if errors.Is(err, io.EOF) {
+				return
+			}
+			if line <= last {
+				t.Fatalf("line %d after %d", line, last)
+			}
+			last = line
+			var re *eoir.RowError
+			if err != nil {
+				if !errors.As(err, &re) || re.Line != line {
+					t.Fatalf("error %v at line %d", err, line)
+				}
+				continue
+			}
+			if len(fields) != len(tb.Header) {
+				t.Fatalf("%d fields, header %d", len(fields), len(tb.Header))
+			}
+			for _, x := range fields {
+				if strings.ToValidUTF8(x, "\ufffd") != x {
+					t.Fatalf("field %q is not valid UTF-8", x)
+				}
+			}
+		}
+	})
+}

@@ -1,0 +1,449 @@
+// Package eoirimport builds recal's closed-case export (contract §1.1) from
+// EOIR's public case-data release: `recal import-eoir`. It streams the
+// release's tables (pipeline/eoir), applies the still-closed test
+// (transforms/stillclosed) and writes the export as Parquet objects, with
+// the rows it could not use as rejects (file, line, reason).
+//
+// Memory: one small record per case while the proceedings are read (the
+// latest proceeding's id, closure code and date), then only the closed
+// cases' records; the other tables are streamed against those.
+package eoirimport
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/apache/arrow/go/v15/arrow/array"
+
+	"github.com/recal-project/recal/pipeline/eoir"
+	"github.com/recal-project/recal/pipeline/location"
+	"github.com/recal-project/recal/pipeline/refdata"
+	"github.com/recal-project/recal/pipeline/sink"
+	"github.com/recal-project/recal/pipeline/source"
+	"github.com/recal-project/recal/pipeline/storage"
+	"github.com/recal-project/recal/pipeline/sysexit"
+	"github.com/recal-project/recal/transforms/stillclosed"
+)
+
+// Config is the configuration of `recal import-eoir`.
+type Config struct {
+	// Release is the folder or prefix holding the release's tables.
+	Release string
+	// Output is where export/, rejects/ and import.json are written.
+	Output string
+	// Crosswalk, when set, is a CSV of retired court codes
+	// (old_code,new_code) added to the built-in one.
+	Crosswalk string
+	// ObjectRows bounds the rows of one export object (default 500,000).
+	ObjectRows int
+	TempDir    string
+	Locations  location.Options
+	Log        *slog.Logger
+}
+
+// Report is import.json: what the import read, kept and rejected.
+type Report struct {
+	Tables map[string]TableReport `json:"tables"`
+	// Cases counts cases by their latest proceeding's state.
+	Cases struct {
+		Total       int64            `json:"total"`
+		Closed      int64            `json:"closed"`
+		StillClosed int64            `json:"still_closed"`
+		Reopened    map[string]int64 `json:"reopened_by"`
+	} `json:"cases"`
+	// Exported is the export's row count; Objects its objects.
+	Exported int64         `json:"exported"`
+	Objects  []sink.Object `json:"objects"`
+	// RejectsByCode counts rejected rows by reason, over all tables.
+	RejectsByCode map[string]int64 `json:"rejects_by_code"`
+	// Crosswalked counts court codes mapped through the crosswalk.
+	Crosswalked map[string]int64 `json:"crosswalked"`
+	Seconds     float64          `json:"seconds"`
+}
+
+// TableReport describes one table read.
+type TableReport struct {
+	Key       string `json:"key"`
+	Delimiter string `json:"delimiter"`
+	Rows      int64  `json:"rows"`
+	Rejected  int64  `json:"rejected"`
+	// Recoded counts lines read as Windows-1252.
+	Recoded int64 `json:"recoded_lines"`
+}
+
+// The tables the import reads (file names match case-insensitively, with
+// any extension).
+const (
+	tProceeding = "B_TblProceeding"
+	tCase       = "A_TblCase"
+	tMotions    = "tbl_Court_Motions"
+	tSchedule   = "tbl_schedule"
+	tCustody    = "tbl_CustodyHistory"
+)
+
+// reject is one unusable row.
+type reject struct {
+	table   string
+	line    int64
+	idnProc int64
+	hasID   bool
+	code    string
+	message string
+}
+
+// record is a still-closed candidate's export row, as strings from the
+// proceeding and the case, before typing.
+type record struct {
+	idncase, idnproc                              int64
+	court, hloc, ij, caseType, custody, nat, lang string
+	osc, input, comp                              int32
+	hasInput                                      bool
+	otherComp, crim, aggr, absentia               string
+	// From A_TblCase.
+	entry, birth, e28, latestHearing                 int32
+	hasEntry, hasBirth, hasE28, hasLatest, caseSeen  bool
+	caseCustody, caseType2, caseNat, caseLang, prior string
+}
+
+// Import runs the import.
+func Import(ctx context.Context, cfg Config) (*Report, error) {
+	started := time.Now()
+	log := cfg.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	if cfg.Release == "" || cfg.Output == "" {
+		return nil, sysexit.Errorf(sysexit.Usage, "--release and --output are required")
+	}
+	if cfg.ObjectRows <= 0 {
+		cfg.ObjectRows = 500_000
+	}
+	ref, err := refdata.Load(refdata.Paths{})
+	if err != nil {
+		return nil, err
+	}
+	cross, err := loadCrosswalk(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	rel, err := location.Open(ctx, cfg.Release, cfg.Locations)
+	if err != nil {
+		return nil, err
+	}
+	out, err := location.Open(ctx, cfg.Output, cfg.Locations)
+	if err != nil {
+		return nil, err
+	}
+	tables, err := findTables(ctx, rel)
+	if err != nil {
+		return nil, err
+	}
+	for _, need := range []string{tProceeding, tCase} {
+		if tables[need] == "" {
+			return nil, sysexit.Errorf(sysexit.NoInput, "release %s has no %s table (looked for %s.* in any case)", rel, need, need)
+		}
+	}
+	rep := &Report{Tables: map[string]TableReport{}, RejectsByCode: map[string]int64{}, Crosswalked: map[string]int64{}}
+	rep.Cases.Reopened = map[string]int64{}
+	var rejects []reject
+	addReject := func(r reject) {
+		rejects = append(rejects, r)
+		rep.RejectsByCode[r.code]++
+	}
+
+	// Pass 1 over the proceedings: each case's latest proceeding.
+	cases := map[int64]*stillclosed.Case{}
+	err = scan(ctx, rel, tables[tProceeding], true, rep, addReject, []string{"IDNCASE", "IDNPROCEEDING", "OTHER_COMP", "COMP_DATE"},
+		func(f []string, line int64) *reject {
+			idc, okc := positive(f[0])
+			idp, okp := positive(f[1])
+			if !okc || !okp {
+				return &reject{code: "NONPOSITIVE_ID", message: "IDNCASE or IDNPROCEEDING is not a positive integer", idnProc: idp, hasID: okp}
+			}
+			comp, hasComp := source.ParseDate(f[3])
+			c := cases[idc]
+			if c == nil {
+				c = &stillclosed.Case{}
+				cases[idc] = c
+			}
+			c.AddProceeding(idp, strings.ToUpper(f[2]), comp, hasComp)
+			return nil
+		})
+	if err != nil {
+		return nil, err
+	}
+	rep.Cases.Total = int64(len(cases))
+	for id, c := range cases {
+		if c.Closed {
+			rep.Cases.Closed++
+		} else {
+			delete(cases, id) // only closed cases matter from here on
+		}
+	}
+	log.Info("proceedings read", "cases", rep.Cases.Total, "closed", rep.Cases.Closed)
+
+	// Pass 2: the closed proceedings' fields.
+	recs := map[int64]*record{} // by idncase
+	procCols := []string{"IDNCASE", "IDNPROCEEDING", "BASE_CITY_CODE", "HEARING_LOC_CODE", "IJ_CODE", "CASE_TYPE", "CUSTODY", "NAT", "LANG",
+		"OSC_DATE", "INPUT_DATE", "COMP_DATE", "OTHER_COMP", "CRIM_IND", "AGGRAVATE_FELON", "ABSENTIA"}
+	err = scan(ctx, rel, tables[tProceeding], false, rep, addReject, procCols, func(f []string, line int64) *reject {
+		idc, _ := positive(f[0])
+		idp, _ := positive(f[1])
+		c := cases[idc]
+		if c == nil || c.Proceeding != idp {
+			return nil
+		}
+		osc, okOSC := source.ParseDate(f[9])
+		if !okOSC {
+			delete(cases, idc)
+			return &reject{code: "MALFORMED_REQUIRED", message: "OSC_DATE is not a date", idnProc: idp, hasID: true}
+		}
+		court := strings.ToUpper(f[2])
+		if to, ok := cross[court]; ok {
+			rep.Crosswalked[court+"->"+to]++
+			court = to
+		}
+		if ref.CourtIndex(court) < 0 {
+			delete(cases, idc)
+			return &reject{code: "UNKNOWN_COURT", message: "BASE_CITY_CODE is not in the court reference or the crosswalk", idnProc: idp, hasID: true}
+		}
+		// Fields are cloned: a substring would keep its whole line alive.
+		cl := strings.Clone
+		r := &record{idncase: idc, idnproc: idp, court: cl(court), hloc: cl(f[3]), ij: cl(f[4]), caseType: cl(f[5]), custody: cl(f[6]), nat: cl(f[7]), lang: cl(f[8]),
+			osc: osc, comp: c.CompDate, otherComp: strings.ToUpper(f[12]), crim: cl(f[13]), aggr: cl(f[14]), absentia: cl(f[15])}
+		r.input, r.hasInput = source.ParseDate(f[10])
+		recs[idc] = r
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for id := range cases {
+		if recs[id] == nil { // the proceeding's second read found it rejected
+			delete(cases, id)
+		}
+	}
+
+	// Hearing settings and motions after the closure (optional tables).
+	if k := tables[tSchedule]; k != "" {
+		err = scan(ctx, rel, k, true, rep, addReject, []string{"IDNCASE", "ADJ_DATE"}, func(f []string, line int64) *reject {
+			idc, _ := positive(f[0])
+			if c := cases[idc]; c != nil {
+				if d, ok := source.ParseDate(f[1]); ok {
+					c.Setting(d)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	if k := tables[tMotions]; k != "" {
+		err = scan(ctx, rel, k, true, rep, addReject, []string{"IDNCASE", "REC_TYPE", "DEC", "MOTION_RECD_DATE"}, func(f []string, line int64) *reject {
+			idc, _ := positive(f[0])
+			if c := cases[idc]; c != nil {
+				d, ok := source.ParseDate(f[3])
+				c.Motion(strings.ToUpper(f[1]), strings.ToUpper(f[2]), d, ok)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	// Case-level fields.
+	err = scan(ctx, rel, tables[tCase], true, rep, addReject, []string{"IDNCASE", "NAT", "LANG", "CUSTODY", "CASE_TYPE", "LATEST_HEARING",
+		"DATE_OF_ENTRY", "C_BIRTHDATE", "CASEPRIORITY_CODE", "E_28_DATE"}, func(f []string, line int64) *reject {
+		idc, _ := positive(f[0])
+		r := recs[idc]
+		if r == nil {
+			return nil
+		}
+		r.caseSeen = true
+		cl := strings.Clone
+		r.caseNat, r.caseLang, r.caseCustody, r.caseType2 = cl(f[1]), cl(f[2]), cl(f[3]), cl(f[4])
+		r.latestHearing, r.hasLatest = source.ParseDate(f[5])
+		r.entry, r.hasEntry = source.ParseDate(f[6])
+		r.birth, r.hasBirth = source.ParseDate(f[7])
+		r.prior = cl(f[8])
+		r.e28, r.hasE28 = source.ParseDate(f[9])
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	// The still-closed cases, in idnproceeding order.
+	var rows []*record
+	var motions []*stillclosed.Case
+	for id, c := range cases {
+		if c.Reopened {
+			rep.Cases.Reopened[c.Why]++
+			continue
+		}
+		rows = append(rows, recs[id])
+	}
+	sort.Slice(rows, func(i, j int) bool { return rows[i].idnproc < rows[j].idnproc })
+	for _, r := range rows {
+		motions = append(motions, cases[r.idncase])
+	}
+	rep.Cases.StillClosed = int64(len(rows))
+	rep.Exported = int64(len(rows))
+
+	objs, err := sink.WriteParts(ctx, out, "export", 0, exportSchema, len(rows), func(b *array.RecordBuilder, from, to int) {
+		for i := from; i < to; i++ {
+			appendRow(b, rows[i], motions[i])
+		}
+	}, sink.Options{TempDir: cfg.TempDir, MaxRowsPerFile: cfg.ObjectRows})
+	if err != nil {
+		return nil, err
+	}
+	rep.Objects = objs
+	sort.Slice(rejects, func(i, j int) bool {
+		if rejects[i].table != rejects[j].table {
+			return rejects[i].table < rejects[j].table
+		}
+		return rejects[i].line < rejects[j].line
+	})
+	rj, err := sink.WriteParts(ctx, out, "rejects", 0, rejectSchema, len(rejects), func(b *array.RecordBuilder, from, to int) {
+		for _, r := range rejects[from:to] {
+			b.Field(0).(*array.StringBuilder).Append(r.table)
+			b.Field(1).(*array.Int64Builder).Append(r.line)
+			if r.hasID {
+				b.Field(2).(*array.Int64Builder).Append(r.idnProc)
+			} else {
+				b.Field(2).AppendNull()
+			}
+			b.Field(3).(*array.StringBuilder).Append(r.code)
+			b.Field(4).(*array.StringBuilder).Append(r.message)
+		}
+	}, sink.Options{TempDir: cfg.TempDir})
+	if err != nil {
+		return nil, err
+	}
+	rep.Objects = append(rep.Objects, rj...)
+	rep.Seconds = time.Since(started).Seconds()
+	b, err := json.MarshalIndent(rep, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	if err := storage.Put(ctx, out, "import.json", strings.NewReader(string(b)+"\n")); err != nil {
+		return nil, err
+	}
+	log.Info("import complete", "cases", rep.Cases.Total, "closed", rep.Cases.Closed, "still_closed", rep.Cases.StillClosed,
+		"rejected", len(rejects), "seconds", rep.Seconds)
+	return rep, nil
+}
+
+// positive parses a positive integer id (EOIR writes some as "123.0").
+func positive(s string) (int64, bool) {
+	s = strings.TrimSuffix(s, ".0")
+	n, err := strconv.ParseInt(s, 10, 64)
+	return n, err == nil && n > 0
+}
+
+// findTables maps each table the import knows to its object under the
+// release: the base name, up to its first dot, matched case-insensitively.
+func findTables(ctx context.Context, rel storage.Store) (map[string]string, error) {
+	objs, err := rel.List(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for _, o := range objs {
+		base := path.Base(o.Key)
+		name, _, _ := strings.Cut(base, ".")
+		for _, t := range []string{tProceeding, tCase, tMotions, tSchedule, tCustody} {
+			if strings.EqualFold(name, t) {
+				if prev := out[t]; prev != "" {
+					return nil, sysexit.Errorf(sysexit.DataErr, "release %s has two %s tables: %s and %s", rel, t, prev, o.Key)
+				}
+				out[t] = o.Key
+			}
+		}
+	}
+	return out, nil
+}
+
+// scan reads a table, giving fn the fields cols name (in that order) of
+// every row. The rows fn returns a reject for are rejected. On the first
+// read of a table (first), rows of the wrong width are rejected too and
+// the table's figures recorded; a second read of the same table skips
+// them silently.
+func scan(ctx context.Context, st storage.Store, key string, first bool, rep *Report, addReject func(reject), cols []string, fn func(f []string, line int64) *reject) error {
+	t, err := eoir.Open(ctx, st, key)
+	if err != nil {
+		return sysexit.With(sysexit.DataErr, err)
+	}
+	defer t.Close()
+	idx, err := t.Require(cols...)
+	if err != nil {
+		return sysexit.With(sysexit.DataErr, err)
+	}
+	name := baseName(key)
+	tr := rep.Tables[name]
+	if first {
+		tr = TableReport{Key: key, Delimiter: map[byte]string{'\t': "tab", '|': "pipe", ',': "comma"}[t.Delim]}
+	}
+	f := make([]string, len(cols))
+	for n := 0; ; n++ {
+		if n%65536 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		row, line, err := t.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		var re *eoir.RowError
+		if errors.As(err, &re) {
+			if first {
+				tr.Rows++
+				tr.Rejected++
+				addReject(reject{table: key, line: line, code: "FIELD_COUNT", message: firstLine(re.Err.Error())})
+			}
+			continue
+		}
+		if err != nil {
+			return sysexit.With(sysexit.IOErr, err)
+		}
+		if first {
+			tr.Rows++
+		}
+		for i, j := range idx {
+			f[i] = row[j]
+		}
+		if r := fn(f, line); r != nil {
+			tr.Rejected++
+			r.table, r.line = key, line
+			addReject(*r)
+		}
+	}
+	if first {
+		tr.Recoded = t.Recoded
+	}
+	rep.Tables[name] = tr
+	return nil
+}
+
+func baseName(key string) string {
+	name, _, _ := strings.Cut(path.Base(key), ".")
+	return name
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
