@@ -149,7 +149,14 @@ func newLoggerTo(w io.Writer, text, debugLog bool) *slog.Logger {
 }
 
 func cmdVersion(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flagSet("version", "Usage: recal version", stderr)
+	fs := flagSet("version", `Usage: recal version
+
+Prints recal's version (set at build time; "dev" for a development build),
+the Go version and platform, the versions of the Parquet and S3 libraries it
+was built with, and the VCS revision when the build recorded one.
+
+Example:
+  recal version`, stderr)
 	if err := parse(fs, args); err != nil {
 		return err
 	}

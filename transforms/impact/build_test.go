@@ -18,11 +18,9 @@ func day(s string) int32 {
 	return d
 }
 
-// TestBuildByHand checks every figure of a small run worked out by hand:
-// one court (NYC), one Monday pool session of 2 slots, as of Monday
-// 2026-03-02, notice 10 days and horizon 30: the window is 2026-03-12 to
-// 2026-04-01, with three Mondays (6 slots).
-func TestBuildByHand(t *testing.T) {
+// refAndPolicy loads the embedded reference data and castro-tum-2018.
+func refAndPolicy(t *testing.T) (*refdata.Data, *policy.Policy) {
+	t.Helper()
 	ref, err := refdata.Load(refdata.Paths{})
 	if err != nil {
 		t.Fatal(err)
@@ -31,6 +29,15 @@ func TestBuildByHand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return ref, pol
+}
+
+// TestBuildByHand checks every figure of a small run worked out by hand:
+// one court (NYC), one Monday pool session of 2 slots, as of Monday
+// 2026-03-02, notice 10 days and horizon 30: the window is 2026-03-12 to
+// 2026-04-01, with three Mondays (6 slots).
+func TestBuildByHand(t *testing.T) {
+	ref, pol := refAndPolicy(t)
 	cal := schedule.NewCalendar()
 	csv := "base_city_code,docket,ij_code,weekday,session_start,slots,effective_from,effective_to\nNYC,NON_DETAINED,,MON,09:00,2,2026-01-01,\n"
 	if err := cal.ParseCapacity("cap.csv", []byte(csv), ref); err != nil {

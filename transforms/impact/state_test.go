@@ -6,9 +6,7 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/recal-project/recal/pipeline/refdata"
 	"github.com/recal-project/recal/transforms/cases"
-	"github.com/recal-project/recal/transforms/policy"
 	"github.com/recal-project/recal/transforms/schedule"
 )
 
@@ -16,14 +14,7 @@ import (
 // court, as shards are) and merged through their stored States build the
 // Impact one Builder fed the whole run builds.
 func TestStateMerge(t *testing.T) {
-	ref, err := refdata.Load(refdata.Paths{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	pol, err := policy.LoadShipped("castro-tum-2018")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ref, pol := refAndPolicy(t)
 	cal := schedule.NewCalendar()
 	csv := "base_city_code,docket,ij_code,weekday,session_start,slots,effective_from,effective_to\n" +
 		"NYC,NON_DETAINED,,MON,09:00,2,2026-01-01,\nNYC,DETAINED,,TUE,13:00,3,2026-01-01,\n" +
@@ -104,14 +95,7 @@ func TestStateMerge(t *testing.T) {
 // TestStateMergeRefusesOtherRuns checks that a state of another policy or
 // horizon is refused, not silently added.
 func TestStateMergeRefusesOtherRuns(t *testing.T) {
-	ref, err := refdata.Load(refdata.Paths{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	pol, err := policy.LoadShipped("castro-tum-2018")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ref, pol := refAndPolicy(t)
 	cal := schedule.NewCalendar()
 	p := schedule.Params{AsOf: day("2026-03-02"), MinNoticeDays: 10, HorizonDays: 60}
 	b := NewBuilder(ref, pol, cal, p)
