@@ -159,8 +159,9 @@ func Import(ctx context.Context, cfg Config) (*Report, error) {
 		rep.RejectsByCode[r.code]++
 	}
 
-	// Pass 1 over the proceedings: each case's latest proceeding.
-	cases := map[int64]*stillclosed.Case{}
+	// Pass 1 over the proceedings: each case's latest proceeding (16
+	// bytes a case, by value).
+	latest := map[int64]stillclosed.Latest{}
 	err = scan(ctx, rel, tables[tProceeding], true, rep, addReject, []string{"IDNCASE", "IDNPROCEEDING", "OTHER_COMP", "COMP_DATE"},
 		func(f []string, line int64) *reject {
 			idc, okc := positive(f[0])
@@ -169,28 +170,28 @@ func Import(ctx context.Context, cfg Config) (*Report, error) {
 				return &reject{code: "NONPOSITIVE_ID", message: "IDNCASE or IDNPROCEEDING is not a positive integer", idnProc: idp, hasID: okp}
 			}
 			comp, hasComp := source.ParseDate(f[3])
-			c := cases[idc]
-			if c == nil {
-				c = &stillclosed.Case{}
-				cases[idc] = c
-			}
-			c.AddProceeding(idp, strings.ToUpper(f[2]), comp, hasComp)
+			l := latest[idc]
+			l.AddProceeding(idp, strings.ToUpper(f[2]), comp, hasComp)
+			latest[idc] = l
 			return nil
 		})
 	if err != nil {
 		return nil, err
 	}
-	rep.Cases.Total = int64(len(cases))
-	for id, c := range cases {
-		if c.Closed {
-			rep.Cases.Closed++
-		} else {
-			delete(cases, id) // only closed cases matter from here on
+	rep.Cases.Total = int64(len(latest))
+	// Only the closed cases matter from here on.
+	cases := map[int64]*stillclosed.Case{}
+	for id, l := range latest {
+		if l.Closed {
+			cases[id] = &stillclosed.Case{Latest: l}
 		}
 	}
+	rep.Cases.Closed = int64(len(cases))
+	latest = nil
 	log.Info("proceedings read", "cases", rep.Cases.Total, "closed", rep.Cases.Closed)
 
 	// Pass 2: the closed proceedings' fields.
+	codes := interner{}
 	recs := map[int64]*record{} // by idncase
 	procCols := []string{"IDNCASE", "IDNPROCEEDING", "BASE_CITY_CODE", "HEARING_LOC_CODE", "IJ_CODE", "CASE_TYPE", "CUSTODY", "NAT", "LANG",
 		"OSC_DATE", "INPUT_DATE", "COMP_DATE", "OTHER_COMP", "CRIM_IND", "AGGRAVATE_FELON", "ABSENTIA"}
@@ -215,8 +216,7 @@ func Import(ctx context.Context, cfg Config) (*Report, error) {
 			delete(cases, idc)
 			return &reject{code: "UNKNOWN_COURT", message: "BASE_CITY_CODE is not in the court reference or the crosswalk", idnProc: idp, hasID: true}
 		}
-		// Fields are cloned: a substring would keep its whole line alive.
-		cl := strings.Clone
+		cl := codes.intern
 		r := &record{idncase: idc, idnproc: idp, court: cl(court), hloc: cl(f[3]), ij: cl(f[4]), caseType: cl(f[5]), custody: cl(f[6]), nat: cl(f[7]), lang: cl(f[8]),
 			osc: osc, comp: c.CompDate, otherComp: strings.ToUpper(f[12]), crim: cl(f[13]), aggr: cl(f[14]), absentia: cl(f[15])}
 		r.input, r.hasInput = source.ParseDate(f[10])
@@ -269,7 +269,7 @@ func Import(ctx context.Context, cfg Config) (*Report, error) {
 			return nil
 		}
 		r.caseSeen = true
-		cl := strings.Clone
+		cl := codes.intern
 		r.caseNat, r.caseLang, r.caseCustody, r.caseType2 = cl(f[1]), cl(f[2]), cl(f[3]), cl(f[4])
 		r.latestHearing, r.hasLatest = source.ParseDate(f[5])
 		r.entry, r.hasEntry = source.ParseDate(f[6])
@@ -342,6 +342,23 @@ func Import(ctx context.Context, cfg Config) (*Report, error) {
 	log.Info("import complete", "cases", rep.Cases.Total, "closed", rep.Cases.Closed, "still_closed", rep.Cases.StillClosed,
 		"rejected", len(rejects), "seconds", rep.Seconds)
 	return rep, nil
+}
+
+// interner keeps one shared copy of each distinct code (the tables' code
+// columns hold few values): a substring would keep its whole line alive,
+// and a copy per row would not be shared.
+type interner map[string]string
+
+func (in interner) intern(s string) string {
+	if v, ok := in[s]; ok {
+		return v
+	}
+	if len(in) > 1<<16 { // free text, not codes: stop sharing
+		return strings.Clone(s)
+	}
+	v := strings.Clone(s)
+	in[v] = v
+	return v
 }
 
 // positive parses a positive integer id (EOIR writes some as "123.0").

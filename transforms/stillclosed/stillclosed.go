@@ -30,14 +30,31 @@ func RecalendarMotion(recType string) bool { return recType == "C" || recType ==
 // Granted reports whether a motion decision is a grant.
 func Granted(dec string) bool { return dec == "G" }
 
-// Case is what the test tracks for one case's latest proceeding. Dates are
-// days since 1970-01-01.
-type Case struct {
+// Latest is rules 1 and 2 for one case: its latest proceeding, and
+// whether that one is closed. It is small (16 bytes), for a map over every
+// case of a release. Dates are days since 1970-01-01.
+type Latest struct {
 	// Proceeding is the latest proceeding's IDNPROCEEDING.
 	Proceeding int64
-	// Closed reports rule 2 for that proceeding; CompDate is its COMP_DATE.
-	Closed   bool
+	// CompDate is its COMP_DATE; Closed reports rule 2.
 	CompDate int32
+	Closed   bool
+}
+
+// AddProceeding applies rules 1 and 2 to a proceeding of the case: it
+// keeps the highest id, and whether that one is closed. hasComp reports
+// whether COMP_DATE is a date.
+func (l *Latest) AddProceeding(id int64, otherComp string, compDate int32, hasComp bool) {
+	if id <= l.Proceeding {
+		return
+	}
+	*l = Latest{Proceeding: id, Closed: ClosureCodes[otherComp] && hasComp, CompDate: compDate}
+}
+
+// Case is what the test tracks for a case whose latest proceeding is
+// closed: rules 3 and 4 on top of Latest.
+type Case struct {
+	Latest
 	// Reopened reports rule 3: a hearing set or a granted motion to
 	// recalendar after CompDate. Why says which.
 	Reopened bool
@@ -46,16 +63,6 @@ type Case struct {
 	HasMotion  bool
 	MotionDate int32
 	MotionDec  string
-}
-
-// AddProceeding applies rules 1 and 2 to a proceeding of the case: it keeps
-// the highest id, and whether that one is closed. hasComp reports whether
-// COMP_DATE is a date.
-func (c *Case) AddProceeding(id int64, otherComp string, compDate int32, hasComp bool) {
-	if id <= c.Proceeding {
-		return
-	}
-	*c = Case{Proceeding: id, Closed: ClosureCodes[otherComp] && hasComp, CompDate: compDate}
 }
 
 // Setting applies rule 3 to a hearing setting of the case dated day.
