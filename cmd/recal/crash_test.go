@@ -122,39 +122,9 @@ func TestKillAndRerun(t *testing.T) {
 func killAndRerun(t *testing.T, sig syscall.Signal, out, logLine string, delay time.Duration, args func(string) []string, open func(string) storage.Store,
 	wantData map[string]string, wantManifest string) {
 	ctx := context.Background()
-	p := struct {
-		logLine string
-		delay   time.Duration
-	}{logLine, delay}
 	cmd := exec.Command(os.Args[0], args(out)...)
 	cmd.Env = append(os.Environ(), "RECAL_TEST_AS_RECAL=1")
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	sc := bufio.NewScanner(stderr)
-	killed := false
-	var signalled time.Time
-	for sc.Scan() {
-		if strings.Contains(sc.Text(), p.logLine) && !strings.Contains(sc.Text(), "stage done") {
-			time.Sleep(p.delay)
-			cmd.Process.Signal(sig)
-			signalled = time.Now()
-			killed = true
-			break
-		}
-	}
-	go func() {
-		for sc.Scan() {
-		}
-	}()
-	err = cmd.Wait()
-	if !killed {
-		t.Fatalf("never reached %s (exit %v)", p.logLine, err)
-	}
+	signalled, _ := signalAt(t, cmd, logLine, delay, sig)
 	if sig == syscall.SIGTERM {
 		took := time.Since(signalled)
 		code := cmd.ProcessState.ExitCode()
@@ -194,4 +164,38 @@ func killAndRerun(t *testing.T, sig syscall.Signal, out, logLine string, delay t
 	if m != wantManifest {
 		t.Fatal("manifest (timing aside) differs from the uninterrupted run")
 	}
+}
+
+// signalAt starts cmd, sends it sig delay after its stderr first shows a
+// line containing logLine (a "stage done" line does not count), waits for
+// it to end, and returns when the signal went and cmd.Wait's error. It
+// fails the test if the line never came.
+func signalAt(t *testing.T, cmd *exec.Cmd, logLine string, delay time.Duration, sig os.Signal) (time.Time, error) {
+	t.Helper()
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stderr)
+	var signalled time.Time
+	for sc.Scan() {
+		if strings.Contains(sc.Text(), logLine) && !strings.Contains(sc.Text(), "stage done") {
+			time.Sleep(delay)
+			cmd.Process.Signal(sig)
+			signalled = time.Now()
+			break
+		}
+	}
+	go func() { // drain, so that the child never blocks on a full pipe
+		for sc.Scan() {
+		}
+	}()
+	err = cmd.Wait()
+	if signalled.IsZero() {
+		t.Fatalf("never reached %s (exit %v)", logLine, err)
+	}
+	return signalled, err
 }

@@ -30,10 +30,7 @@ func (p *pusher) send(ctx context.Context, log *slog.Logger, grouping [][2]strin
 	if p.gateway == "" {
 		return
 	}
-	r := &metrics.Run{Job: p.job, Grouping: grouping, Success: runErr == nil, Finished: time.Now(), ExitCode: classify(runErr)}
-	if runErr == nil {
-		r.ExitCode = 0
-	}
+	r := &metrics.Run{Job: p.job, Grouping: grouping, Success: runErr == nil, Finished: time.Now(), ExitCode: classify(runErr)} // 0 for nil
 	if res != nil && res.Manifest != nil && runErr == nil {
 		c := res.Manifest.Counts
 		r.Rows = map[string]int64{"input": c.InputRows, "assigned": c.Assigned, "remain_closed": c.RemainClosed, "overflow": c.Overflow, "rejected": c.Rejected}

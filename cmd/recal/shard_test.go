@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -244,25 +243,7 @@ func TestShardMergeEquivalence(t *testing.T) {
 		}
 		cmd := exec.Command(os.Args[0], args("failed")...)
 		cmd.Env = append(os.Environ(), "RECAL_TEST_AS_RECAL=1", "JOB_COMPLETION_INDEX=2", "RECAL_SHARD_COUNT=3")
-		stderr, err := cmd.StderrPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			if strings.Contains(sc.Text(), `"stage":"read"`) {
-				cmd.Process.Kill()
-				break
-			}
-		}
-		go func() {
-			for sc.Scan() {
-			}
-		}()
-		cmd.Wait()
+		signalAt(t, cmd, `"stage":"read"`, 0, os.Kill)
 		if code, stderr := merge("failed"); code != 66 || !strings.Contains(stderr, "shard 2 of 3 has not committed") {
 			t.Fatalf("merge with shard 2 killed: exit %d: %s", code, stderr)
 		}

@@ -105,7 +105,7 @@ func LoadPolicy(ctx context.Context, idOrFile string, o location.Options) (*poli
 		return nil, sysexit.Errorf(sysexit.Config, "policy %q: no shipped policy has that id (shipped: %s); a policy file needs a path or a .yaml name",
 			idOrFile, strings.Join(policy.Shipped(), ", "))
 	}
-	b, err := readSmall(ctx, idOrFile, o)
+	b, err := location.ReadFile(ctx, idOrFile, o)
 	if err != nil {
 		if errors.Is(err, storage.ErrNotExist) {
 			return nil, sysexit.With(sysexit.Config, fmt.Errorf("policy %s: no such file", idOrFile))
@@ -147,12 +147,6 @@ func listInputs(ctx context.Context, st storage.Store, uri string) ([]storage.Ob
 		return nil, sysexit.Errorf(sysexit.NoInput, "input %s: no objects", uri)
 	}
 	return objs, nil
-}
-
-// readSmall reads a whole small file named by a URI (capacity, closures):
-// the parent is opened as a store and the last segment is the key.
-func readSmall(ctx context.Context, uri string, o location.Options) ([]byte, error) {
-	return location.ReadFile(ctx, uri, o)
 }
 
 func sha(b []byte) string {
@@ -546,7 +540,7 @@ func load(ctx context.Context, cfg *Config, strict bool) (*setup, error) {
 	}
 	su.cal = schedule.NewCalendar()
 	if cfg.Capacity != "" {
-		if su.capBytes, err = readSmall(ctx, cfg.Capacity, cfg.Locations); err != nil {
+		if su.capBytes, err = location.ReadFile(ctx, cfg.Capacity, cfg.Locations); err != nil {
 			return nil, err
 		}
 		if err := parseCapacity(su.cal, cfg.Capacity, su.capBytes, su.ref); err != nil {
@@ -554,7 +548,7 @@ func load(ctx context.Context, cfg *Config, strict bool) (*setup, error) {
 		}
 	}
 	if cfg.Closures != "" {
-		if su.closBytes, err = readSmall(ctx, cfg.Closures, cfg.Locations); err != nil {
+		if su.closBytes, err = location.ReadFile(ctx, cfg.Closures, cfg.Locations); err != nil {
 			return nil, err
 		}
 		if err := su.cal.ParseClosures(cfg.Closures, su.closBytes, su.ref); err != nil {
