@@ -6,7 +6,7 @@
 //
 // Usage:
 //
-//	recalbench [-rows 1000000,10000000] [-reps 3] [-data .bench] [-out out/bench]
+//	recalbench [-rows 1000000,10000000] [-eoir-proceedings 5000000] [-reps 3] [-data .bench] [-out out/bench]
 //	recalbench floor DIR   (internal: decode and discard; run as its own process)
 //
 // Exports are generated once with `recal gen --layout reference` (a simple,
@@ -16,7 +16,8 @@
 // slots by rank, as the SQL does, is exactly recal's earliest-feasible-slot
 // assignment) on a pool-only calendar (no judge-tied sessions). After the
 // runs, DuckDB checks that both assigned every case to the same court,
-// docket, day and time.
+// docket, day and time. Then `recal import-eoir` is measured on a generated
+// EOIR release (eoir.go).
 package main
 
 import (
@@ -47,6 +48,7 @@ const asOf = "2026-01-15"
 
 type config struct {
 	rows                         []int64
+	eoir                         int64
 	reps                         int
 	data, out                    string
 	recal, duckdb, s3server, ref string
@@ -63,6 +65,7 @@ func main() {
 	var c config
 	var rows string
 	flag.StringVar(&rows, "rows", "1000000,10000000", "export sizes, comma-separated")
+	flag.Int64Var(&c.eoir, "eoir-proceedings", 5_000_000, "proceedings of the generated EOIR release the import is measured on (0: skip)")
 	flag.IntVar(&c.reps, "reps", 3, "repetitions of each measurement (the median is reported)")
 	flag.StringVar(&c.data, "data", ".bench", "where generated exports are cached")
 	flag.StringVar(&c.out, "out", "out/bench", "where results and run outputs go")
@@ -230,6 +233,13 @@ func run(c config) error {
 	}
 	for _, ch := range checks {
 		fmt.Fprintf(&b, "- assignments recal vs DuckDB, %s\n", ch)
+	}
+	if c.eoir > 0 {
+		t, err := benchImport(c, c.eoir)
+		if err != nil {
+			return err
+		}
+		b.WriteString(t)
 	}
 	fmt.Print(b.String())
 	return os.WriteFile(filepath.Join(c.out, "table.md"), []byte(b.String()), 0o644)

@@ -15,7 +15,6 @@ import (
 // federal holiday or closure, inside the window), join by number, and COPY
 // the assignments to Parquet.
 func duckSQL(c config, dir, out string) []string {
-	q := func(p string) string { return "'" + strings.ReplaceAll(p, "'", "''") + "'" }
 	d := "DATE '" + asOf + "'"
 	return []string{
 		"SET threads TO 2",
@@ -83,7 +82,6 @@ func sqlArgs(stmts []string) []string {
 // compare counts, with DuckDB, the assignments that differ between recal's
 // output and DuckDB's (court, docket, day and time per proceeding).
 func compare(c config, recalOut, duck string) (string, error) {
-	q := func(p string) string { return "'" + strings.ReplaceAll(p, "'", "''") + "'" }
 	r := "(SELECT idnproceeding, base_city_code, docket, hearing_date, hearing_time FROM read_parquet(" + q(filepath.Join(recalOut, "assignments", "*", "*.parquet")) + ", hive_partitioning=false))"
 	k := "(SELECT idnproceeding, base_city_code, docket, hearing_date, hearing_time FROM read_parquet(" + q(duck) + "))"
 	out, err := exec.Command(c.duckdb, "-sql",
@@ -100,3 +98,6 @@ func compare(c config, recalOut, duck string) (string, error) {
 	}
 	return fmt.Sprintf("DIFFER: recal %s, DuckDB %s, only in recal %s, only in DuckDB %s", f[0], f[1], f[2], f[3]), nil
 }
+
+// q quotes a path as an SQL string literal.
+func q(p string) string { return "'" + strings.ReplaceAll(p, "'", "''") + "'" }

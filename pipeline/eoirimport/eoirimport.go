@@ -13,6 +13,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"path"
@@ -40,7 +41,7 @@ type Config struct {
 	// Output is where export/, rejects/ and import.json are written.
 	Output string
 	// Crosswalk, when set, is a CSV of retired court codes
-	// (old_code,new_code) added to the built-in one.
+	// (old_code,new_code); there is no built-in one.
 	Crosswalk string
 	// ObjectRows bounds the rows of one export object (default 500,000).
 	ObjectRows int
@@ -111,6 +112,10 @@ type record struct {
 	entry, birth, e28, latestHearing                 int32
 	hasEntry, hasBirth, hasE28, hasLatest, caseSeen  bool
 	caseCustody, caseType2, caseNat, caseLang, prior string
+	// From tbl_CustodyHistory: the latest record's id, and the custody
+	// it gives ("" unknown).
+	custodyID int64
+	history   string
 }
 
 // Import runs the import.
@@ -171,7 +176,7 @@ func Import(ctx context.Context, cfg Config) (*Report, error) {
 			}
 			comp, hasComp := source.ParseDate(f[3])
 			l := latest[idc]
-			l.AddProceeding(idp, strings.ToUpper(f[2]), comp, hasComp)
+			l.AddProceeding(idp, strings.ToUpper(strings.TrimSpace(f[2])), comp, hasComp)
 			latest[idc] = l
 			return nil
 		})
@@ -202,12 +207,15 @@ func Import(ctx context.Context, cfg Config) (*Report, error) {
 		if c == nil || c.Proceeding != idp {
 			return nil
 		}
+		if recs[idc] != nil { // the same IDNPROCEEDING again: the first row wins
+			return &reject{code: "DUPLICATE_IDNPROCEEDING", message: "IDNPROCEEDING already seen in an earlier row (the first wins)", idnProc: idp, hasID: true}
+		}
 		osc, okOSC := source.ParseDate(f[9])
 		if !okOSC {
 			delete(cases, idc)
 			return &reject{code: "MALFORMED_REQUIRED", message: "OSC_DATE is not a date", idnProc: idp, hasID: true}
 		}
-		court := strings.ToUpper(f[2])
+		court := strings.ToUpper(strings.TrimSpace(f[2]))
 		if to, ok := cross[court]; ok {
 			rep.Crosswalked[court+"->"+to]++
 			court = to
@@ -218,7 +226,7 @@ func Import(ctx context.Context, cfg Config) (*Report, error) {
 		}
 		cl := codes.intern
 		r := &record{idncase: idc, idnproc: idp, court: cl(court), hloc: cl(f[3]), ij: cl(f[4]), caseType: cl(f[5]), custody: cl(f[6]), nat: cl(f[7]), lang: cl(f[8]),
-			osc: osc, comp: c.CompDate, otherComp: strings.ToUpper(f[12]), crim: cl(f[13]), aggr: cl(f[14]), absentia: cl(f[15])}
+			osc: osc, comp: c.CompDate, otherComp: strings.ToUpper(strings.TrimSpace(f[12])), crim: cl(f[13]), aggr: cl(f[14]), absentia: cl(f[15])}
 		r.input, r.hasInput = source.ParseDate(f[10])
 		recs[idc] = r
 		return nil
@@ -253,6 +261,28 @@ func Import(ctx context.Context, cfg Config) (*Report, error) {
 			if c := cases[idc]; c != nil {
 				d, ok := source.ParseDate(f[3])
 				c.Motion(strings.ToUpper(f[1]), strings.ToUpper(f[2]), d, ok)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	// The latest custody record of each closed case (optional table).
+	if k := tables[tCustody]; k != "" {
+		err = scan(ctx, rel, k, true, rep, addReject, []string{"IDNCASE", "IDNCUSTODY", "CUSTODY", "DATRELEASED"}, func(f []string, line int64) *reject {
+			idc, _ := positive(f[0])
+			r := recs[idc]
+			if r == nil {
+				return nil
+			}
+			id, ok := positive(f[1])
+			if !ok {
+				return &reject{code: "NONPOSITIVE_ID", message: "IDNCUSTODY is not a positive integer"}
+			}
+			if id > r.custodyID {
+				_, released := source.ParseDate(f[3])
+				r.custodyID, r.history = id, stillclosed.CurrentCustody(strings.ToUpper(strings.TrimSpace(f[2])), released)
 			}
 			return nil
 		})
@@ -299,15 +329,26 @@ func Import(ctx context.Context, cfg Config) (*Report, error) {
 	rep.Cases.StillClosed = int64(len(rows))
 	rep.Exported = int64(len(rows))
 
+	// From here until the new _SUCCESS, the output is not to be trusted;
+	// on failure the objects this import wrote are removed again.
+	if err := out.Delete(ctx, "_SUCCESS"); err != nil {
+		return nil, sysexit.With(sysexit.IOErr, fmt.Errorf("output %s: %w", out, err))
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			discard(out, rep.Objects, log)
+		}
+	}()
 	objs, err := sink.WriteParts(ctx, out, "export", 0, exportSchema, len(rows), func(b *array.RecordBuilder, from, to int) {
 		for i := from; i < to; i++ {
 			appendRow(b, rows[i], motions[i])
 		}
 	}, sink.Options{TempDir: cfg.TempDir, MaxRowsPerFile: cfg.ObjectRows})
+	rep.Objects = objs // those written, also on failure
 	if err != nil {
 		return nil, err
 	}
-	rep.Objects = objs
 	sort.Slice(rejects, func(i, j int) bool {
 		if rejects[i].table != rejects[j].table {
 			return rejects[i].table < rejects[j].table
@@ -327,21 +368,63 @@ func Import(ctx context.Context, cfg Config) (*Report, error) {
 			b.Field(4).(*array.StringBuilder).Append(r.message)
 		}
 	}, sink.Options{TempDir: cfg.TempDir})
+	rep.Objects = append(rep.Objects, rj...)
 	if err != nil {
 		return nil, err
 	}
-	rep.Objects = append(rep.Objects, rj...)
 	rep.Seconds = time.Since(started).Seconds()
 	b, err := json.MarshalIndent(rep, "", "  ")
 	if err != nil {
 		return nil, err
 	}
+	if err := prune(ctx, out, rep.Objects); err != nil {
+		return nil, err
+	}
 	if err := storage.Put(ctx, out, "import.json", strings.NewReader(string(b)+"\n")); err != nil {
 		return nil, err
 	}
+	if err := storage.Put(ctx, out, "_SUCCESS", strings.NewReader("")); err != nil {
+		return nil, err
+	}
+	committed = true
 	log.Info("import complete", "cases", rep.Cases.Total, "closed", rep.Cases.Closed, "still_closed", rep.Cases.StillClosed,
 		"rejected", len(rejects), "seconds", rep.Seconds)
 	return rep, nil
+}
+
+// prune deletes the objects under export/ and rejects/ that this import
+// did not write: parts of an earlier, larger import into the same output.
+func prune(ctx context.Context, out storage.Store, keep []sink.Object) error {
+	k := make(map[string]bool, len(keep))
+	for _, o := range keep {
+		k[o.Key] = true
+	}
+	for _, dir := range []string{"export/", "rejects/"} {
+		objs, err := out.List(ctx, dir)
+		if err != nil {
+			return sysexit.With(sysexit.IOErr, fmt.Errorf("output %s: %w", out, err))
+		}
+		for _, o := range objs {
+			if !k[o.Key] {
+				if err := out.Delete(ctx, o.Key); err != nil {
+					return sysexit.With(sysexit.IOErr, fmt.Errorf("output %s: remove stale %s: %w", out, o.Key, err))
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// discard removes, after a failed import, the objects it wrote (best
+// effort, also when ctx was cancelled): no half-written export stays.
+func discard(out storage.Store, objs []sink.Object, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for _, o := range objs {
+		if err := out.Delete(ctx, o.Key); err != nil {
+			log.Warn("could not remove an object of the failed import", "key", o.Key, "err", err)
+		}
+	}
 }
 
 // interner keeps one shared copy of each distinct code (the tables' code
@@ -350,6 +433,7 @@ func Import(ctx context.Context, cfg Config) (*Report, error) {
 type interner map[string]string
 
 func (in interner) intern(s string) string {
+	s = strings.TrimSpace(s)
 	if v, ok := in[s]; ok {
 		return v
 	}

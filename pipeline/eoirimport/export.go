@@ -87,7 +87,7 @@ func appendRow(b *array.RecordBuilder, r *record, c *stillclosed.Case) {
 	str(3, r.hloc)
 	str(4, r.ij)
 	str(5, or(r.caseType, r.caseType2))
-	str(6, or(r.custody, r.caseCustody))
+	str(6, or(r.history, or(r.custody, r.caseCustody)))
 	str(7, or(r.nat, r.caseNat))
 	str(8, or(r.lang, r.caseLang))
 	b.Field(9).(*array.Date32Builder).Append(arrow.Date32(r.osc))

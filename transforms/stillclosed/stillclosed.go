@@ -91,3 +91,21 @@ func (c *Case) Motion(recType, dec string, received int32, hasDate bool) {
 
 // StillClosed reports the outcome: closed and not reopened.
 func (c *Case) StillClosed() bool { return c.Closed && !c.Reopened }
+
+// CurrentCustody is the custody a tbl_CustodyHistory record gives (""
+// when its CUSTODY is not a custody code): its CUSTODY, except that a
+// detention with a release date (DATRELEASED) is R, released. The latest
+// record of a case (the highest IDNCUSTODY) is its current custody; like
+// rule 1, taking the highest id as the latest is an inference.
+func CurrentCustody(custody string, released bool) string {
+	switch custody {
+	case "D":
+		if released {
+			return "R"
+		}
+		return "D"
+	case "N", "R":
+		return custody
+	}
+	return ""
+}

@@ -62,3 +62,23 @@ func TestStillClosed(t *testing.T) {
 		})
 	}
 }
+
+func TestCurrentCustody(t *testing.T) {
+	for _, c := range []struct {
+		custody  string
+		released bool
+		want     string
+	}{
+		{"D", false, "D"},
+		{"D", true, "R"},
+		{"R", true, "R"},
+		{"R", false, "R"},
+		{"N", false, "N"},
+		{"Q", false, ""},
+		{"", true, ""},
+	} {
+		if got := CurrentCustody(c.custody, c.released); got != c.want {
+			t.Errorf("CurrentCustody(%q, %v) = %q, want %q", c.custody, c.released, got, c.want)
+		}
+	}
+}

@@ -58,6 +58,11 @@ var proceedings = []string{
 	proc("1301", "13", "2009-05-01", "NYC", "", ""),
 	// 14: ids written as decimals, as some releases do; a bad OSC date.
 	proc("1401.0", "14.0", "not a date", "NYC", "A", "2019-02-03"),
+	// Proceeding 501 again (line 18), at another court: rejected, the
+	// first row wins.
+	proc("501", "5", "2009-05-01", "NYC", "B", "2014-02-03"),
+	// 15: codes with stray spaces, as shifted exports leave them.
+	proc("1501", "15", "2009-05-01", " NYC ", "A ", "2014-02-03"),
 }
 
 // A_TblCase, pipe-delimited and in Windows-1252 (one city with an é).
@@ -67,6 +72,20 @@ var casesTable = []string{
 	"5|HO|SP|R|RMV||Houston|||2010-01-01|UC|",
 	"6|MX|SP|N|RMV||Houston||||| ",
 	"9|MX|SP|N|RMV||Houston|||||",
+}
+
+// tbl_CustodyHistory: the highest IDNCUSTODY of a case is its current
+// custody, a detention with a release date is R.
+var custody = []string{
+	"IDNCUSTODY\tIDNCASE\tCUSTODY\tDATDETAINED\tDATRELEASED",
+	"1\t1\tD\t2010-01-01 00:00:00.000\t2011-01-01 00:00:00.000",
+	"7\t1\tD\t2020-01-01 00:00:00.000\t", // case 1: detained again
+	"4\t6\tN\t\t",                        // case 6: never detained
+	"5\t9\tQ\t\t",                        // case 9: a stray code, ignored
+	"8\t13\tD\t2019-01-01\t",             // case 13: detained ...
+	"2\t13\tR\t2012-01-01\t2012-02-01",   // ... an older record
+	"x\t1\tR\t\t",                        // line 8: a bad id
+	"9\t15\tD\t2015-01-01\t2016-01-01",   // case 15: released
 }
 
 var schedule = []string{
@@ -86,15 +105,18 @@ var motions = []string{
 
 // WriteRelease writes the fixture release into a new temporary folder
 // and returns it: B_TblProceeding (tab), A_TblCase (pipe, one
-// Windows-1252 line), tbl_schedule and tbl_Court_Motions, CRLF line ends.
-// Of its 14 cases (12 readable), 5 are still closed (1, 5, 6, 9 with the crosswalk OLD →
-// NYC, 13); its dirty rows give one reject each of UNKNOWN_COURT,
-// FIELD_COUNT, NONPOSITIVE_ID and MALFORMED_REQUIRED.
+// Windows-1252 line), tbl_schedule, tbl_Court_Motions and
+// tbl_CustodyHistory, CRLF line ends. Of its 15 cases (13 readable), 6
+// are still closed (1, 5, 6, 9 with the crosswalk OLD → NYC, 13, 15);
+// its dirty rows give one reject each of UNKNOWN_COURT, FIELD_COUNT,
+// MALFORMED_REQUIRED and DUPLICATE_IDNPROCEEDING, and two of
+// NONPOSITIVE_ID.
 func WriteRelease(t testing.TB) string {
 	t.Helper()
 	dir := t.TempDir()
 	for name, lines := range map[string][]string{
 		"B_TblProceeding.csv": proceedings, "A_TblCase.tsv": casesTable, "tbl_schedule.csv": schedule, "tbl_Court_Motions.csv": motions,
+		"tbl_CustodyHistory.csv": custody,
 	} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(strings.Join(lines, "\r\n")+"\r\n"), 0o644); err != nil {
 			t.Fatal(err)
