@@ -62,6 +62,11 @@ to JOB_COMPLETION_INDEX (Kubernetes Indexed Job) or AWS_BATCH_JOB_ARRAY_INDEX
 (AWS Batch array job); the count to AWS_BATCH_JOB_ARRAY_SIZE, else it must be
 given (--shard-count or RECAL_SHARD_COUNT).
 
+Nightly: --previous names the last committed run; its hearings stand where they
+still can, and changes/ lists NEW, UNCHANGED, MOVED and RELEASED hearings.
+--as-of today and {as_of} / {as_of-N} in URIs let a scheduler pass fixed
+arguments (docs/operations.md, "Nightly runs").
+
 URIs are local paths, file://… or s3://bucket/prefix; S3 uses the standard AWS
 chain (AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, profiles,
 AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL with path-style addressing).
@@ -75,6 +80,9 @@ Examples:
     --as-of 2026-01-15 --output s3://recal/runs/2026-01-15
   recal run --input testdata/sample/export --policy docket-rule-2024 \
     --as-of 2026-01-15 --explain 20000042
+  recal run --input s3://exports/2026-01-16 --capacity s3://exports/capacity.csv \
+    --policy castro-tum-2018 --as-of 2026-01-16 \
+    --previous s3://recal/runs/2026-01-15 --output s3://recal/runs/2026-01-16
 `
 
 func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -85,12 +93,14 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.StringVar(&cfg.Capacity, "capacity", "", "URI of the capacity calendar (CSV or Parquet)")
 	fs.StringVar(&cfg.Closures, "closures", "", "URI of the court closures CSV (optional)")
 	fs.StringVar(&cfg.Policy, "policy", "", "shipped policy id or policy file URI")
-	fs.StringVar(&cfg.AsOf, "as-of", "", "as-of date YYYY-MM-DD (notice and ages count from it)")
+	fs.StringVar(&cfg.AsOf, "as-of", "", "as-of date YYYY-MM-DD, or today (UTC); notice and ages count from it, and {as_of} / {as_of-N} in URIs become it / N days before it")
 	fs.StringVar(&cfg.Output, "output", "", "URI of the output prefix")
 	fs.IntVar(&cfg.Workers, "workers", runtime.GOMAXPROCS(0), "concurrent objects, courts and writers")
 	fs.IntVar(&cfg.ShardIndex, "shard-index", 0, "this shard's index, 0 to N-1 (default $JOB_COMPLETION_INDEX or $AWS_BATCH_JOB_ARRAY_INDEX)")
 	fs.IntVar(&cfg.ShardCount, "shard-count", 1, "number of shards N (default $AWS_BATCH_JOB_ARRAY_SIZE, else 1)")
 	fs.BoolVar(&cfg.Force, "force", false, "replace an existing output")
+	fs.StringVar(&cfg.Previous, "previous", "", "URI of the last committed run: its hearings stand where they still can, and changes/ says what changed (nightly runs)")
+	fs.BoolVar(&cfg.PreviousPolicyChange, "previous-policy-change", false, "accept a --previous run of another policy (the change is intended)")
 	fs.StringVar(&cfg.OnCorrupt, "on-corrupt", "fail", "what a corrupt input object does: fail (exit 65) or quarantine (skip it, list it in the manifest and the report, count none of its rows)")
 	fs.BoolVar(&debugLog, "debug", false, "debug logging")
 	push := pushFlags(fs)
@@ -104,6 +114,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	if err := shardDefaults(fs, &cfg, os.LookupEnv); err != nil {
+		return err
+	}
+	if err := job.ResolveDates(&cfg, time.Now()); err != nil {
 		return err
 	}
 	if *cpuProfile != "" {
@@ -175,8 +188,13 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fmt.Fprintf(stdout, "recal run %s complete (policy %s, as of %s)\n", res.Manifest.RunID, res.Manifest.Policy.ID, res.Manifest.AsOf)
 	fmt.Fprintf(stdout, "  input rows %d = assigned %d + remain closed %d + overflow %d + rejected %d\n",
 		c.InputRows, c.Assigned, c.RemainClosed, c.Overflow, c.Rejected)
+	dirs := []string{"assignments/", "remain_closed/", "overflow/", "rejects/"}
+	if ch := res.Manifest.Changes; ch != nil {
+		fmt.Fprintf(stdout, "  tonight, against run %s: %d new hearings, %d moved, %d released; %d unchanged\n", ch.PreviousRunID, ch.New, ch.Moved, ch.Released, ch.Unchanged)
+		dirs = append(dirs, "changes/")
+	}
 	fmt.Fprintf(stdout, "outputs under %s:\n", res.Output)
-	for _, d := range []string{"assignments/", "remain_closed/", "overflow/", "rejects/", "reports/impact.json", "reports/impact.csv", "reports/impact.md", "manifest.json", "_SUCCESS"} {
+	for _, d := range append(dirs, "reports/impact.json", "reports/impact.csv", "reports/impact.md", "manifest.json", "_SUCCESS") {
 		fmt.Fprintf(stdout, "  %s\n", joinOut(res.Output, d))
 	}
 	fmt.Fprintf(stdout, "impact report (open in a browser): %s\n", joinOut(res.Output, "reports/impact.html"))

@@ -297,10 +297,30 @@ func TestDeployExamples(t *testing.T) {
 	for _, c := range []struct {
 		file, command string
 		indexed       bool
-	}{{"shards-job.yaml", "run", true}, {"merge-job.yaml", "merge", false}} {
+		cron          bool
+	}{{"shards-job.yaml", "run", true, false}, {"merge-job.yaml", "merge", false, false}, {"nightly-cronjob.yaml", "run", false, true}} {
 		b, err := os.ReadFile(filepath.Join("../../deploy/kubernetes", c.file))
 		if err != nil {
 			t.Fatal(err)
+		}
+		if c.cron { // a CronJob: its jobTemplate is checked as a Job
+			var cj struct {
+				Kind string `yaml:"kind"`
+				Spec struct {
+					ConcurrencyPolicy string         `yaml:"concurrencyPolicy"`
+					JobTemplate       map[string]any `yaml:"jobTemplate"`
+				} `yaml:"spec"`
+			}
+			if err := yaml.Unmarshal(b, &cj); err != nil {
+				t.Fatalf("%s: %v", c.file, err)
+			}
+			if cj.Kind != "CronJob" || cj.Spec.ConcurrencyPolicy != "Forbid" {
+				t.Fatalf("%s: kind %s, concurrencyPolicy %s: want a CronJob that never runs two nights at once", c.file, cj.Kind, cj.Spec.ConcurrencyPolicy)
+			}
+			cj.Spec.JobTemplate["kind"] = "Job"
+			if b, err = yaml.Marshal(cj.Spec.JobTemplate); err != nil {
+				t.Fatal(err)
+			}
 		}
 		j := k8sJob
 		if err := yaml.Unmarshal(b, &j); err != nil {

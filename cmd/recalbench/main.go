@@ -48,7 +48,7 @@ const asOf = "2026-01-15"
 
 type config struct {
 	rows                         []int64
-	eoir                         int64
+	eoir, nightly                int64
 	reps                         int
 	data, out                    string
 	recal, duckdb, s3server, ref string
@@ -66,6 +66,7 @@ func main() {
 	var rows string
 	flag.StringVar(&rows, "rows", "1000000,10000000", "export sizes, comma-separated")
 	flag.Int64Var(&c.eoir, "eoir-proceedings", 5_000_000, "proceedings of the generated EOIR release the import is measured on (0: skip)")
+	flag.Int64Var(&c.nightly, "nightly-rows", 1_000_000, "cases of the week of nightly runs measured with and without --previous (0: skip)")
 	flag.IntVar(&c.reps, "reps", 3, "repetitions of each measurement (the median is reported)")
 	flag.StringVar(&c.data, "data", ".bench", "where generated exports are cached")
 	flag.StringVar(&c.out, "out", "out/bench", "where results and run outputs go")
@@ -233,6 +234,13 @@ func run(c config) error {
 	}
 	for _, ch := range checks {
 		fmt.Fprintf(&b, "- assignments recal vs DuckDB, %s\n", ch)
+	}
+	if c.nightly > 0 {
+		t, err := benchNightly(c, c.nightly, 7)
+		if err != nil {
+			return err
+		}
+		b.WriteString(t)
 	}
 	if c.eoir > 0 {
 		t, err := benchImport(c, c.eoir)

@@ -37,6 +37,10 @@ type Options struct {
 	Workers int
 	// TempDir holds Parquet files before upload (default os.TempDir()).
 	TempDir string
+	// FirstRow numbers the rows from this index instead of 0: ids follow
+	// from a row's index, so exports generated with disjoint row ranges
+	// have disjoint ids (the new cases of a nightly export).
+	FirstRow int64
 	// Layout, when set, writes every object in that one writer layout
 	// ("reference": zstd, int64 ids, date32 dates) instead of rotating
 	// through all of them: a simple export, for benchmarks.
@@ -147,11 +151,11 @@ func Generate(ctx context.Context, st storage.Store, ref *refdata.Data, o Option
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(o.Workers)
 	per := o.Rows / int64(o.Objects)
-	var first int64
+	first := o.FirstRow
 	for i := 0; i < o.Objects; i++ {
 		n := per
 		if i == o.Objects-1 {
-			n = o.Rows - first
+			n = o.FirstRow + o.Rows - first
 		}
 		key := fmt.Sprintf("export/part-%05d.parquet", i)
 		res.Objects = append(res.Objects, key)

@@ -42,8 +42,14 @@ type Config struct {
 	ShardIndex, ShardCount            int
 	Force                             bool
 	OnCorrupt                         string
-	Courts, HearingLocations          string
-	TempDir                           string
+	// Previous is the last committed run (--previous): its standing
+	// hearings are kept where they still can be, and changes/ says what
+	// changed. PreviousPolicyChange accepts a previous run of another
+	// policy.
+	Previous                 string
+	PreviousPolicyChange     bool
+	Courts, HearingLocations string
+	TempDir                  string
 	// SuppressBelow is the disclosure threshold of the publication reports
 	// (impact.md, impact.html): 0 means report.DefaultSuppressBelow and a
 	// negative value turns suppression off. BaselinePending the pending caseload the
@@ -194,6 +200,9 @@ type collected struct {
 	judges  *cases.Judges
 	// shard is the run's share of the courts (nil: unsharded).
 	shard *shardPlan
+	// prev, with --previous, learns in dedupe which standing hearings'
+	// cases are among the valid rows.
+	prev *previous
 }
 
 // footerRows returns the objects' declared row counts, reading footers a
@@ -385,6 +394,9 @@ func (c *collected) dedupe() {
 			return cmp.Compare(a.Ord, b.Ord)
 		})
 		c.dropAdjacentDuplicates()
+	}
+	if c.prev != nil {
+		c.prev.markPresent(c.cases)
 	}
 	if c.shard != nil {
 		// Every shard's valid rows took part in deduplication; now only

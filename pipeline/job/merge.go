@@ -48,6 +48,7 @@ var mergedDatasets = []struct {
 	{"remain_closed", remainClosedSchema},
 	{"overflow", overflowSchema},
 	{"rejects", RejectSchema},
+	{"changes", changeSchema}, // with --previous only
 }
 
 // Merge executes `recal merge`: it checks that every shard of a sharded
@@ -144,7 +145,7 @@ func Merge(ctx context.Context, mc MergeConfig) (*Result, error) {
 		}
 	}
 	m := mergedManifest(shards)
-	if id := runID(m, reportSettings(cfg)); id != first.RunID {
+	if id := runID(m, reportSettings(cfg)+changesSettings(m.Changes)); id != first.RunID {
 		return nil, sysexit.Errorf(sysexit.Software, "the merged settings give run id %s, the shards ran %s", id, first.RunID)
 	}
 	if err := m.Check(); err != nil {
@@ -195,6 +196,9 @@ func Merge(ctx context.Context, mc MergeConfig) (*Result, error) {
 		"overflow": func(r arrow.Record, i int) [2]int64 {
 			return [2]int64{int64(su.ref.CourtIndex(r.Column(2).(*array.String).Value(i))), 0}
 		},
+		"changes": func(r arrow.Record, i int) [2]int64 {
+			return [2]int64{r.Column(0).(*array.Int64).Value(i), 0}
+		},
 		"rejects": func(r arrow.Record, i int) [2]int64 {
 			k, ok := objIndex[r.Column(0).(*array.String).Value(i)]
 			if !ok {
@@ -215,6 +219,9 @@ func Merge(ctx context.Context, mc MergeConfig) (*Result, error) {
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(mc.Workers)
 	for d, ds := range mergedDatasets {
+		if ds.dir == "changes" && m.Changes == nil {
+			continue
+		}
 		g.Go(func() error {
 			streams := make([]*parts.Stream, n)
 			var rows int64
@@ -347,6 +354,18 @@ func mergedManifest(shards []*manifest.Manifest) *manifest.Manifest {
 		add(m.RemainClosedByRule, s.RemainClosedByRule)
 		add(m.OverflowByReason, s.OverflowByReason)
 		add(m.DataQuality, s.DataQuality)
+		if ch := s.Changes; ch != nil {
+			if m.Changes == nil {
+				m.Changes = &manifest.Changes{Previous: ch.Previous, PreviousRunID: ch.PreviousRunID, PreviousAssigned: ch.PreviousAssigned,
+					PolicyChanged: ch.PolicyChanged, MovedByReason: map[string]int64{}, ReleasedByReason: map[string]int64{}}
+			}
+			m.Changes.New += ch.New
+			m.Changes.Unchanged += ch.Unchanged
+			m.Changes.Moved += ch.Moved
+			m.Changes.Released += ch.Released
+			add(m.Changes.MovedByReason, ch.MovedByReason)
+			add(m.Changes.ReleasedByReason, ch.ReleasedByReason)
+		}
 	}
 	return m
 }

@@ -43,7 +43,7 @@ type Result struct {
 }
 
 // datasets are the prefixes a run owns under its output.
-var datasets = []string{"assignments/", "remain_closed/", "overflow/", "rejects/", report.Dir, ShardsDir}
+var datasets = []string{"assignments/", "remain_closed/", "overflow/", "rejects/", "changes/", report.Dir, ShardsDir}
 
 // contentTagger is a store whose ETags are not content-derived (local
 // files: modification time and size) and that can tag content instead, so
@@ -158,7 +158,16 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			}
 		}
 	}
-	m.RunID = runID(m, reportSettings(cfg))
+	var prev *previous
+	if cfg.Previous != "" {
+		if prev, err = loadPrevious(ctx, &cfg, pol, ref); err != nil {
+			return nil, err
+		}
+		if prevOut, err := location.Open(ctx, cfg.Previous, cfg.Locations); err == nil && prevOut.String() == out.String() {
+			return nil, sysexit.Errorf(sysexit.Usage, "--previous and --output are both %s: write each night to its own prefix", out)
+		}
+	}
+	m.RunID = runID(m, reportSettings(cfg)+previousSettings(prev))
 	log = log.With("run_id", m.RunID)
 	t.log = log
 	sp := newShardPlan(ref, cfg.ShardIndex, cfg.ShardCount)
@@ -212,6 +221,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	// Nothing of the run outlives Run (Result holds only the manifest).
 	defer col.free()
+	col.prev = prev
 	col.dedupe()
 	var inBytes int64
 	for _, o := range objs {
@@ -221,10 +231,17 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 
 	t.begin("schedule")
 	params := schedule.Params{AsOf: asOf, MinNoticeDays: pol.MinNoticeDays, JuvenileNoticeDays: pol.JuvenileNoticeDays, HorizonDays: pol.HorizonDays, Judges: col.judges}
+	if prev != nil {
+		params.Standing = prev.lookup
+	}
 	cal.WarmHolidays(asOf, asOf+int32(pol.HorizonDays)+400)
 	plan, err := scheduleAll(ctx, cal, col.cases, params, cfg.Workers, cfg.Progress)
 	if err != nil {
 		return nil, err
+	}
+	var changes []change
+	if prev != nil {
+		changes, m.Changes = prev.changes(plan, plan.groups, sp)
 	}
 	t.end("assigned", plan.assigned, "overflow", len(plan.overflow), "remain_closed", len(plan.closed))
 
@@ -281,7 +298,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	t.end("objects", len(reports))
 
 	t.begin("write")
-	objsOut, err := writeOutputs(ctx, out, cfg, stage, m.RunID, params, pol, ref, col, plan, objs)
+	objsOut, err := writeOutputs(ctx, out, cfg, stage, m.RunID, params, pol, ref, col, plan, objs, prev, changes)
 	if err != nil {
 		return nil, err
 	}
@@ -352,7 +369,7 @@ func putJSON(ctx context.Context, out storage.Store, key string, v any) (sink.Ob
 // what `recal merge` needs to load the same policy, calendar and
 // reference data and to render the same reports.
 func jobOf(cfg Config) *manifest.Job {
-	j := &manifest.Job{Input: cfg.Input, Capacity: cfg.Capacity, Closures: cfg.Closures, Policy: cfg.Policy,
+	j := &manifest.Job{Input: cfg.Input, Capacity: cfg.Capacity, Closures: cfg.Closures, Policy: cfg.Policy, Previous: cfg.Previous,
 		Courts: cfg.Courts, HearingLocations: cfg.HearingLocations, SuppressBelow: suppressBelow(cfg),
 		BaselinePending: cfg.BaselinePending, OnCorrupt: cfg.OnCorrupt}
 	if j.OnCorrupt == "" {
@@ -383,6 +400,34 @@ func runID(m *manifest.Manifest, settings string) string {
 func writeInputs(b *strings.Builder, inputs []manifest.Input) {
 	for _, in := range inputs {
 		fmt.Fprintf(b, "%s|%d|%s\n", in.Key, in.Size, in.ETag)
+	}
+}
+
+// previousSettings renders --previous for the run id: the previous run's
+// id (its outputs follow from it), and whether a policy change was
+// accepted.
+func previousSettings(p *previous) string {
+	if p == nil {
+		return ""
+	}
+	return changesSettings(&manifest.Changes{PreviousRunID: p.m.RunID, PolicyChanged: p.policyChanged})
+}
+
+// changesSettings is previousSettings from a manifest's changes section
+// (merge recomputes the shards' run id from it).
+func changesSettings(ch *manifest.Changes) string {
+	if ch == nil {
+		return ""
+	}
+	return fmt.Sprintf("previous=%s;policy_change=%v;", ch.PreviousRunID, ch.PolicyChanged)
+}
+
+// appendDate appends day to a date32 builder, or null when !ok.
+func appendDate(b array.Builder, day int32, ok bool) {
+	if ok {
+		b.(*array.Date32Builder).Append(arrow.Date32(day))
+	} else {
+		b.AppendNull()
 	}
 }
 
@@ -459,13 +504,36 @@ func buildImpact(m *manifest.Manifest, b *impact.Builder, cfg Config) (*impact.I
 		RunID: m.RunID, ToolVersion: m.ToolVersion, AsOf: m.AsOf, InputObjects: len(m.Inputs),
 		CapacitySHA256: m.Capacity.SHA256, ClosuresSHA256: m.Closures.SHA256, ReferenceSHA256: m.Reference.SHA256,
 		InputsSHA256: inputsFingerprint(m), ShardIndex: m.Shard.Index, ShardCount: m.Shard.Count,
-		QuarantinedObjects: m.QuarantinedObjects,
+		QuarantinedObjects: m.QuarantinedObjects, Changes: impactChanges(m.Changes),
 	}, impact.Options{BaselinePending: cfg.BaselinePending, DataQuality: m.DataQuality})
 	t, c := imp.Totals, m.Counts
 	if t.InputRows != c.InputRows || t.Assigned != c.Assigned || t.Overflow != c.Overflow || t.RemainClosed != c.RemainClosed || t.Rejected != c.Rejected {
 		return nil, fmt.Errorf("impact totals %+v disagree with the manifest's counts %+v", t, c)
 	}
 	return imp, nil
+}
+
+// impactChanges is the report's view of the manifest's changes section:
+// reasons in a fixed order (moved, then released; by reason).
+func impactChanges(ch *manifest.Changes) *impact.Changes {
+	if ch == nil {
+		return nil
+	}
+	ic := &impact.Changes{PreviousRunID: ch.PreviousRunID, New: ch.New, Unchanged: ch.Unchanged, Moved: ch.Moved, Released: ch.Released}
+	for _, kind := range []struct {
+		name string
+		m    map[string]int64
+	}{{changeMoved, ch.MovedByReason}, {changeReleased, ch.ReleasedByReason}} {
+		reasons := make([]string, 0, len(kind.m))
+		for r := range kind.m {
+			reasons = append(reasons, r)
+		}
+		sort.Strings(reasons)
+		for _, r := range reasons {
+			ic.Reasons = append(ic.Reasons, impact.ChangeCount{Change: kind.name, Reason: r, Count: kind.m[r]})
+		}
+	}
+	return ic
 }
 
 // plan is the outcome of scheduling.
@@ -677,7 +745,7 @@ func appendOptString(b *array.StringBuilder, s string) {
 
 // writeOutputs writes the data objects. It releases pl.groups: nothing
 // reads a court's assignments after they are written.
-func writeOutputs(ctx context.Context, out storage.Store, cfg Config, stage, runTag string, params schedule.Params, pol *policy.Policy, ref *refdata.Data, col *collected, pl *plan, objs []storage.ObjectInfo) ([]sink.Object, error) {
+func writeOutputs(ctx context.Context, out storage.Store, cfg Config, stage, runTag string, params schedule.Params, pol *policy.Policy, ref *refdata.Data, col *collected, pl *plan, objs []storage.ObjectInfo, prev *previous, changes []change) ([]sink.Object, error) {
 	so := sink.Options{TempDir: cfg.TempDir, RunTag: runTag}
 	judges := col.judges.Codes()
 	shard := cfg.ShardIndex
@@ -713,7 +781,11 @@ func writeOutputs(ctx context.Context, out storage.Store, cfg Config, stage, run
 					rule.Append(pol.RuleIDs[c.Rule])
 					tierRule.Append(pol.TierRuleIDs[c.TierRule])
 					polID.Append(pol.ID)
-					earliest.Append(arrow.Date32(params.Earliest(c)))
+					if a.Standing { // the lead it met when first scheduled
+						earliest.Append(arrow.Date32(prev.standing[c.IDNProceeding].earliest))
+					} else {
+						earliest.Append(arrow.Date32(params.Earliest(c)))
+					}
 					appendOptString(caseIJ, judges[c.IJ])
 				}
 			}, so)
@@ -755,6 +827,26 @@ func writeOutputs(ctx context.Context, out storage.Store, cfg Config, stage, run
 			}
 		}, so)
 	}})
+	if prev != nil {
+		jobs = append(jobs, job{"changes", func() ([]sink.Object, error) {
+			return sink.WriteParts(ctx, out, stage+"changes", shard, changeSchema, len(changes), func(b *array.RecordBuilder, from, to int) {
+				for _, x := range changes[from:to] {
+					b.Field(0).(*array.Int64Builder).Append(x.idnProc)
+					if int(x.court) < len(ref.Courts) {
+						b.Field(1).(*array.StringBuilder).Append(courtCode(x.court))
+					} else {
+						b.Field(1).AppendNull()
+					}
+					b.Field(2).(*array.StringBuilder).Append(x.kind)
+					appendDate(b.Field(3), x.prevDate, x.hasPrev)
+					appendOptString(b.Field(4).(*array.StringBuilder), x.prevTime)
+					appendDate(b.Field(5), x.newDate, x.hasNew)
+					appendOptString(b.Field(6).(*array.StringBuilder), x.newTime)
+					appendOptString(b.Field(7).(*array.StringBuilder), x.reason)
+				}
+			}, so)
+		}})
+	}
 	jobs = append(jobs, job{"rejects", func() ([]sink.Object, error) {
 		rj := col.rejects
 		return sink.WriteParts(ctx, out, stage+"rejects", shard, RejectSchema, len(rj), func(b *array.RecordBuilder, from, to int) {

@@ -12,7 +12,9 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/recal-project/recal/pipeline/gen"
 	"github.com/recal-project/recal/pipeline/refdata"
+	"github.com/recal-project/recal/pipeline/storage/local"
 	"github.com/recal-project/recal/pipeline/sysexit"
 )
 
@@ -85,16 +87,61 @@ var partShard = regexp.MustCompile(`/part-\d{5}-`)
 func TestShardsMerge(t *testing.T) {
 	in := t.TempDir()
 	genData(t, in, 3000)
-	single := t.TempDir()
-	if _, err := Run(context.Background(), baseConfig(in, single)); err != nil {
+	night1 := t.TempDir()
+	if _, err := Run(context.Background(), baseConfig(in, night1)); err != nil {
 		t.Fatal(err)
 	}
+	t.Run("night 1", func(t *testing.T) { shardsMerge(t, baseConfig(in, ""), night1) })
+	// Night 2 with --previous: an export that lost its first object, and
+	// a closure on the busiest day of the busiest court, so that changes/
+	// has NEW, UNCHANGED, MOVED and RELEASED rows across shards.
+	ents, _ := os.ReadDir(filepath.Join(in, "export"))
+	files := map[string]string{}
+	for _, e := range ents[1:] {
+		files[e.Name()] = filepath.Join(in, "export", e.Name())
+	}
+	fresh := t.TempDir()
+	ref, _ := refdata.Load(refdata.Paths{})
+	if _, err := gen.Generate(context.Background(), local.New(fresh), ref, gen.Options{Rows: 300, Seed: 12, Objects: 1, FirstRow: 3000, TempDir: t.TempDir()}); err != nil {
+		t.Fatal(err)
+	}
+	files["part-new.parquet"] = filepath.Join(fresh, "export", "part-00000.parquet")
+	busy := map[hearing]int{}
+	var top hearing
+	for _, h := range readHearings(t, night1) {
+		k := hearing{court: h.court, date: h.date}
+		busy[k]++
+		if busy[k] > busy[top] || busy[k] == busy[top] && k.court+k.date < top.court+top.date {
+			top = k
+		}
+	}
+	clos, _ := os.ReadFile(filepath.Join(in, "closures.csv"))
+	closures := filepath.Join(t.TempDir(), "closures.csv")
+	os.WriteFile(closures, append(clos, []byte(top.court+","+top.date+",flood\n")...), 0o644)
+	cfg := baseConfig(in, "")
+	cfg.Input, cfg.Closures, cfg.AsOf, cfg.Previous = linkExport(t, files), closures, "2026-01-16", night1
+	single := t.TempDir()
+	cfg.Output = single
+	res, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := res.Manifest.Changes; c.New == 0 || c.Unchanged == 0 || c.Moved == 0 || c.Released == 0 {
+		t.Fatalf("night 2 changes %+v: want some of each", *c)
+	}
+	t.Run("night 2", func(t *testing.T) { shardsMerge(t, cfg, single) })
+}
+
+// shardsMerge runs cfg as three concurrent shards and merges them: the
+// data files and reports equal the single run's under single.
+func shardsMerge(t *testing.T, cfg Config, single string) {
 	out := t.TempDir()
 	const n = 3
 	var g errgroup.Group
 	for i := range n {
 		g.Go(func() error {
-			cfg := baseConfig(in, out)
+			cfg := cfg
+			cfg.Output = out
 			cfg.ShardIndex, cfg.ShardCount = i, n
 			_, err := Run(context.Background(), cfg)
 			return err

@@ -41,6 +41,9 @@ type Manifest struct {
 	DataQuality map[string]int64 `json:"data_quality"`
 	// Decoders counts input objects by the library that decoded them.
 	Decoders map[string]int `json:"decoders"`
+	// Changes, with `recal run --previous`, counts tonight's hearings
+	// against the previous run's (an addition; absent without --previous).
+	Changes *Changes `json:"changes,omitempty"`
 	// QuarantinedObjects lists the input objects --on-corrupt=quarantine
 	// skipped (their inputs entries say why); absent when there are none.
 	QuarantinedObjects []string `json:"quarantined_objects,omitempty"`
@@ -85,6 +88,34 @@ type Counts struct {
 	Rejected     int64 `json:"rejected"`
 }
 
+// Changes counts the rows of changes/: how tonight's assignments relate
+// to the previous run's. Every assignment tonight is NEW, UNCHANGED or
+// MOVED; every assignment of the previous run is UNCHANGED, MOVED or
+// RELEASED.
+type Changes struct {
+	// Previous is the previous run: its location and run id, and how many
+	// hearings it had assigned.
+	Previous         string `json:"previous"`
+	PreviousRunID    string `json:"previous_run_id"`
+	PreviousAssigned int64  `json:"previous_assigned"`
+	// PolicyChanged reports that the previous run had another policy
+	// (--previous-policy-change).
+	PolicyChanged bool `json:"policy_changed"`
+	// Partial is true in a shard's manifest: its counts are its courts'
+	// share, and previous_assigned is the whole previous run's.
+	Partial   bool  `json:"partial,omitempty"`
+	New       int64 `json:"new"`
+	Unchanged int64 `json:"unchanged"`
+	Moved     int64 `json:"moved"`
+	Released  int64 `json:"released"`
+	// MovedByReason and ReleasedByReason say why standing hearings were
+	// released (a moved hearing was released, then rescheduled).
+	MovedByReason    map[string]int64 `json:"moved_by_reason"`
+	ReleasedByReason map[string]int64 `json:"released_by_reason"`
+	// Check is the extended conservation check, as text.
+	Check string `json:"check"`
+}
+
 // Conservation records the check input_rows == the sum of the outcomes.
 type Conservation struct {
 	Holds bool   `json:"holds"`
@@ -103,6 +134,7 @@ type Job struct {
 	Capacity         string `json:"capacity"`
 	Closures         string `json:"closures,omitempty"`
 	Policy           string `json:"policy"`
+	Previous         string `json:"previous,omitempty"`
 	Courts           string `json:"courts,omitempty"`
 	HearingLocations string `json:"hearing_locations,omitempty"`
 	// SuppressBelow is the reports' small-cell threshold (0: off).
@@ -135,6 +167,18 @@ func (m *Manifest) Check() error {
 		}
 		if read != c.InputRows {
 			return fmt.Errorf("conservation check failed: the inputs list %d rows read, input_rows is %d", read, c.InputRows)
+		}
+	}
+	if ch := m.Changes; ch != nil {
+		ch.Check = fmt.Sprintf("assigned %d == new %d + unchanged %d + moved %d; previous_assigned %d == unchanged %d + moved %d + released %d",
+			c.Assigned, ch.New, ch.Unchanged, ch.Moved, ch.PreviousAssigned, ch.Unchanged, ch.Moved, ch.Released)
+		if ch.New+ch.Unchanged+ch.Moved != c.Assigned {
+			return fmt.Errorf("conservation check failed: changes: %s", ch.Check)
+		}
+		// A shard sees only its share of the previous run's hearings: the
+		// second half is checked on the whole run (single process, merge).
+		if !ch.Partial && ch.Unchanged+ch.Moved+ch.Released != ch.PreviousAssigned {
+			return fmt.Errorf("conservation check failed: changes: %s", ch.Check)
 		}
 	}
 	if d := c.InputRows - sum; d > 0 {

@@ -163,6 +163,10 @@ func impactDoc(imp *impact.Impact, d disclosure) *document {
 		{"Scheduling window", fmt.Sprintf("%s to %s (notice %d days, %d for juveniles; horizon %d days)", imp.Parameters.FirstHearingDay, imp.Parameters.LastHearingDay,
 			imp.Parameters.MinNoticeDays, imp.Parameters.JuvenileNoticeDays, imp.Parameters.HorizonDays)},
 	}
+	if ch := imp.Run.Changes; ch != nil {
+		doc.facts = append([][2]string{{"Tonight, against run " + ch.PreviousRunID,
+			fmt.Sprintf("%s new hearings, %s moved, %s released; %s stand unchanged", d.count(ch.New), d.count(ch.Moved), d.count(ch.Released), d.count(ch.Unchanged))}}, doc.facts...)
+	}
 	sub := subtitle(imp)
 
 	// Charts.
@@ -266,6 +270,15 @@ func impactDoc(imp *impact.Impact, d disclosure) *document {
 		rej.rows = append(rej.rows, []string{r.Code, d.count(r.Rows)})
 	}
 	doc.sections = append(doc.sections, section{id: "outcomes", title: "Remain closed and rejected", tables: []table{rules, rej}})
+	if ch := imp.Run.Changes; ch != nil {
+		ct := table{caption: "Hearings moved or released since the previous run, by reason", head: []string{"Change", "Reason", "Hearings"}, left: map[int]bool{0: true, 1: true}}
+		for _, r := range ch.Reasons {
+			ct.rows = append(ct.rows, []string{r.Change, r.Reason, d.count(r.Count)})
+		}
+		doc.sections = append(doc.sections, section{id: "changes", title: "Changes since the previous run",
+			intro:  fmt.Sprintf("Run %s. A hearing already noticed stands unless its case left the export or is no longer selected, or its slot is gone; a released case still selected is rescheduled (moved).", ch.PreviousRunID),
+			tables: []table{ct}})
+	}
 	doc.sections = append(doc.sections, section{id: "people", title: "Languages, nationalities and closures",
 		intro: "Language demand is interpreter demand: assigned cases need an interpreter in that language at their hearing.",
 		tables: []table{

@@ -68,6 +68,27 @@ type Run struct {
 	// QuarantinedObjects lists the export objects --on-corrupt=quarantine
 	// skipped: none of their rows is in any figure.
 	QuarantinedObjects []string `json:"quarantined_objects,omitempty"`
+	// Changes, for a run with --previous, compares tonight's hearings with
+	// the previous run's (absent otherwise).
+	Changes *Changes `json:"changes,omitempty"`
+}
+
+// Changes is "tonight: N new hearings, M moved, K released", against the
+// previous run, with why hearings moved or were released.
+type Changes struct {
+	PreviousRunID string        `json:"previous_run_id"`
+	New           int64         `json:"new"`
+	Unchanged     int64         `json:"unchanged"`
+	Moved         int64         `json:"moved"`
+	Released      int64         `json:"released"`
+	Reasons       []ChangeCount `json:"reasons"`
+}
+
+// ChangeCount counts the hearings moved or released for one reason.
+type ChangeCount struct {
+	Change string `json:"change"`
+	Reason string `json:"reason"`
+	Count  int64  `json:"count"`
 }
 
 // Policy identifies the policy applied.

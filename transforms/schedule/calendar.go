@@ -319,6 +319,30 @@ func (cal *Calendar) Open(court uint16, d int32) bool {
 	return true
 }
 
+// Closed says why a court does not sit on day d ("" when it does):
+// WEEKEND, HOLIDAY, or CLOSURE with the closure's reason from the closures
+// file ("CLOSURE: weather").
+func (cal *Calendar) Closed(court uint16, d int32) string {
+	wd := Weekday(d)
+	switch {
+	case wd == time.Saturday || wd == time.Sunday:
+		return "WEEKEND"
+	case cal.isHoliday(d):
+		return "HOLIDAY"
+	}
+	why, ok := cal.closed[court][d]
+	if !ok {
+		why, ok = cal.closedAll[d]
+	}
+	if !ok {
+		return ""
+	}
+	if why == "" {
+		return "CLOSURE"
+	}
+	return "CLOSURE: " + why
+}
+
 func (cal *Calendar) isHoliday(d int32) bool {
 	y, _, _ := source.CivilFromDays(d)
 	// Observed dates can fall in the neighbouring year (New Year's Day on a

@@ -124,6 +124,33 @@ func Check(t testing.TB, out, capacityCSV, closuresCSV string) *manifest.Manifes
 		}
 		return time.Unix(int64(v.(int32))*86400, 0).UTC().Format(time.DateOnly)
 	}
+	// With --previous, changes/ names the standing hearings (UNCHANGED),
+	// which the invariants judge as such.
+	standing := map[int64]bool{}
+	changeRows := map[string]int64{}
+	for _, o := range disk.Outputs {
+		if !strings.HasPrefix(o.Key, "changes/") {
+			continue
+		}
+		cols, n := ReadTable(t, filepath.Join(out, o.Key))
+		for i := 0; i < n; i++ {
+			kind := cols["change"][i].(string)
+			changeRows[kind]++
+			if kind == "UNCHANGED" {
+				standing[cols["idnproceeding"][i].(int64)] = true
+			}
+		}
+	}
+	if ch := disk.Changes; ch != nil {
+		if changeRows["NEW"] != ch.New || changeRows["UNCHANGED"] != ch.Unchanged || changeRows["MOVED"] != ch.Moved || changeRows["RELEASED"] != ch.Released {
+			t.Fatalf("changes/ holds %v, the manifest counts %+v", changeRows, *ch)
+		}
+		if ch.New+ch.Unchanged+ch.Moved != c.Assigned || (!ch.Partial && ch.Unchanged+ch.Moved+ch.Released != ch.PreviousAssigned) {
+			t.Fatalf("changes do not add up: %+v, assigned %d", *ch, c.Assigned)
+		}
+	} else if len(changeRows) > 0 {
+		t.Fatalf("changes/ without a changes section in the manifest")
+	}
 	tally := newTally()
 	for _, o := range disk.Outputs {
 		if !strings.HasSuffix(o.Key, ".parquet") {
@@ -143,7 +170,7 @@ func Check(t testing.TB, out, capacityCSV, closuresCSV string) *manifest.Manifes
 				ck.Cases = append(ck.Cases, invariants.Case{ID: id, Court: court, Docket: str(cols["docket"][i]),
 					Tier: cols["priority_tier"][i].(int32), Score: cols["priority_score"][i].(float64),
 					CaseIJ: str(cols["case_ij_code"][i]), Earliest: day(cols["earliest_hearing_date"][i]),
-					Date: day(cols["hearing_date"][i]), Time: str(cols["hearing_time"][i]), SessionIJ: str(cols["ij_code"][i])})
+					Date: day(cols["hearing_date"][i]), Time: str(cols["hearing_time"][i]), SessionIJ: str(cols["ij_code"][i]), Standing: standing[id]})
 			case strings.HasPrefix(o.Key, "overflow/"):
 				id := cols["idnproceeding"][i].(int64)
 				note(id, "overflow")

@@ -46,6 +46,8 @@ type Result struct {
 	Screenshot, PDF string
 	// Tables counts the page's tables.
 	Tables int
+	// Text is the page's rendered text (document.body.innerText).
+	Text string
 }
 
 // Chromium returns the browser binary, or skips (fails under CI) when
@@ -145,6 +147,7 @@ func Check(t testing.TB, path string, wantInEveryChart ...string) Result {
 
 	var charts []Chart
 	var tables int
+	var text string
 	var shot, pdf []byte
 	err = chromedp.Run(bctx,
 		network.Enable(), cdplog.Enable(), runtime.Enable(),
@@ -152,6 +155,7 @@ func Check(t testing.TB, path string, wantInEveryChart ...string) Result {
 		chromedp.WaitReady("body"),
 		chromedp.Evaluate(chartsJS, &charts),
 		chromedp.Evaluate(`document.querySelectorAll('table').length`, &tables),
+		chromedp.Evaluate(`document.body.innerText`, &text),
 		chromedp.FullScreenshot(&shot, 100), // 100: PNG,
 		chromedp.ActionFunc(func(ctx context.Context) error {
 			var err error
@@ -190,7 +194,7 @@ func Check(t testing.TB, path string, wantInEveryChart ...string) Result {
 			}
 		}
 	}
-	res := Result{Charts: charts, Tables: tables}
+	res := Result{Charts: charts, Tables: tables, Text: text}
 	img, err := png.Decode(bytes.NewReader(shot))
 	if err != nil {
 		t.Fatalf("%s: screenshot is not a PNG: %v", path, err)

@@ -38,6 +38,12 @@ type Case struct {
 	// An overflow case has Overflow, Reason and Projected ("" = null).
 	Overflow          bool
 	Reason, Projected string
+	// Standing marks a hearing kept from the previous run (`recal run
+	// --previous`, change UNCHANGED). It was noticed under an earlier
+	// as-of date, so tonight's notice floor (§3.3) and priority order
+	// (§3.5, §3.4's judge-first) do not apply to it; it still takes its
+	// slot (§3.1), on an open day (§3.2), at its own court and docket.
+	Standing bool
 }
 
 // Input is a schedule to check.
@@ -84,9 +90,13 @@ func Check(in Input) error {
 		c.closed[cl.Court+"|"+cl.Date] = true
 	}
 	groups := map[string][]*Case{}
+	fresh := map[string][]*Case{} // scheduled tonight: not standing
 	for i := range in.Cases {
 		k := &in.Cases[i]
 		groups[k.Court+"|"+k.Docket] = append(groups[k.Court+"|"+k.Docket], k)
+		if !k.Standing {
+			fresh[k.Court+"|"+k.Docket] = append(fresh[k.Court+"|"+k.Docket], k)
+		}
 	}
 	keys := make([]string, 0, len(groups))
 	for g := range groups {
@@ -95,8 +105,8 @@ func Check(in Input) error {
 	sort.Strings(keys)
 	c.slots(in.Cases)
 	for _, g := range keys {
-		c.priority(groups[g])
-		c.judgeFirst(groups[g])
+		c.priority(fresh[g])
+		c.judgeFirst(fresh[g])
 		c.overflow(groups[g])
 	}
 	return errors.Join(c.errs...)
@@ -129,7 +139,7 @@ func (c *checker) slots(cs []Case) {
 	floor := ds(c.asOf.AddDate(0, 0, c.in.MinNoticeDays))
 	for i := range cs {
 		k := &cs[i]
-		if k.Earliest < floor {
+		if k.Earliest < floor && !k.Standing {
 			c.fail("case %d: earliest day %s is before as_of + %d days (%s)", k.ID, k.Earliest, c.in.MinNoticeDays, floor)
 		}
 		if k.Overflow || k.Date == "" {
