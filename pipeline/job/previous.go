@@ -1,11 +1,15 @@
 package job
 
 import (
+	"cmp"
 	"context"
-	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
@@ -39,32 +43,50 @@ const (
 )
 
 // previous is the last committed run (`recal run --previous`): its
-// manifest and its standing hearings, by idnproceeding.
+// manifest and its standing hearings, sorted by idnproceeding. The
+// records are small and pointer-free (about 32 bytes a hearing), so a
+// million of them cost the garbage collector nothing to scan.
 type previous struct {
 	uri           string
 	m             *manifest.Manifest
 	policyChanged bool
-	standing      map[int64]*standingRec
-	courtUnknown  uint16 // Court of a hearing at a court tonight's reference lacks
+	standing      []standingRec
+	// judges holds the sessions' judge codes standingRec.ij indexes
+	// (judges[0] = "", a pool session).
+	judges       []string
+	courtUnknown uint16 // Court of a hearing at a court tonight's reference lacks
 }
 
 // standingRec is one hearing of the previous run.
 type standingRec struct {
-	st schedule.Standing
+	id   int64
+	date int32
 	// earliest is its earliest_hearing_date: the notice lead it met when
 	// it was first scheduled, written through while it stands.
 	earliest int32
+	start    int16 // minutes after midnight
+	court    uint16
+	ij       uint32
+	docket   cases.Docket
 	// present: the case is among tonight's valid rows (any shard's).
 	present bool
 }
 
+// of returns c's standing hearing, or nil (c.Prev, set by markPresent).
+func (p *previous) of(c *cases.Case) *standingRec {
+	if c.Prev == 0 {
+		return nil
+	}
+	return &p.standing[c.Prev-1]
+}
+
 // lookup is schedule.Params.Standing.
-func (p *previous) lookup(id int64) (schedule.Standing, bool) {
-	r, ok := p.standing[id]
-	if !ok {
+func (p *previous) lookup(c *cases.Case) (schedule.Standing, bool) {
+	r := p.of(c)
+	if r == nil {
 		return schedule.Standing{}, false
 	}
-	return r.st, true
+	return schedule.Standing{Court: r.court, Docket: r.docket, Date: r.date, Start: int(r.start), IJ: p.judges[r.ij]}, true
 }
 
 // loadPrevious reads the previous run the configuration names: it must
@@ -86,7 +108,7 @@ func loadPrevious(ctx context.Context, cfg *Config, pol *policy.Policy, ref *ref
 		}
 		return nil, sysexit.Errorf(sysexit.NoInput, "--previous %s: that run did not commit (no _SUCCESS); rerun it, or point --previous at the last committed run", st)
 	}
-	p := &previous{uri: cfg.Previous, m: m, standing: map[int64]*standingRec{}, courtUnknown: ^uint16(0)}
+	p := &previous{uri: cfg.Previous, m: m, standing: make([]standingRec, 0, m.Counts.Assigned), judges: []string{""}, courtUnknown: ^uint16(0)}
 	if m.Policy.ID != pol.ID {
 		if !cfg.PreviousPolicyChange {
 			return nil, sysexit.Errorf(sysexit.Config, "--previous %s applied policy %s, tonight's is %s: if the policy change is intended, add --previous-policy-change (hearings of cases tonight's policy no longer selects are then released)",
@@ -101,39 +123,51 @@ func loadPrevious(ctx context.Context, cfg *Config, pol *policy.Policy, ref *ref
 		}
 	}
 	sort.Strings(keys)
-	s := parts.Open(ctx, st, keys, assignmentSchema, nil)
-	defer s.Close()
-	for s.Next() {
-		r, i := s.Record(), s.Row()
-		id := r.Column(1).(*array.Int64).Value(i)
-		court := p.courtUnknown
-		if ci := ref.CourtIndex(r.Column(2).(*array.String).Value(i)); ci >= 0 {
-			court = uint16(ci)
+	// The objects are read by cfg.Workers readers, each over its share.
+	var mu sync.Mutex
+	judgeIdx := map[string]uint32{"": 0}
+	intern := func(code string) uint32 {
+		mu.Lock()
+		defer mu.Unlock()
+		ij, ok := judgeIdx[code]
+		if !ok {
+			ij = uint32(len(p.judges))
+			p.judges = append(p.judges, strings.Clone(code))
+			judgeIdx[p.judges[ij]] = ij
 		}
-		docket, ok := cases.ParseDocket(r.Column(3).(*array.String).Value(i))
-		start, okT := minutes(r.Column(5).(*array.String).Value(i))
-		if !ok || !okT {
-			return nil, sysexit.Errorf(sysexit.DataErr, "--previous %s: an assignment (idnproceeding %d) has docket %q and time %q: not a recal output",
-				st, id, r.Column(3).(*array.String).Value(i), r.Column(5).(*array.String).Value(i))
-		}
-		ij := r.Column(6).(*array.String)
-		rec := &standingRec{
-			st:       schedule.Standing{Court: court, Docket: docket, Date: int32(r.Column(4).(*array.Date32).Value(i)), Start: start},
-			earliest: int32(r.Column(12).(*array.Date32).Value(i)),
-		}
-		if ij.IsValid(i) {
-			rec.st.IJ = ij.Value(i)
-		}
-		if _, dup := p.standing[id]; dup {
-			return nil, sysexit.Errorf(sysexit.DataErr, "--previous %s: idnproceeding %d is assigned twice", st, id)
-		}
-		p.standing[id] = rec
+		return ij
 	}
-	if err := s.Err(); err != nil {
-		if errors.Is(err, storage.ErrNotExist) {
-			return nil, sysexit.With(sysexit.NoInput, fmt.Errorf("--previous %s: %w", st, err))
+	w := max(1, min(cfg.Workers, len(keys)))
+	shares := make([][]standingRec, w)
+	g, gctx := errgroup.WithContext(ctx)
+	for k := range w {
+		g.Go(func() error {
+			var mine []string
+			for i := k; i < len(keys); i += w {
+				mine = append(mine, keys[i])
+			}
+			var err error
+			shares[k], err = readStanding(gctx, st, mine, ref, p.courtUnknown, intern)
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		err = fmt.Errorf("--previous %s: %w", st, err)
+		switch c := Classify(err); {
+		case c == sysexit.Software: // what the Parquet reader said of a bad file
+			return nil, sysexit.With(sysexit.DataErr, err)
+		default: // not there (66), storage unavailable (69), cancelled (75) …
+			return nil, sysexit.With(c, err)
 		}
-		return nil, sysexit.With(sysexit.DataErr, fmt.Errorf("--previous %s: %w", st, err))
+	}
+	for _, sh := range shares {
+		p.standing = append(p.standing, sh...)
+	}
+	slices.SortFunc(p.standing, func(a, b standingRec) int { return cmp.Compare(a.id, b.id) })
+	for i := 1; i < len(p.standing); i++ {
+		if p.standing[i].id == p.standing[i-1].id {
+			return nil, sysexit.Errorf(sysexit.DataErr, "--previous %s: idnproceeding %d is assigned twice", st, p.standing[i].id)
+		}
 	}
 	if int64(len(p.standing)) != m.Counts.Assigned {
 		return nil, sysexit.Errorf(sysexit.DataErr, "--previous %s: its manifest counts %d assignments, its files hold %d", st, m.Counts.Assigned, len(p.standing))
@@ -141,72 +175,158 @@ func loadPrevious(ctx context.Context, cfg *Config, pol *policy.Policy, ref *ref
 	return p, nil
 }
 
+// readStanding reads the standing hearings of the assignment objects
+// keys. intern numbers judge codes (safe for concurrent use).
+func readStanding(ctx context.Context, st storage.Store, keys []string, ref *refdata.Data, courtUnknown uint16, intern func(string) uint32) ([]standingRec, error) {
+	courtIdx := map[string]uint16{}
+	judges := map[string]uint32{"": 0}
+	var out []standingRec
+	// Only the columns a standing hearing needs: idnproceeding,
+	// base_city_code, docket, hearing_date, hearing_time, ij_code and
+	// earliest_hearing_date.
+	s := parts.Open(ctx, st, keys, assignmentSchema, nil).Select(1, 2, 3, 4, 5, 6, 12)
+	defer s.Close()
+	var rec arrow.Record
+	var ids *array.Int64
+	var courts, dockets, times, ijs *array.String
+	var dates, earliest *array.Date32
+	for s.Next() {
+		if r := s.Record(); r != rec { // a new batch: its typed columns, once
+			rec = r
+			ids, courts, dockets = r.Column(0).(*array.Int64), r.Column(1).(*array.String), r.Column(2).(*array.String)
+			dates, times, ijs, earliest = r.Column(3).(*array.Date32), r.Column(4).(*array.String), r.Column(5).(*array.String), r.Column(6).(*array.Date32)
+		}
+		i := s.Row()
+		id := ids.Value(i)
+		code := courts.Value(i)
+		court, ok := courtIdx[code]
+		if !ok {
+			court = courtUnknown
+			if ci := ref.CourtIndex(code); ci >= 0 {
+				court = uint16(ci)
+			}
+			courtIdx[strings.Clone(code)] = court
+		}
+		docket, ok := cases.ParseDocket(dockets.Value(i))
+		start, okT := minutes(times.Value(i))
+		if !ok || !okT {
+			return nil, sysexit.Errorf(sysexit.DataErr, "an assignment (idnproceeding %d) has docket %q and time %q: not a recal output",
+				id, dockets.Value(i), times.Value(i))
+		}
+		var ij uint32
+		if ijs.IsValid(i) {
+			code := ijs.Value(i)
+			if ij, ok = judges[code]; !ok {
+				ij = intern(code)
+				judges[strings.Clone(code)] = ij
+			}
+		}
+		out = append(out, standingRec{id: id, date: int32(dates.Value(i)), earliest: int32(earliest.Value(i)), start: int16(start),
+			court: court, ij: ij, docket: docket})
+	}
+	return out, s.Err()
+}
+
 // minutes parses HH:MM.
 func minutes(s string) (int, bool) {
 	if len(s) != 5 || s[2] != ':' {
 		return 0, false
 	}
+	for _, i := range []int{0, 1, 3, 4} {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, false
+		}
+	}
 	h, m := int(s[0]-'0')*10+int(s[1]-'0'), int(s[3]-'0')*10+int(s[4]-'0')
-	if h < 0 || h > 23 || m < 0 || m > 59 || s[0] < '0' || s[1] < '0' || s[3] < '0' || s[4] < '0' {
+	if h > 23 || m > 59 {
 		return 0, false
 	}
 	return h*60 + m, true
 }
 
 // markPresent records which standing hearings' cases are among tonight's
-// valid rows: all shards' rows, before a shard keeps its own.
+// valid rows (all shards' rows, before a shard keeps its own), and links
+// each case to its standing hearing (Case.Prev). The cases come in
+// ascending runs of idnproceeding (deduplication leaves them so): each
+// run is joined to the sorted hearings by one search and a walk.
 func (p *previous) markPresent(all []cases.Case) {
+	j := len(p.standing)
 	for i := range all {
-		if r, ok := p.standing[all[i].IDNProceeding]; ok {
-			r.present = true
+		id := all[i].IDNProceeding
+		if j == len(p.standing) || i == 0 || id < all[i-1].IDNProceeding {
+			j, _ = slices.BinarySearchFunc(p.standing, id, func(r standingRec, id int64) int { return cmp.Compare(r.id, id) })
+		}
+		for j < len(p.standing) && p.standing[j].id < id {
+			j++
+		}
+		if j < len(p.standing) && p.standing[j].id == id {
+			p.standing[j].present = true
+			all[i].Prev = int32(j + 1)
 		}
 	}
 }
 
-// change is one row of changes/.
+// change is one row of changes/ (times in minutes after midnight, -1
+// for none; reason indexes changeReasons).
 type change struct {
 	idnProc           int64
-	court             uint16
-	kind              string
 	prevDate, newDate int32
-	prevTime, newTime string
-	hasPrev, hasNew   bool
-	reason            string
+	prevTime, newTime int16
+	court             uint16
+	reason            uint16
+	kind              uint8
 }
+
+// changeKinds are the values of change.kind.
+var changeKinds = [...]string{changeNew, changeUnchanged, changeMoved, changeReleased}
+
+const (
+	kindNew uint8 = iota
+	kindUnchanged
+	kindMoved
+	kindReleased
+)
 
 // changes compares tonight's plan with the previous run: a row for every
 // hearing tonight (NEW, UNCHANGED or MOVED) and for every standing
-// hearing released, in idnproceeding order, with their counts. A shard
-// covers its courts: tonight's cases it schedules, and the released
-// hearings of cases absent tonight whose previous court it owns.
-func (p *previous) changes(pl *plan, groups map[uint16][]schedule.Assignment, sp *shardPlan) ([]change, *manifest.Changes) {
-	ch := &manifest.Changes{Previous: p.uri, PreviousRunID: p.m.RunID, PreviousAssigned: p.m.Counts.Assigned,
+// hearing released, in idnproceeding order, with their counts and the
+// reasons (reasons[change.reason]; reasons[0] = none). A shard covers its
+// courts: tonight's cases it schedules, and the released hearings of
+// cases absent tonight whose previous court it owns.
+func (p *previous) changes(pl *plan, sp *shardPlan) (out []change, reasons []string, ch *manifest.Changes) {
+	ch = &manifest.Changes{Previous: p.uri, PreviousRunID: p.m.RunID, PreviousAssigned: p.m.Counts.Assigned,
 		PolicyChanged: p.policyChanged, Partial: sp != nil, MovedByReason: map[string]int64{}, ReleasedByReason: map[string]int64{}}
-	var out []change
-	timeOf := func(r *standingRec) string {
-		return fmt.Sprintf("%02d:%02d", r.st.Start/60, r.st.Start%60)
+	reasons = []string{""}
+	reasonIdx := map[string]uint16{"": 0}
+	reason := func(r string) uint16 {
+		i, ok := reasonIdx[r]
+		if !ok {
+			i = uint16(len(reasons))
+			reasons = append(reasons, r)
+			reasonIdx[r] = i
+		}
+		return i
 	}
+	out = make([]change, 0, pl.assigned+len(p.standing)/16)
 	release := func(id int64, court uint16, r *standingRec, why string) {
-		out = append(out, change{idnProc: id, court: court, kind: changeReleased, prevDate: r.st.Date, prevTime: timeOf(r), hasPrev: true, reason: why})
+		out = append(out, change{idnProc: id, court: court, kind: kindReleased, prevDate: r.date, prevTime: r.start, newTime: -1, reason: reason(why)})
 		ch.Released++
 		ch.ReleasedByReason[why]++
 	}
-	for _, as := range groups {
-		for _, a := range as {
+	for _, court := range pl.courts {
+		for _, a := range pl.groups[court] {
 			c := a.Case
-			x := change{idnProc: c.IDNProceeding, court: c.Court, newDate: a.Date, newTime: a.Session.StartString(), hasNew: true}
-			r, had := p.standing[c.IDNProceeding]
+			x := change{idnProc: c.IDNProceeding, court: c.Court, newDate: a.Date, newTime: int16(a.Session.Start), prevTime: -1}
+			r := p.of(c)
 			switch {
-			case !had:
-				x.kind = changeNew
+			case r == nil:
+				x.kind = kindNew
 				ch.New++
 			case a.Standing:
-				x.kind = changeUnchanged
-				x.prevDate, x.prevTime, x.hasPrev = r.st.Date, timeOf(r), true
+				x.kind, x.prevDate, x.prevTime = kindUnchanged, r.date, r.start
 				ch.Unchanged++
 			default:
-				x.kind, x.reason = changeMoved, a.Released
-				x.prevDate, x.prevTime, x.hasPrev = r.st.Date, timeOf(r), true
+				x.kind, x.prevDate, x.prevTime, x.reason = kindMoved, r.date, r.start, reason(a.Released)
 				ch.Moved++
 				ch.MovedByReason[a.Released]++
 			}
@@ -214,29 +334,37 @@ func (p *previous) changes(pl *plan, groups map[uint16][]schedule.Assignment, sp
 		}
 	}
 	for _, o := range pl.overflow {
-		if r, had := p.standing[o.Case.IDNProceeding]; had {
+		if r := p.of(o.Case); r != nil {
 			release(o.Case.IDNProceeding, o.Case.Court, r, o.Released)
 		}
 	}
 	for i := range pl.closed {
 		c := &pl.closed[i]
-		if r, had := p.standing[c.IDNProceeding]; had {
+		if r := p.of(c); r != nil {
 			release(c.IDNProceeding, c.Court, r, releasedNotSelected)
 		}
 	}
-	for id, r := range p.standing {
+	for i := range p.standing {
+		r := &p.standing[i]
 		if r.present {
 			continue
 		}
-		court := r.st.Court
-		if sp != nil && (court == p.courtUnknown && sp.index != 0 || court != p.courtUnknown && !sp.own[court]) {
+		if sp != nil && (r.court == p.courtUnknown && sp.index != 0 || r.court != p.courtUnknown && !sp.own[r.court]) {
 			continue
 		}
-		release(id, court, r, releasedLeftExport)
+		release(r.id, r.court, r, releasedLeftExport)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].idnProc < out[j].idnProc })
-	return out, ch
+	slices.SortFunc(out, func(a, b change) int { return cmp.Compare(a.idnProc, b.idnProc) })
+	return out, reasons, ch
 }
+
+// hhmm renders minutes after midnight as HH:MM.
+var hhmm = func() (t [24 * 60]string) {
+	for i := range t {
+		t[i] = fmt.Sprintf("%02d:%02d", i/60, i%60)
+	}
+	return t
+}()
 
 // changeSchema is changes/ (an addition, docs/contract-additions.md).
 var changeSchema = arrow.NewSchema([]arrow.Field{

@@ -450,6 +450,18 @@ func TestPreviousRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.Remove(filepath.Join(uncommitted, "_SUCCESS"))
+	// A committed run whose assignment object was damaged afterwards.
+	corrupt := t.TempDir()
+	if _, err := Run(context.Background(), baseConfig(in, corrupt)); err != nil {
+		t.Fatal(err)
+	}
+	parts, _ := filepath.Glob(filepath.Join(corrupt, "assignments", "*", "*.parquet"))
+	if len(parts) == 0 {
+		t.Fatal("no assignment objects")
+	}
+	if err := os.WriteFile(parts[0], []byte("PAR1 not parquet PAR1"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct {
 		name, previous, policy string
 		change                 bool
@@ -459,6 +471,7 @@ func TestPreviousRefused(t *testing.T) {
 		{"missing", filepath.Join(t.TempDir(), "nothing"), "castro-tum-2018", false, sysexit.NoInput, "no run there"},
 		{"uncommitted", uncommitted, "castro-tum-2018", false, sysexit.NoInput, "did not commit"},
 		{"other policy", out1, "full-reversal", false, sysexit.Config, "--previous-policy-change"},
+		{"a damaged object", corrupt, "castro-tum-2018", false, sysexit.DataErr, filepath.Base(parts[0])},
 		{"other policy, declared", out1, "full-reversal", true, 0, ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -240,8 +240,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	var changes []change
+	var reasons []string
 	if prev != nil {
-		changes, m.Changes = prev.changes(plan, plan.groups, sp)
+		changes, reasons, m.Changes = prev.changes(plan, sp)
 	}
 	t.end("assigned", plan.assigned, "overflow", len(plan.overflow), "remain_closed", len(plan.closed))
 
@@ -298,7 +299,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	t.end("objects", len(reports))
 
 	t.begin("write")
-	objsOut, err := writeOutputs(ctx, out, cfg, stage, m.RunID, params, pol, ref, col, plan, objs, prev, changes)
+	objsOut, err := writeOutputs(ctx, out, cfg, stage, m.RunID, params, pol, ref, col, plan, objs, prev, changes, reasons)
 	if err != nil {
 		return nil, err
 	}
@@ -420,15 +421,6 @@ func changesSettings(ch *manifest.Changes) string {
 		return ""
 	}
 	return fmt.Sprintf("previous=%s;policy_change=%v;", ch.PreviousRunID, ch.PolicyChanged)
-}
-
-// appendDate appends day to a date32 builder, or null when !ok.
-func appendDate(b array.Builder, day int32, ok bool) {
-	if ok {
-		b.(*array.Date32Builder).Append(arrow.Date32(day))
-	} else {
-		b.AppendNull()
-	}
 }
 
 // reportSettings renders the report options that change output bytes ("" for
@@ -745,7 +737,7 @@ func appendOptString(b *array.StringBuilder, s string) {
 
 // writeOutputs writes the data objects. It releases pl.groups: nothing
 // reads a court's assignments after they are written.
-func writeOutputs(ctx context.Context, out storage.Store, cfg Config, stage, runTag string, params schedule.Params, pol *policy.Policy, ref *refdata.Data, col *collected, pl *plan, objs []storage.ObjectInfo, prev *previous, changes []change) ([]sink.Object, error) {
+func writeOutputs(ctx context.Context, out storage.Store, cfg Config, stage, runTag string, params schedule.Params, pol *policy.Policy, ref *refdata.Data, col *collected, pl *plan, objs []storage.ObjectInfo, prev *previous, changes []change, reasons []string) ([]sink.Object, error) {
 	so := sink.Options{TempDir: cfg.TempDir, RunTag: runTag}
 	judges := col.judges.Codes()
 	shard := cfg.ShardIndex
@@ -782,7 +774,7 @@ func writeOutputs(ctx context.Context, out storage.Store, cfg Config, stage, run
 					tierRule.Append(pol.TierRuleIDs[c.TierRule])
 					polID.Append(pol.ID)
 					if a.Standing { // the lead it met when first scheduled
-						earliest.Append(arrow.Date32(prev.standing[c.IDNProceeding].earliest))
+						earliest.Append(arrow.Date32(prev.of(c).earliest))
 					} else {
 						earliest.Append(arrow.Date32(params.Earliest(c)))
 					}
@@ -830,19 +822,28 @@ func writeOutputs(ctx context.Context, out storage.Store, cfg Config, stage, run
 	if prev != nil {
 		jobs = append(jobs, job{"changes", func() ([]sink.Object, error) {
 			return sink.WriteParts(ctx, out, stage+"changes", shard, changeSchema, len(changes), func(b *array.RecordBuilder, from, to int) {
-				for _, x := range changes[from:to] {
-					b.Field(0).(*array.Int64Builder).Append(x.idnProc)
-					if int(x.court) < len(ref.Courts) {
-						b.Field(1).(*array.StringBuilder).Append(courtCode(x.court))
-					} else {
-						b.Field(1).AppendNull()
+				idp, court, kind := b.Field(0).(*array.Int64Builder), b.Field(1).(*array.StringBuilder), b.Field(2).(*array.StringBuilder)
+				reason := b.Field(7).(*array.StringBuilder)
+				when := func(day int32, minute int16, d, t array.Builder) {
+					if minute < 0 {
+						d.AppendNull()
+						t.AppendNull()
+						return
 					}
-					b.Field(2).(*array.StringBuilder).Append(x.kind)
-					appendDate(b.Field(3), x.prevDate, x.hasPrev)
-					appendOptString(b.Field(4).(*array.StringBuilder), x.prevTime)
-					appendDate(b.Field(5), x.newDate, x.hasNew)
-					appendOptString(b.Field(6).(*array.StringBuilder), x.newTime)
-					appendOptString(b.Field(7).(*array.StringBuilder), x.reason)
+					d.(*array.Date32Builder).Append(arrow.Date32(day))
+					t.(*array.StringBuilder).Append(hhmm[minute])
+				}
+				for _, x := range changes[from:to] {
+					idp.Append(x.idnProc)
+					if int(x.court) < len(ref.Courts) {
+						court.Append(courtCode(x.court))
+					} else {
+						court.AppendNull()
+					}
+					kind.Append(changeKinds[x.kind])
+					when(x.prevDate, x.prevTime, b.Field(3), b.Field(4))
+					when(x.newDate, x.newTime, b.Field(5), b.Field(6))
+					appendOptString(reason, reasons[x.reason])
 				}
 			}, so)
 		}})

@@ -32,6 +32,8 @@ type Stream struct {
 	schema *arrow.Schema
 	mem    memory.Allocator
 
+	cols []int // the columns read (nil: all), Select
+
 	next int // index in keys of the next object to open
 	obj  storage.ReaderAt
 	pf   *file.Reader
@@ -49,6 +51,14 @@ func Open(ctx context.Context, st storage.Store, keys []string, schema *arrow.Sc
 		mem = memory.DefaultAllocator
 	}
 	return &Stream{ctx: ctx, st: st, keys: keys, schema: schema, mem: mem, row: -1}
+}
+
+// Select reads only the columns cols (indices into the schema, in
+// ascending order): the records then hold those, in that order. Call it
+// before the first Next.
+func (s *Stream) Select(cols ...int) *Stream {
+	s.cols = cols
+	return s
 }
 
 // Next advances to the next row and reports whether there is one. At the
@@ -125,7 +135,7 @@ func (s *Stream) openObject(key string) error {
 		obj.Close()
 		return fmt.Errorf("read %s: %w", key, err)
 	}
-	rr, err := fr.GetRecordReader(s.ctx, nil, nil)
+	rr, err := fr.GetRecordReader(s.ctx, s.cols, nil)
 	if err != nil {
 		pf.Close()
 		obj.Close()

@@ -69,6 +69,10 @@ type Case struct {
 	Lang, Nat   uint16
 	Closure     uint8
 	YearsClosed uint8
+	// Prev is 1 + the index of the case's standing hearing in the run's
+	// previous-run table (`recal run --previous`), 0 when it has none. It
+	// fills what was padding: Case stays 56 bytes.
+	Prev int32
 }
 
 // ClosureCodes are the administrative-closure codes of other_comp

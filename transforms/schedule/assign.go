@@ -59,10 +59,9 @@ type Params struct {
 	// Judges turns the cases' judge indices into codes, to match them
 	// with judge-tied sessions (nil: no case has a judge).
 	Judges *cases.Judges
-	// Standing, when set, returns a case's standing hearing by its
-	// idnproceeding (Group's keep-or-release rules). It is called
-	// concurrently.
-	Standing func(idnproceeding int64) (Standing, bool)
+	// Standing, when set, returns a case's standing hearing (Group's
+	// keep-or-release rules). It is called concurrently.
+	Standing func(c *cases.Case) (Standing, bool)
 }
 
 // Earliest is c's first feasible hearing day: as_of plus the notice lead
@@ -114,7 +113,7 @@ func Group(cal *Calendar, court uint16, docket cases.Docket, cs []cases.Case, p 
 	if p.Standing != nil {
 		released = make([]string, len(cs))
 		for i := range cs {
-			st, ok := p.Standing(cs[i].IDNProceeding)
+			st, ok := p.Standing(&cs[i])
 			if !ok {
 				continue
 			}

@@ -57,7 +57,7 @@ func TestStanding(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			cs := []cases.Case{{IDNProceeding: 1, Court: nyc, Docket: cases.NonDetained, Recalendar: true}}
 			q := p
-			q.Standing = func(id int64) (Standing, bool) { return c.standing, id == 1 }
+			q.Standing = func(k *cases.Case) (Standing, bool) { return c.standing, k.IDNProceeding == 1 }
 			as, over := Group(cal, nyc, cases.NonDetained, cs, q)
 			if len(as) != 1 || len(over) != 0 {
 				t.Fatalf("%d assignments, %d overflow", len(as), len(over))
@@ -83,7 +83,7 @@ func TestStanding(t *testing.T) {
 		{IDNProceeding: 4, Court: nyc, Docket: cases.NonDetained, Recalendar: true, Tier: 0},
 	}
 	q := p
-	q.Standing = func(id int64) (Standing, bool) { return pool, id <= 3 }
+	q.Standing = func(k *cases.Case) (Standing, bool) { return pool, k.IDNProceeding <= 3 }
 	as, _ := Group(cal, nyc, cases.NonDetained, cs, q)
 	got := map[int64]Assignment{}
 	for _, a := range as {
