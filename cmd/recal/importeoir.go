@@ -4,23 +4,27 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"runtime/pprof"
 	"sort"
 
 	"github.com/recal-project/recal/pipeline/eoirimport"
 	"github.com/recal-project/recal/pipeline/location"
 	"github.com/recal-project/recal/pipeline/storage/s3store"
+	"github.com/recal-project/recal/pipeline/sysexit"
 )
 
 const importHelp = `Usage: recal import-eoir --release DIR_OR_URI --output DIR_OR_URI [flags]
 
 Builds recal's closed-case export (contract §1.1) from EOIR's public case-data
 release (the FOIA tables at catalog.data.gov/dataset/eoir-case-data). It reads
-B_TblProceeding and A_TblCase (required), and tbl_schedule and
-tbl_Court_Motions when present, in any delimiter (tab, pipe, comma) and in
-UTF-8 or Windows-1252, and writes under --output:
+B_TblProceeding and A_TblCase (required), and tbl_schedule,
+tbl_Court_Motions and tbl_CustodyHistory when present, in any delimiter (tab,
+pipe, comma) and in UTF-8 or Windows-1252, and writes under --output:
   export/part-*.parquet   the still-closed proceedings (docs/eoir-import.md)
   rejects/part-*.parquet  rows it could not use: table, line, reason
   import.json             tables read, cases by state, rejects by reason
+  _SUCCESS                last: the output is complete
 
 A proceeding is still closed when it is its case's latest (highest
 IDNPROCEEDING), its OTHER_COMP is A, B, Y, K or M with a COMP_DATE, and the
@@ -46,8 +50,20 @@ func cmdImportEOIR(ctx context.Context, args []string, stdout, stderr io.Writer)
 	fs.StringVar(&cfg.TempDir, "tmpdir", "", "directory for temporary files (default $TMPDIR)")
 	fs.BoolVar(&debugLog, "debug", false, "debug logging")
 	fs.BoolVar(&insecure, "s3-insecure-skip-verify", false, "disable TLS certificate verification for S3 (never in production)")
+	cpuProfile := fs.String("cpuprofile", "", "write a pprof CPU profile of the import to this file")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return sysexit.With(sysexit.IOErr, err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return sysexit.With(sysexit.Software, err)
+		}
+		defer pprof.StopCPUProfile()
 	}
 	cfg.Locations = location.Options{S3: s3store.Options{InsecureSkipVerify: insecure}}
 	cfg.Log = newLogger(stderr, debugLog)

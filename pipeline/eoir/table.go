@@ -15,6 +15,7 @@ import (
 	"io"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 
 	"golang.org/x/text/encoding/charmap"
 
@@ -61,6 +62,11 @@ type Table struct {
 	index map[string]int
 	dec   *charmapDecoder
 	buf   []string
+	long  []byte // a line longer than the reader's buffer, joined
+	// slot[c] is column c's place in buf (-1: not selected); last is
+	// the last selected column. nil: every column (Select).
+	slot []int
+	last int
 }
 
 // Open opens the table key of st and reads its header.
@@ -78,7 +84,7 @@ func Open(ctx context.Context, st storage.Store, key string) (*Table, error) {
 		}
 		return nil, err
 	}
-	head = strings.TrimPrefix(head, "\ufeff") // a byte-order mark
+	head = strings.Clone(strings.TrimPrefix(head, "\ufeff")) // a byte-order mark; the header outlives the line
 	t.Delim = delimiter(head)
 	t.Header = split(head, t.Delim, nil)
 	t.index = make(map[string]int, len(t.Header))
@@ -116,10 +122,11 @@ func (t *Table) Require(names ...string) ([]int, error) {
 	return idx, nil
 }
 
-// Next returns the next row's fields (valid until the next call) and its
-// 1-based line. At the end it returns io.EOF; a row with the wrong number
-// of fields returns a *RowError, after which reading goes on. Blank lines
-// are skipped.
+// Next returns the next row's fields and its 1-based line. The slice and
+// the strings in it are valid until the next call: they are views of the
+// reader's buffer, so a caller copies (strings.Clone) what it keeps. At the
+// end Next returns io.EOF; a row with the wrong number of fields returns a
+// *RowError, after which reading goes on. Blank lines are skipped.
 func (t *Table) Next() ([]string, int64, error) {
 	for {
 		l, err := t.readLine()
@@ -129,6 +136,24 @@ func (t *Table) Next() ([]string, int64, error) {
 		if strings.TrimSpace(l) == "" {
 			continue
 		}
+		if t.slot != nil {
+			// Count the fields (a shifted row is still found), then cut
+			// out only the selected ones.
+			if n := strings.Count(l, string(t.Delim)) + 1; n != len(t.Header) {
+				return nil, t.line, &RowError{Table: t.Name, Line: t.line, Err: fmt.Errorf("%w: %d fields, the header has %d", ErrFieldCount, n, len(t.Header))}
+			}
+			for col := 0; col <= t.last; col++ {
+				i := strings.IndexByte(l, t.Delim)
+				f := l
+				if i >= 0 {
+					f, l = l[:i], l[i+1:]
+				}
+				if k := t.slot[col]; k >= 0 {
+					t.buf[k] = field(f)
+				}
+			}
+			return t.buf, t.line, nil
+		}
 		t.buf = split(l, t.Delim, t.buf[:0])
 		if len(t.buf) != len(t.Header) {
 			return nil, t.line, &RowError{Table: t.Name, Line: t.line, Err: fmt.Errorf("%w: %d fields, the header has %d", ErrFieldCount, len(t.buf), len(t.Header))}
@@ -137,17 +162,39 @@ func (t *Table) Next() ([]string, int64, error) {
 	}
 }
 
+// Select makes Next return only the columns cols (header indexes, as
+// Require returns them), in that order: the other fields are counted, to
+// find shifted rows, but not cut out and trimmed.
+func (t *Table) Select(cols []int) {
+	t.slot = make([]int, len(t.Header))
+	for i := range t.slot {
+		t.slot[i] = -1
+	}
+	t.last = -1
+	for k, c := range cols {
+		t.slot[c] = k
+		t.last = max(t.last, c)
+	}
+	t.buf = make([]string, len(cols))
+}
+
 // readLine returns the next line without its line break, decoded to UTF-8.
+// The string is valid until the next call: it is the reader's buffer, not
+// a copy (a copy of every line was most of a release's allocations).
 func (t *Table) readLine() (string, error) {
-	var b []byte
+	chunk, err := t.r.ReadSlice('\n')
+	if err == nil || err == io.EOF && len(chunk) > 0 { // the whole line in the buffer: no copy
+		return t.finish(chunk)
+	}
+	b := append(t.long[:0], chunk...)
 	for {
-		chunk, err := t.r.ReadSlice('\n')
-		b = append(b, chunk...)
 		if err == bufio.ErrBufferFull {
 			if len(b) > maxLine {
 				t.line++
 				return "", &RowError{Table: t.Name, Line: t.line, Err: fmt.Errorf("a line longer than %d bytes: not a delimited table", maxLine)}
 			}
+			chunk, err = t.r.ReadSlice('\n')
+			b = append(b, chunk...)
 			continue
 		}
 		if err == io.EOF && len(b) > 0 {
@@ -161,13 +208,22 @@ func (t *Table) readLine() (string, error) {
 		}
 		break
 	}
+	t.long = b
+	return t.finish(b)
+}
+
+// finish turns a raw line into the string readLine returns.
+func (t *Table) finish(b []byte) (string, error) {
 	t.line++
 	if len(b) > maxLine {
 		return "", &RowError{Table: t.Name, Line: t.line, Err: fmt.Errorf("a line longer than %d bytes: not a delimited table", maxLine)}
 	}
 	b = bytes.TrimRight(b, "\r\n")
+	if len(b) == 0 {
+		return "", nil
+	}
 	if utf8.Valid(b) {
-		return string(b), nil
+		return unsafe.String(unsafe.SliceData(b), len(b)), nil
 	}
 	t.Recoded++
 	return t.dec.decode(b), nil
@@ -195,16 +251,21 @@ func split(l string, delim byte, into []string) []string {
 		if i >= 0 {
 			f = l[:i]
 		}
-		f = strings.TrimSpace(f)
-		if len(f) >= 2 && f[0] == '"' && f[len(f)-1] == '"' {
-			f = strings.TrimSpace(f[1 : len(f)-1])
-		}
-		into = append(into, f)
+		into = append(into, field(f))
 		if i < 0 {
 			return into
 		}
 		l = l[i+1:]
 	}
+}
+
+// field trims a raw field: spaces, then one pair of quotes around it.
+func field(f string) string {
+	f = strings.TrimSpace(f)
+	if len(f) >= 2 && f[0] == '"' && f[len(f)-1] == '"' {
+		f = strings.TrimSpace(f[1 : len(f)-1])
+	}
+	return f
 }
 
 // charmapDecoder decodes Windows-1252 lines.

@@ -128,9 +128,32 @@ func FuzzTable(f *testing.F) {
 			return
 		}
 		defer tb.Close()
+		// A second reader selects every other column, last first: its
+		// rows must be the full rows' fields, and its errors the same.
+		sel, err := eoir.Open(context.Background(), local.New(dir), "t.csv")
+		if err != nil {
+			t.Fatalf("second open: %v", err)
+		}
+		defer sel.Close()
+		var cols []int
+		for c := len(sel.Header) - 1; c >= 0; c -= 2 {
+			cols = append(cols, c)
+		}
+		sel.Select(cols)
 		last := int64(1)
 		for n := 0; n < 10000; n++ {
 			fields, line, err := tb.Next()
+			got, gline, gerr := sel.Next()
+			if gline != line || (gerr == nil) != (err == nil) {
+				t.Fatalf("selected read at line %d (%v), full read at line %d (%v)", gline, gerr, line, err)
+			}
+			if err == nil {
+				for k, c := range cols {
+					if got[k] != fields[c] {
+						t.Fatalf("line %d column %d: selected %q, full %q", line, c, got[k], fields[c])
+					}
+				}
+			}
 			if errors.Is(err, io.EOF) {
 				return
 			}

@@ -45,10 +45,16 @@ type Latest struct {
 // keeps the highest id, and whether that one is closed. hasComp reports
 // whether COMP_DATE is a date.
 func (l *Latest) AddProceeding(id int64, otherComp string, compDate int32, hasComp bool) {
+	l.AddClassified(id, ClosureCodes[otherComp], compDate, hasComp)
+}
+
+// AddClassified is AddProceeding with OTHER_COMP already classified:
+// closure reports whether it is in ClosureCodes.
+func (l *Latest) AddClassified(id int64, closure bool, compDate int32, hasComp bool) {
 	if id <= l.Proceeding {
 		return
 	}
-	*l = Latest{Proceeding: id, Closed: ClosureCodes[otherComp] && hasComp, CompDate: compDate}
+	*l = Latest{Proceeding: id, Closed: closure && hasComp, CompDate: compDate}
 }
 
 // Case is what the test tracks for a case whose latest proceeding is
