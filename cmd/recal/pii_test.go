@@ -121,9 +121,17 @@ func TestNoPIIInLogsErrorsReportsOrOutputs(t *testing.T) {
 		gw = pushgatewaytest.Start(t)
 		push = []string{"--pushgateway", gw.URL}
 	}
+	prev := ""
 	for _, pol := range []string{"castro-tum-2018", "cruz-valdez-2021-pd", "docket-rule-2024"} {
 		out := t.TempDir()
-		code, stdout, stderr := run(t, append(append([]string{"run", "--policy", pol, "--output", out, "--debug"}, push...), common...)...)
+		args := append([]string{"run", "--policy", pol, "--output", out, "--debug"}, push...)
+		dirs := []string{"rejects", "remain_closed", "overflow"}
+		if prev != "" { // each night after the first builds on the last: changes/ too
+			args = append(args, "--previous", prev, "--previous-policy-change")
+			dirs = append(dirs, "changes")
+		}
+		prev = out
+		code, stdout, stderr := run(t, append(args, common...)...)
 		if code != 0 {
 			t.Fatalf("%s: exit %d: %s", pol, code, stderr)
 		}
@@ -137,7 +145,7 @@ func TestNoPIIInLogsErrorsReportsOrOutputs(t *testing.T) {
 			leaks(pol+" "+f, string(b))
 		}
 		rows := 0
-		for _, d := range []string{"rejects", "remain_closed", "overflow"} {
+		for _, d := range dirs {
 			text := dumpParquet(t, filepath.Join(out, d))
 			rows += strings.Count(text, "\n")
 			leaks(pol+" "+d, text)

@@ -34,6 +34,9 @@ func (p *pusher) send(ctx context.Context, log *slog.Logger, grouping [][2]strin
 	if res != nil && res.Manifest != nil && runErr == nil {
 		c := res.Manifest.Counts
 		r.Rows = map[string]int64{"input": c.InputRows, "assigned": c.Assigned, "remain_closed": c.RemainClosed, "overflow": c.Overflow, "rejected": c.Rejected}
+		if ch := res.Manifest.Changes; ch != nil {
+			r.Changes = map[string]int64{"new": ch.New, "unchanged": ch.Unchanged, "moved": ch.Moved, "released": ch.Released}
+		}
 		if !res.AlreadyComplete { // a no-op rerun read and wrote nothing
 			r.StageSeconds = res.Manifest.Timing.Seconds
 			s := prog.Snapshot()

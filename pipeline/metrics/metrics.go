@@ -39,6 +39,9 @@ type Run struct {
 	// overflow, rejected); StageSeconds the wall time of each stage.
 	Rows         map[string]int64
 	StageSeconds map[string]float64
+	// Changes counts hearings against the previous run by change (new,
+	// unchanged, moved, released): nightly runs with --previous only.
+	Changes map[string]int64
 	// BytesRead and BytesWritten are the run's input and output volumes.
 	BytesRead, BytesWritten int64
 	// Labels are constant labels put on every metric (e.g. policy).
@@ -70,6 +73,12 @@ func (r *Run) Text() []byte {
 			metric("recal_rows", "Rows of the last successful run, by outcome.")
 			for _, k := range sortedKeys(r.Rows) {
 				fmt.Fprintf(&b, "recal_rows%s %d\n", constLabels([2]string{"outcome", k}), r.Rows[k])
+			}
+		}
+		if len(r.Changes) > 0 {
+			metric("recal_hearing_changes", "Hearings of the last successful run against its previous run, by change (moved and released: standing hearings that had to give way).")
+			for _, k := range sortedKeys(r.Changes) {
+				fmt.Fprintf(&b, "recal_hearing_changes%s %d\n", constLabels([2]string{"change", k}), r.Changes[k])
 			}
 		}
 		if len(r.StageSeconds) > 0 {

@@ -49,7 +49,8 @@ func TestPushToPushgateway(t *testing.T) {
 	ctx := context.Background()
 	ok := &metrics.Run{Job: "recal", Grouping: [][2]string{{"shard", "1"}}, Success: true, Finished: time.Unix(1767225600, 0),
 		Rows:         map[string]int64{"input": 100, "assigned": 60, "remain_closed": 30, "overflow": 5, "rejected": 5},
-		StageSeconds: map[string]float64{"read": 1.5, "write": 0.25}, BytesRead: 1000, BytesWritten: 2000}
+		StageSeconds: map[string]float64{"read": 1.5, "write": 0.25}, BytesRead: 1000, BytesWritten: 2000,
+		Changes: map[string]int64{"new": 7, "unchanged": 50, "moved": 3, "released": 4}}
 	if err := metrics.Push(ctx, http.DefaultClient, g.URL, ok); err != nil {
 		t.Fatal(err)
 	}
@@ -60,6 +61,7 @@ func TestPushToPushgateway(t *testing.T) {
 		`recal_stage_duration_seconds{` + lbl + `,stage="read"}`: "1.5",
 		`recal_run_duration_seconds{` + lbl + `}`:                "1.75",
 		`recal_bytes_written{` + lbl + `}`:                       "2000",
+		`recal_hearing_changes{` + lbl + `,change="moved"}`:      "3",
 		`recal_last_run_exit_code{` + lbl + `}`:                  "0",
 	} {
 		if got := g.Value(t, reorder(series)); got != want {
