@@ -119,17 +119,11 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := job.ResolveDates(&cfg, time.Now()); err != nil {
 		return err
 	}
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
-		if err != nil {
-			return sysexit.With(sysexit.IOErr, err)
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return sysexit.With(sysexit.Software, err)
-		}
-		defer pprof.StopCPUProfile()
+	stop, err := startCPUProfile(*cpuProfile)
+	if err != nil {
+		return err
 	}
+	defer stop()
 	if *memProfile != "" {
 		defer func() {
 			if f, err := os.Create(*memProfile); err == nil {
@@ -528,4 +522,24 @@ func cmdGen(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fmt.Fprintf(stdout, "wrote %d rows in %d objects over %d courts under %s\n", res.Rows, len(res.Objects), res.Courts, st)
 	fmt.Fprintf(stdout, "  %s\n  %s\n  %s\n", joinOut(out, "export/"), joinOut(out, "capacity.csv"), joinOut(out, "closures.csv"))
 	return nil
+}
+
+// startCPUProfile starts a pprof CPU profile into path ("" does nothing)
+// and returns the function that ends it.
+func startCPUProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, sysexit.With(sysexit.IOErr, err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, sysexit.With(sysexit.Software, err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }

@@ -4,14 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
-	"runtime/pprof"
 	"sort"
 
 	"github.com/recal-project/recal/pipeline/eoirimport"
 	"github.com/recal-project/recal/pipeline/location"
 	"github.com/recal-project/recal/pipeline/storage/s3store"
-	"github.com/recal-project/recal/pipeline/sysexit"
 )
 
 const importHelp = `Usage: recal import-eoir --release DIR_OR_URI --output DIR_OR_URI [flags]
@@ -54,17 +51,11 @@ func cmdImportEOIR(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
-		if err != nil {
-			return sysexit.With(sysexit.IOErr, err)
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return sysexit.With(sysexit.Software, err)
-		}
-		defer pprof.StopCPUProfile()
+	stop, err := startCPUProfile(*cpuProfile)
+	if err != nil {
+		return err
 	}
+	defer stop()
 	cfg.Locations = location.Options{S3: s3store.Options{InsecureSkipVerify: insecure}}
 	cfg.Log = newLogger(stderr, debugLog)
 	rep, err := eoirimport.Import(ctx, cfg)

@@ -31,14 +31,11 @@ type exported struct {
 	nat, custody       string
 }
 
-// readExport reads the export back with arrow, row by row.
-func readExport(t *testing.T, dir string) map[int64]exported {
+// eachRecord reads the Parquet objects matching pattern back with arrow
+// and gives fn each record batch.
+func eachRecord(t *testing.T, pattern string, fn func(r arrow.Record)) int {
 	t.Helper()
-	files, _ := filepath.Glob(filepath.Join(dir, "export", "*.parquet"))
-	if len(files) == 0 {
-		t.Fatal("no export objects")
-	}
-	out := map[int64]exported{}
+	files, _ := filepath.Glob(pattern)
 	for _, f := range files {
 		pf, err := file.OpenParquetFile(f, false)
 		if err != nil {
@@ -52,43 +49,55 @@ func readExport(t *testing.T, dir string) map[int64]exported {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rec := array.NewTableReader(tbl, 1<<20)
-		for rec.Next() {
-			r := rec.Record()
-			col := func(name string) arrow.Array {
-				idx := r.Schema().FieldIndices(name)
-				if len(idx) != 1 {
-					t.Fatalf("no column %s", name)
-				}
-				return r.Column(idx[0])
-			}
-			str := func(name string, i int) string {
-				c := col(name).(*array.String)
-				if c.IsNull(i) {
-					return "<null>"
-				}
-				return c.Value(i)
-			}
-			date := func(name string, i int) string {
-				c := col(name).(*array.Date32)
-				if c.IsNull(i) {
-					return "<null>"
-				}
-				return source.FormatDate(int32(c.Value(i)))
-			}
-			for i := range int(r.NumRows()) {
-				e := exported{
-					idncase: col("idncase").(*array.Int64).Value(i), idnproc: col("idnproceeding").(*array.Int64).Value(i),
-					court: str("base_city_code", i), comp: date("comp_date", i), other: str("other_comp", i),
-					motionDate: date("recal_motion_date", i), motionDec: str("recal_motion_dec", i),
-					nat: str("nat", i), custody: str("custody", i),
-				}
-				out[e.idncase] = e
-			}
+		tr := array.NewTableReader(tbl, 1<<20)
+		for tr.Next() {
+			fn(tr.Record())
 		}
-		rec.Release()
+		tr.Release()
 		tbl.Release()
 		pf.Close()
+	}
+	return len(files)
+}
+
+// readExport reads the export back with arrow, row by row.
+func readExport(t *testing.T, dir string) map[int64]exported {
+	t.Helper()
+	out := map[int64]exported{}
+	n := eachRecord(t, filepath.Join(dir, "export", "*.parquet"), func(r arrow.Record) {
+		col := func(name string) arrow.Array {
+			idx := r.Schema().FieldIndices(name)
+			if len(idx) != 1 {
+				t.Fatalf("no column %s", name)
+			}
+			return r.Column(idx[0])
+		}
+		str := func(name string, i int) string {
+			c := col(name).(*array.String)
+			if c.IsNull(i) {
+				return "<null>"
+			}
+			return c.Value(i)
+		}
+		date := func(name string, i int) string {
+			c := col(name).(*array.Date32)
+			if c.IsNull(i) {
+				return "<null>"
+			}
+			return source.FormatDate(int32(c.Value(i)))
+		}
+		for i := range int(r.NumRows()) {
+			e := exported{
+				idncase: col("idncase").(*array.Int64).Value(i), idnproc: col("idnproceeding").(*array.Int64).Value(i),
+				court: str("base_city_code", i), comp: date("comp_date", i), other: str("other_comp", i),
+				motionDate: date("recal_motion_date", i), motionDec: str("recal_motion_dec", i),
+				nat: str("nat", i), custody: str("custody", i),
+			}
+			out[e.idncase] = e
+		}
+	})
+	if n == 0 {
+		t.Fatal("no export objects")
 	}
 	return out
 }
@@ -173,37 +182,17 @@ func TestImportFixtureRelease(t *testing.T) {
 // error_code" per row.
 func readRejects(t *testing.T, dir string) []string {
 	t.Helper()
-	files, _ := filepath.Glob(filepath.Join(dir, "rejects", "*.parquet"))
 	var out []string
-	for _, f := range files {
-		pf, err := file.OpenParquetFile(f, false)
-		if err != nil {
-			t.Fatal(err)
-		}
-		fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{}, memory.DefaultAllocator)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tbl, err := fr.ReadTable(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		tr := array.NewTableReader(tbl, 1<<20)
-		for tr.Next() {
-			r := tr.Record()
-			src, row, id, code := r.Column(0).(*array.String), r.Column(1).(*array.Int64), r.Column(2).(*array.Int64), r.Column(3).(*array.String)
-			for i := range int(r.NumRows()) {
-				ids := "<null>"
-				if id.IsValid(i) {
-					ids = strconv.FormatInt(id.Value(i), 10)
-				}
-				out = append(out, fmt.Sprintf("%s %d %s %s", filepath.Base(src.Value(i)), row.Value(i), ids, code.Value(i)))
+	eachRecord(t, filepath.Join(dir, "rejects", "*.parquet"), func(r arrow.Record) {
+		src, row, id, code := r.Column(0).(*array.String), r.Column(1).(*array.Int64), r.Column(2).(*array.Int64), r.Column(3).(*array.String)
+		for i := range int(r.NumRows()) {
+			ids := "<null>"
+			if id.IsValid(i) {
+				ids = strconv.FormatInt(id.Value(i), 10)
 			}
+			out = append(out, fmt.Sprintf("%s %d %s %s", filepath.Base(src.Value(i)), row.Value(i), ids, code.Value(i)))
 		}
-		tr.Release()
-		tbl.Release()
-		pf.Close()
-	}
+	})
 	return out
 }
 
