@@ -91,7 +91,8 @@ func TestShardsMerge(t *testing.T) {
 	if _, err := Run(context.Background(), baseConfig(in, night1)); err != nil {
 		t.Fatal(err)
 	}
-	t.Run("night 1", func(t *testing.T) { shardsMerge(t, baseConfig(in, ""), night1) })
+	merged1 := t.TempDir() // outlives the subtest
+	t.Run("night 1", func(t *testing.T) { shardsMerge(t, baseConfig(in, ""), night1, merged1) })
 	// Night 2 with --previous: an export that lost its first object, and
 	// a closure on the busiest day of the busiest court, so that changes/
 	// has NEW, UNCHANGED, MOVED and RELEASED rows across shards.
@@ -129,13 +130,24 @@ func TestShardsMerge(t *testing.T) {
 	if c := res.Manifest.Changes; c.New == 0 || c.Unchanged == 0 || c.Moved == 0 || c.Released == 0 {
 		t.Fatalf("night 2 changes %+v: want some of each", *c)
 	}
-	t.Run("night 2", func(t *testing.T) { shardsMerge(t, cfg, single) })
+	t.Run("night 2", func(t *testing.T) { shardsMerge(t, cfg, single, t.TempDir()) })
+	// The merged night 1 is the same run as the single one (one run id,
+	// the same assignments): night 2 on top of it gives the same bytes.
+	t.Run("night 2 after a merged night 1", func(t *testing.T) {
+		c := cfg
+		c.Previous, c.Output = merged1, t.TempDir()
+		if _, err := Run(context.Background(), c); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := outputDigest(t, c.Output), outputDigest(t, single); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatal("night 2 differs when its previous run is the merged night 1")
+		}
+	})
 }
 
-// shardsMerge runs cfg as three concurrent shards and merges them: the
-// data files and reports equal the single run's under single.
-func shardsMerge(t *testing.T, cfg Config, single string) {
-	out := t.TempDir()
+// shardsMerge runs cfg as three concurrent shards into out and merges
+// them: the data files and reports equal the single run's under single.
+func shardsMerge(t *testing.T, cfg Config, single, out string) {
 	const n = 3
 	var g errgroup.Group
 	for i := range n {
