@@ -25,14 +25,28 @@ import (
 
 func classify(err error) int { return job.Classify(err) }
 
-func commonFlags(fs interface {
+// flagAdder is the part of a flag set the helpers below use.
+type flagAdder interface {
 	StringVar(*string, string, string, string)
 	BoolVar(*bool, string, bool, string)
-}, cfg *job.Config, insecure *bool) {
+}
+
+func commonFlags(fs flagAdder, cfg *job.Config, insecure *bool) {
 	fs.StringVar(&cfg.Courts, "courts", "", "courts reference CSV replacing the embedded EOIR base-city table")
 	fs.StringVar(&cfg.HearingLocations, "hearing-locations", "", "hearing-locations reference CSV replacing the embedded EOIR table")
-	fs.StringVar(&cfg.TempDir, "tmpdir", "", "directory for temporary files (default $TMPDIR)")
+	storeFlags(fs, &cfg.TempDir, insecure)
+}
+
+// storeFlags adds --tmpdir and --s3-insecure-skip-verify, which every
+// command that writes to a store has.
+func storeFlags(fs flagAdder, tmp *string, insecure *bool) {
+	fs.StringVar(tmp, "tmpdir", "", "directory for temporary files (default $TMPDIR)")
 	fs.BoolVar(insecure, "s3-insecure-skip-verify", false, "disable TLS certificate verification for S3 (never in production)")
+}
+
+// locations is the location options of the flags.
+func locations(insecure bool) location.Options {
+	return location.Options{S3: s3store.Options{InsecureSkipVerify: insecure}}
 }
 
 const runHelp = `Usage: recal run --input URI --capacity URI [--closures URI] --policy ID --as-of YYYY-MM-DD --output URI [flags]
@@ -141,7 +155,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if *baseline > 0 {
 		cfg.BaselinePending = baseline
 	}
-	cfg.Locations = location.Options{S3: s3store.Options{InsecureSkipVerify: insecure}}
+	cfg.Locations = locations(insecure)
 	cfg.Log = newLogger(stderr, debugLog)
 	if *explain != 0 {
 		return job.Explain(ctx, cfg, *explain, stdout)
@@ -268,14 +282,13 @@ func cmdMerge(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&mc.ShardCount, "shard-count", 0, "number of shards the run had")
 	fs.BoolVar(&mc.Force, "force", false, "replace a committed run of another job under --output")
 	fs.IntVar(&mc.Workers, "workers", runtime.GOMAXPROCS(0), "datasets merged at once")
-	fs.StringVar(&mc.TempDir, "tmpdir", "", "directory for temporary files (default $TMPDIR)")
+	storeFlags(fs, &mc.TempDir, &insecure)
 	fs.BoolVar(&debugLog, "debug", false, "debug logging")
-	fs.BoolVar(&insecure, "s3-insecure-skip-verify", false, "disable TLS certificate verification for S3 (never in production)")
 	push := pushFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	mc.Locations = location.Options{S3: s3store.Options{InsecureSkipVerify: insecure}}
+	mc.Locations = locations(insecure)
 	mc.Log = newLogger(stderr, debugLog)
 	res, err := job.Merge(ctx, mc)
 	push.send(ctx, mc.Log, [][2]string{{"step", "merge"}}, res, nil, err)
@@ -371,7 +384,7 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if cfg.Run == "" {
 		return sysexit.Errorf(sysexit.Usage, "--run (or two or more --compare runs) is required")
 	}
-	cfg.Locations = location.Options{S3: s3store.Options{InsecureSkipVerify: insecure}}
+	cfg.Locations = locations(insecure)
 	objs, out, err := report.Command(ctx, cfg)
 	if err != nil {
 		return err
@@ -420,7 +433,7 @@ func cmdValidate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	cfg.Locations = location.Options{S3: s3store.Options{InsecureSkipVerify: insecure}}
+	cfg.Locations = locations(insecure)
 	cfg.Log = newLogger(stderr, false)
 	res, err := job.Validate(ctx, cfg)
 	if err != nil {
@@ -502,7 +515,7 @@ func cmdGen(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return sysexit.Errorf(sysexit.Usage, "--rows (positive) and --output are required")
 	}
 	o.Rows, o.Seed, o.TempDir = rows, seed, tmp
-	st, err := location.Open(ctx, out, location.Options{S3: s3store.Options{InsecureSkipVerify: insecure}})
+	st, err := location.Open(ctx, out, locations(insecure))
 	if err != nil {
 		return err
 	}

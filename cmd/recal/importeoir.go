@@ -7,8 +7,6 @@ import (
 	"sort"
 
 	"github.com/recal-project/recal/pipeline/eoirimport"
-	"github.com/recal-project/recal/pipeline/location"
-	"github.com/recal-project/recal/pipeline/storage/s3store"
 )
 
 const importHelp = `Usage: recal import-eoir --release DIR_OR_URI --output DIR_OR_URI [flags]
@@ -44,9 +42,8 @@ func cmdImportEOIR(ctx context.Context, args []string, stdout, stderr io.Writer)
 	fs.StringVar(&cfg.Output, "output", "", "folder or URI to write export/, rejects/ and import.json under")
 	fs.StringVar(&cfg.Crosswalk, "court-crosswalk", "", "CSV of retired court codes (old_code,new_code)")
 	fs.IntVar(&cfg.ObjectRows, "object-rows", 500_000, "rows per export object")
-	fs.StringVar(&cfg.TempDir, "tmpdir", "", "directory for temporary files (default $TMPDIR)")
+	storeFlags(fs, &cfg.TempDir, &insecure)
 	fs.BoolVar(&debugLog, "debug", false, "debug logging")
-	fs.BoolVar(&insecure, "s3-insecure-skip-verify", false, "disable TLS certificate verification for S3 (never in production)")
 	cpuProfile := fs.String("cpuprofile", "", "write a pprof CPU profile of the import to this file")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -56,7 +53,7 @@ func cmdImportEOIR(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return err
 	}
 	defer stop()
-	cfg.Locations = location.Options{S3: s3store.Options{InsecureSkipVerify: insecure}}
+	cfg.Locations = locations(insecure)
 	cfg.Log = newLogger(stderr, debugLog)
 	rep, err := eoirimport.Import(ctx, cfg)
 	if err != nil {

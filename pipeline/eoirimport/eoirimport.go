@@ -107,12 +107,12 @@ type reject struct {
 type record struct {
 	idncase, idnproc                              int64
 	court, hloc, ij, caseType, custody, nat, lang string
-	osc, input, comp                              int32
+	osc, input                                    int32
 	hasInput                                      bool
 	otherComp, crim, aggr, absentia               string
 	// From A_TblCase.
 	entry, birth, e28, latestHearing                 int32
-	hasEntry, hasBirth, hasE28, hasLatest, caseSeen  bool
+	hasEntry, hasBirth, hasE28, hasLatest            bool
 	caseCustody, caseType2, caseNat, caseLang, prior string
 	// From tbl_CustodyHistory: the latest record's id, and the custody
 	// it gives ("" unknown).
@@ -290,7 +290,7 @@ func Import(ctx context.Context, cfg Config) (*Report, error) {
 			return &reject{code: "UNKNOWN_COURT", message: "BASE_CITY_CODE is not in the court reference or the crosswalk", idnProc: idp, hasID: true}
 		}
 		k.r = record{idncase: idc, idnproc: idp, court: cl(court), hloc: cl(f[3]), ij: cl(f[4]), caseType: cl(f[5]), custody: cl(f[6]), nat: cl(f[7]), lang: cl(f[8]),
-			osc: osc, comp: k.c.CompDate, otherComp: cl(strings.ToUpper(f[12])), crim: cl(f[13]), aggr: cl(f[14]), absentia: cl(f[15])}
+			osc: osc, otherComp: cl(strings.ToUpper(f[12])), crim: cl(f[13]), aggr: cl(f[14]), absentia: cl(f[15])}
 		k.r.input, k.r.hasInput = source.ParseDate(f[10])
 		k.state = stateRecorded
 		return nil
@@ -358,7 +358,6 @@ func Import(ctx context.Context, cfg Config) (*Report, error) {
 			return nil
 		}
 		r := &k.r
-		r.caseSeen = true
 		r.caseNat, r.caseLang, r.caseCustody, r.caseType2 = cl(f[1]), cl(f[2]), cl(f[3]), cl(f[4])
 		r.latestHearing, r.hasLatest = source.ParseDate(f[5])
 		r.entry, r.hasEntry = source.ParseDate(f[6])
@@ -457,23 +456,13 @@ func Import(ctx context.Context, cfg Config) (*Report, error) {
 
 // prune deletes the objects under export/ and rejects/ that this import
 // did not write: parts of an earlier, larger import into the same output.
-func prune(ctx context.Context, out storage.Store, keep []sink.Object) error {
-	k := make(map[string]bool, len(keep))
-	for _, o := range keep {
-		k[o.Key] = true
+func prune(ctx context.Context, out storage.Store, written []sink.Object) error {
+	keep := make(map[string]bool, len(written))
+	for _, o := range written {
+		keep[o.Key] = true
 	}
-	for _, dir := range []string{"export/", "rejects/"} {
-		objs, err := out.List(ctx, dir)
-		if err != nil {
-			return sysexit.With(sysexit.IOErr, fmt.Errorf("output %s: %w", out, err))
-		}
-		for _, o := range objs {
-			if !k[o.Key] {
-				if err := out.Delete(ctx, o.Key); err != nil {
-					return sysexit.With(sysexit.IOErr, fmt.Errorf("output %s: remove stale %s: %w", out, o.Key, err))
-				}
-			}
-		}
+	if err := storage.DeleteOthers(ctx, out, []string{"export/", "rejects/"}, keep); err != nil {
+		return sysexit.With(sysexit.IOErr, fmt.Errorf("output %s: %w", out, err))
 	}
 	return nil
 }
@@ -524,8 +513,7 @@ func findTables(ctx context.Context, rel storage.Store) (map[string]string, erro
 	}
 	out := map[string]string{}
 	for _, o := range objs {
-		base := path.Base(o.Key)
-		name, _, _ := strings.Cut(base, ".")
+		name := baseName(o.Key)
 		for _, t := range []string{tProceeding, tCase, tMotions, tSchedule, tCustody} {
 			if strings.EqualFold(name, t) {
 				if prev := out[t]; prev != "" {

@@ -92,7 +92,7 @@ func appendRow(b *array.RecordBuilder, r *record, c *stillclosed.Case) {
 	str(8, or(r.lang, r.caseLang))
 	b.Field(9).(*array.Date32Builder).Append(arrow.Date32(r.osc))
 	date(10, r.input, r.hasInput)
-	b.Field(11).(*array.Date32Builder).Append(arrow.Date32(r.comp))
+	b.Field(11).(*array.Date32Builder).Append(arrow.Date32(c.CompDate))
 	b.Field(12).(*array.StringBuilder).Append(r.otherComp)
 	flag(13, r.crim)
 	flag(14, r.aggr)

@@ -145,7 +145,12 @@ func Merge(ctx context.Context, mc MergeConfig) (*Result, error) {
 		}
 	}
 	m := mergedManifest(shards)
-	if id := runID(m, reportSettings(cfg)+changesSettings(m.Changes)); id != first.RunID {
+	var prevID string
+	var policyChanged bool
+	if ch := m.Changes; ch != nil {
+		prevID, policyChanged = ch.PreviousRunID, ch.PolicyChanged
+	}
+	if id := runID(m, reportSettings(cfg)+previousSettings(prevID, policyChanged)); id != first.RunID {
 		return nil, sysexit.Errorf(sysexit.Software, "the merged settings give run id %s, the shards ran %s", id, first.RunID)
 	}
 	if err := m.Check(); err != nil {

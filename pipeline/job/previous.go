@@ -7,7 +7,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 
 	"golang.org/x/sync/errgroup"
 
@@ -51,11 +50,14 @@ type previous struct {
 	m             *manifest.Manifest
 	policyChanged bool
 	standing      []standingRec
-	// judges holds the sessions' judge codes standingRec.ij indexes
-	// (judges[0] = "", a pool session).
-	judges       []string
-	courtUnknown uint16 // Court of a hearing at a court tonight's reference lacks
+	// judges numbers the sessions' judge codes (standingRec.ij; 0 = "",
+	// a pool session).
+	judges *cases.Judges
 }
+
+// courtUnknown is the court of a hearing at a court tonight's reference
+// data lacks.
+const courtUnknown = ^uint16(0)
 
 // standingRec is one hearing of the previous run.
 type standingRec struct {
@@ -72,6 +74,14 @@ type standingRec struct {
 	present bool
 }
 
+// settings is previousSettings of this previous run ("" for none).
+func (p *previous) settings() string {
+	if p == nil {
+		return ""
+	}
+	return previousSettings(p.m.RunID, p.policyChanged)
+}
+
 // of returns c's standing hearing, or nil (c.Prev, set by markPresent).
 func (p *previous) of(c *cases.Case) *standingRec {
 	if c.Prev == 0 {
@@ -86,16 +96,20 @@ func (p *previous) lookup(c *cases.Case) (schedule.Standing, bool) {
 	if r == nil {
 		return schedule.Standing{}, false
 	}
-	return schedule.Standing{Court: r.court, Docket: r.docket, Date: r.date, Start: int(r.start), IJ: p.judges[r.ij]}, true
+	return schedule.Standing{Court: r.court, Docket: r.docket, Date: r.date, Start: int(r.start), IJ: p.judges.Code(r.ij)}, true
 }
 
 // loadPrevious reads the previous run the configuration names: it must
-// have committed (_SUCCESS), and have applied tonight's policy unless
-// cfg.PreviousPolicyChange says the change is intended.
-func loadPrevious(ctx context.Context, cfg *Config, pol *policy.Policy, ref *refdata.Data) (*previous, error) {
+// not be tonight's output, must have committed (_SUCCESS), and must have
+// applied tonight's policy unless cfg.PreviousPolicyChange says the change
+// is intended.
+func loadPrevious(ctx context.Context, cfg *Config, pol *policy.Policy, ref *refdata.Data, out storage.Store) (*previous, error) {
 	st, err := location.Open(ctx, cfg.Previous, cfg.Locations)
 	if err != nil {
 		return nil, fmt.Errorf("--previous: %w", err)
+	}
+	if st.String() == out.String() {
+		return nil, sysexit.Errorf(sysexit.Usage, "--previous and --output are both %s: write each night to its own prefix", out)
 	}
 	m, err := committed(ctx, st, "")
 	if err != nil {
@@ -108,7 +122,7 @@ func loadPrevious(ctx context.Context, cfg *Config, pol *policy.Policy, ref *ref
 		}
 		return nil, sysexit.Errorf(sysexit.NoInput, "--previous %s: that run did not commit (no _SUCCESS); rerun it, or point --previous at the last committed run", st)
 	}
-	p := &previous{uri: cfg.Previous, m: m, standing: make([]standingRec, 0, m.Counts.Assigned), judges: []string{""}, courtUnknown: ^uint16(0)}
+	p := &previous{uri: cfg.Previous, m: m, standing: make([]standingRec, 0, m.Counts.Assigned), judges: cases.NewJudges()}
 	if m.Policy.ID != pol.ID {
 		if !cfg.PreviousPolicyChange {
 			return nil, sysexit.Errorf(sysexit.Config, "--previous %s applied policy %s, tonight's is %s: if the policy change is intended, add --previous-policy-change (hearings of cases tonight's policy no longer selects are then released)",
@@ -124,19 +138,6 @@ func loadPrevious(ctx context.Context, cfg *Config, pol *policy.Policy, ref *ref
 	}
 	sort.Strings(keys)
 	// The objects are read by cfg.Workers readers, each over its share.
-	var mu sync.Mutex
-	judgeIdx := map[string]uint32{"": 0}
-	intern := func(code string) uint32 {
-		mu.Lock()
-		defer mu.Unlock()
-		ij, ok := judgeIdx[code]
-		if !ok {
-			ij = uint32(len(p.judges))
-			p.judges = append(p.judges, strings.Clone(code))
-			judgeIdx[p.judges[ij]] = ij
-		}
-		return ij
-	}
 	w := max(1, min(cfg.Workers, len(keys)))
 	shares := make([][]standingRec, w)
 	g, gctx := errgroup.WithContext(ctx)
@@ -147,7 +148,7 @@ func loadPrevious(ctx context.Context, cfg *Config, pol *policy.Policy, ref *ref
 				mine = append(mine, keys[i])
 			}
 			var err error
-			shares[k], err = readStanding(gctx, st, mine, ref, p.courtUnknown, intern)
+			shares[k], err = readStanding(gctx, st, mine, ref, p.judges)
 			return err
 		})
 	}
@@ -176,10 +177,9 @@ func loadPrevious(ctx context.Context, cfg *Config, pol *policy.Policy, ref *ref
 }
 
 // readStanding reads the standing hearings of the assignment objects
-// keys. intern numbers judge codes (safe for concurrent use).
-func readStanding(ctx context.Context, st storage.Store, keys []string, ref *refdata.Data, courtUnknown uint16, intern func(string) uint32) ([]standingRec, error) {
+// keys, numbering their judges in judges.
+func readStanding(ctx context.Context, st storage.Store, keys []string, ref *refdata.Data, judges *cases.Judges) ([]standingRec, error) {
 	courtIdx := map[string]uint16{}
-	judges := map[string]uint32{"": 0}
 	var out []standingRec
 	// Only the columns a standing hearing needs: idnproceeding,
 	// base_city_code, docket, hearing_date, hearing_time, ij_code and
@@ -208,7 +208,7 @@ func readStanding(ctx context.Context, st storage.Store, keys []string, ref *ref
 			courtIdx[strings.Clone(code)] = court
 		}
 		docket, ok := cases.ParseDocket(dockets.Value(i))
-		start, okT := minutes(times.Value(i))
+		start, okT := schedule.ParseClock(times.Value(i))
 		if !ok || !okT {
 			return nil, sysexit.Errorf(sysexit.DataErr, "an assignment (idnproceeding %d) has docket %q and time %q: not a recal output",
 				id, dockets.Value(i), times.Value(i))
@@ -216,32 +216,14 @@ func readStanding(ctx context.Context, st storage.Store, keys []string, ref *ref
 		var ij uint32
 		if ijs.IsValid(i) {
 			code := ijs.Value(i)
-			if ij, ok = judges[code]; !ok {
-				ij = intern(code)
-				judges[strings.Clone(code)] = ij
+			if ij, ok = judges.Lookup(code); !ok {
+				ij = judges.Intern(strings.Clone(code)) // the code outlives the batch
 			}
 		}
 		out = append(out, standingRec{id: id, date: int32(dates.Value(i)), earliest: int32(earliest.Value(i)), start: int16(start),
 			court: court, ij: ij, docket: docket})
 	}
 	return out, s.Err()
-}
-
-// minutes parses HH:MM.
-func minutes(s string) (int, bool) {
-	if len(s) != 5 || s[2] != ':' {
-		return 0, false
-	}
-	for _, i := range []int{0, 1, 3, 4} {
-		if s[i] < '0' || s[i] > '9' {
-			return 0, false
-		}
-	}
-	h, m := int(s[0]-'0')*10+int(s[1]-'0'), int(s[3]-'0')*10+int(s[4]-'0')
-	if h > 23 || m > 59 {
-		return 0, false
-	}
-	return h*60 + m, true
 }
 
 // markPresent records which standing hearings' cases are among tonight's
@@ -287,16 +269,22 @@ const (
 	kindReleased
 )
 
+// changeSet is changes/: its rows, in idnproceeding order, and the
+// reasons they index (reasons[0] = none).
+type changeSet struct {
+	rows    []change
+	reasons []string
+}
+
 // changes compares tonight's plan with the previous run: a row for every
 // hearing tonight (NEW, UNCHANGED or MOVED) and for every standing
-// hearing released, in idnproceeding order, with their counts and the
-// reasons (reasons[change.reason]; reasons[0] = none). A shard covers its
-// courts: tonight's cases it schedules, and the released hearings of
-// cases absent tonight whose previous court it owns.
-func (p *previous) changes(pl *plan, sp *shardPlan) (out []change, reasons []string, ch *manifest.Changes) {
-	ch = &manifest.Changes{Previous: p.uri, PreviousRunID: p.m.RunID, PreviousAssigned: p.m.Counts.Assigned,
+// hearing released, with their counts. A shard covers its courts:
+// tonight's cases it schedules, and the released hearings of cases absent
+// tonight whose previous court it owns.
+func (p *previous) changes(pl *plan, sp *shardPlan) (*changeSet, *manifest.Changes) {
+	ch := &manifest.Changes{Previous: p.uri, PreviousRunID: p.m.RunID, PreviousAssigned: p.m.Counts.Assigned,
 		PolicyChanged: p.policyChanged, Partial: sp != nil, MovedByReason: map[string]int64{}, ReleasedByReason: map[string]int64{}}
-	reasons = []string{""}
+	reasons := []string{""}
 	reasonIdx := map[string]uint16{"": 0}
 	reason := func(r string) uint16 {
 		i, ok := reasonIdx[r]
@@ -307,7 +295,7 @@ func (p *previous) changes(pl *plan, sp *shardPlan) (out []change, reasons []str
 		}
 		return i
 	}
-	out = make([]change, 0, pl.assigned+len(p.standing)/16)
+	out := make([]change, 0, pl.assigned+len(p.standing)/16)
 	release := func(id int64, court uint16, r *standingRec, why string) {
 		out = append(out, change{idnProc: id, court: court, kind: kindReleased, prevDate: r.date, prevTime: r.start, newTime: -1, reason: reason(why)})
 		ch.Released++
@@ -349,22 +337,14 @@ func (p *previous) changes(pl *plan, sp *shardPlan) (out []change, reasons []str
 		if r.present {
 			continue
 		}
-		if sp != nil && (r.court == p.courtUnknown && sp.index != 0 || r.court != p.courtUnknown && !sp.own[r.court]) {
+		if sp != nil && (r.court == courtUnknown && sp.index != 0 || r.court != courtUnknown && !sp.own[r.court]) {
 			continue
 		}
 		release(r.id, r.court, r, releasedLeftExport)
 	}
 	slices.SortFunc(out, func(a, b change) int { return cmp.Compare(a.idnProc, b.idnProc) })
-	return out, reasons, ch
+	return &changeSet{out, reasons}, ch
 }
-
-// hhmm renders minutes after midnight as HH:MM.
-var hhmm = func() (t [24 * 60]string) {
-	for i := range t {
-		t[i] = fmt.Sprintf("%02d:%02d", i/60, i%60)
-	}
-	return t
-}()
 
 // changeSchema is changes/ (an addition, docs/contract-additions.md).
 var changeSchema = arrow.NewSchema([]arrow.Field{

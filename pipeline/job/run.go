@@ -75,25 +75,15 @@ func committed(ctx context.Context, out storage.Store, prefix string) (*manifest
 // cleanup deletes every object under the prefixes dirs that neither the
 // manifest nor also lists: parts of an unfinished or replaced run.
 func cleanup(ctx context.Context, out storage.Store, m *manifest.Manifest, dirs []string, also ...string) error {
-	keep := make(map[string]bool, len(m.Outputs))
+	keep := make(map[string]bool, len(m.Outputs)+len(also))
 	for _, o := range m.Outputs {
 		keep[o.Key] = true
 	}
 	for _, k := range also {
 		keep[k] = true
 	}
-	for _, d := range dirs {
-		objs, err := out.List(ctx, d)
-		if err != nil {
-			return err
-		}
-		for _, o := range objs {
-			if !keep[o.Key] {
-				if err := out.Delete(ctx, o.Key); err != nil {
-					return fmt.Errorf("clean up %s: %w", o.Key, err)
-				}
-			}
-		}
+	if err := storage.DeleteOthers(ctx, out, dirs, keep); err != nil {
+		return fmt.Errorf("clean up: %w", err)
 	}
 	return nil
 }
@@ -160,14 +150,11 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	var prev *previous
 	if cfg.Previous != "" {
-		if prev, err = loadPrevious(ctx, &cfg, pol, ref); err != nil {
+		if prev, err = loadPrevious(ctx, &cfg, pol, ref, out); err != nil {
 			return nil, err
 		}
-		if prevOut, err := location.Open(ctx, cfg.Previous, cfg.Locations); err == nil && prevOut.String() == out.String() {
-			return nil, sysexit.Errorf(sysexit.Usage, "--previous and --output are both %s: write each night to its own prefix", out)
-		}
 	}
-	m.RunID = runID(m, reportSettings(cfg)+previousSettings(prev))
+	m.RunID = runID(m, reportSettings(cfg)+prev.settings())
 	log = log.With("run_id", m.RunID)
 	t.log = log
 	sp := newShardPlan(ref, cfg.ShardIndex, cfg.ShardCount)
@@ -239,10 +226,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	var changes []change
-	var reasons []string
+	var changes *changeSet
 	if prev != nil {
-		changes, reasons, m.Changes = prev.changes(plan, sp)
+		changes, m.Changes = prev.changes(plan, sp)
 	}
 	t.end("assigned", plan.assigned, "overflow", len(plan.overflow), "remain_closed", len(plan.closed))
 
@@ -299,7 +285,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	t.end("objects", len(reports))
 
 	t.begin("write")
-	objsOut, err := writeOutputs(ctx, out, cfg, stage, m.RunID, params, pol, ref, col, plan, objs, prev, changes, reasons)
+	objsOut, err := writeOutputs(ctx, out, cfg, stage, m.RunID, params, pol, ref, col, plan, objs, prev, changes)
 	if err != nil {
 		return nil, err
 	}
@@ -406,21 +392,13 @@ func writeInputs(b *strings.Builder, inputs []manifest.Input) {
 
 // previousSettings renders --previous for the run id: the previous run's
 // id (its outputs follow from it), and whether a policy change was
-// accepted.
-func previousSettings(p *previous) string {
-	if p == nil {
+// accepted ("" without --previous). Merge recomputes it from the
+// manifest's changes section.
+func previousSettings(runID string, policyChanged bool) string {
+	if runID == "" {
 		return ""
 	}
-	return changesSettings(&manifest.Changes{PreviousRunID: p.m.RunID, PolicyChanged: p.policyChanged})
-}
-
-// changesSettings is previousSettings from a manifest's changes section
-// (merge recomputes the shards' run id from it).
-func changesSettings(ch *manifest.Changes) string {
-	if ch == nil {
-		return ""
-	}
-	return fmt.Sprintf("previous=%s;policy_change=%v;", ch.PreviousRunID, ch.PolicyChanged)
+	return fmt.Sprintf("previous=%s;policy_change=%v;", runID, policyChanged)
 }
 
 // reportSettings renders the report options that change output bytes ("" for
@@ -737,7 +715,7 @@ func appendOptString(b *array.StringBuilder, s string) {
 
 // writeOutputs writes the data objects. It releases pl.groups: nothing
 // reads a court's assignments after they are written.
-func writeOutputs(ctx context.Context, out storage.Store, cfg Config, stage, runTag string, params schedule.Params, pol *policy.Policy, ref *refdata.Data, col *collected, pl *plan, objs []storage.ObjectInfo, prev *previous, changes []change, reasons []string) ([]sink.Object, error) {
+func writeOutputs(ctx context.Context, out storage.Store, cfg Config, stage, runTag string, params schedule.Params, pol *policy.Policy, ref *refdata.Data, col *collected, pl *plan, objs []storage.ObjectInfo, prev *previous, changes *changeSet) ([]sink.Object, error) {
 	so := sink.Options{TempDir: cfg.TempDir, RunTag: runTag}
 	judges := col.judges.Codes()
 	shard := cfg.ShardIndex
@@ -819,9 +797,9 @@ func writeOutputs(ctx context.Context, out storage.Store, cfg Config, stage, run
 			}
 		}, so)
 	}})
-	if prev != nil {
+	if changes != nil {
 		jobs = append(jobs, job{"changes", func() ([]sink.Object, error) {
-			return sink.WriteParts(ctx, out, stage+"changes", shard, changeSchema, len(changes), func(b *array.RecordBuilder, from, to int) {
+			return sink.WriteParts(ctx, out, stage+"changes", shard, changeSchema, len(changes.rows), func(b *array.RecordBuilder, from, to int) {
 				idp, court, kind := b.Field(0).(*array.Int64Builder), b.Field(1).(*array.StringBuilder), b.Field(2).(*array.StringBuilder)
 				reason := b.Field(7).(*array.StringBuilder)
 				when := func(day int32, minute int16, d, t array.Builder) {
@@ -831,9 +809,9 @@ func writeOutputs(ctx context.Context, out storage.Store, cfg Config, stage, run
 						return
 					}
 					d.(*array.Date32Builder).Append(arrow.Date32(day))
-					t.(*array.StringBuilder).Append(hhmm[minute])
+					t.(*array.StringBuilder).Append(schedule.Clock(int(minute)))
 				}
-				for _, x := range changes[from:to] {
+				for _, x := range changes.rows[from:to] {
 					idp.Append(x.idnProc)
 					if int(x.court) < len(ref.Courts) {
 						court.Append(courtCode(x.court))
@@ -843,7 +821,7 @@ func writeOutputs(ctx context.Context, out storage.Store, cfg Config, stage, run
 					kind.Append(changeKinds[x.kind])
 					when(x.prevDate, x.prevTime, b.Field(3), b.Field(4))
 					when(x.newDate, x.newTime, b.Field(5), b.Field(6))
-					appendOptString(reason, reasons[x.reason])
+					appendOptString(reason, changes.reasons[x.reason])
 				}
 			}, so)
 		}})

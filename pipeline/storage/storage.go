@@ -161,6 +161,26 @@ func Put(ctx context.Context, s Store, key string, src io.Reader) (err error) {
 	return nil
 }
 
+// DeleteOthers deletes every object under the prefixes that keep does not
+// hold: what an unfinished or replaced job left beside the objects it
+// just wrote.
+func DeleteOthers(ctx context.Context, s Store, prefixes []string, keep map[string]bool) error {
+	for _, p := range prefixes {
+		objs, err := s.List(ctx, p)
+		if err != nil {
+			return err
+		}
+		for _, o := range objs {
+			if !keep[o.Key] {
+				if err := s.Delete(ctx, o.Key); err != nil {
+					return fmt.Errorf("remove %s: %w", o.Key, err)
+				}
+			}
+		}
+	}
+	return nil
+}
+
 // ErrUnavailable is wrapped by errors that mean the store could not be
 // reached or kept failing after retries (exit code 69 territory).
 var ErrUnavailable = errors.New("storage unavailable")

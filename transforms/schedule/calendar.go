@@ -68,16 +68,35 @@ type Session struct {
 	// To is MaxInt32 when open-ended.
 	From, To int32
 	Line     int
-	start    string // Start as HH:MM
 }
 
-// StartString renders Start as HH:MM (formatted once, when parsed: the
-// writers call it for every assignment).
-func (s *Session) StartString() string {
-	if s.start != "" {
-		return s.start
+// StartString renders Start as HH:MM.
+func (s *Session) StartString() string { return Clock(s.Start) }
+
+// clocks holds every HH:MM of a day: the writers render a time for every
+// assignment, and a lookup allocates nothing.
+var clocks = func() (t [24 * 60]string) {
+	for i := range t {
+		t[i] = fmt.Sprintf("%02d:%02d", i/60, i%60)
 	}
-	return fmt.Sprintf("%02d:%02d", s.Start/60, s.Start%60)
+	return t
+}()
+
+// Clock renders minutes after midnight (0..1439) as HH:MM.
+func Clock(minutes int) string { return clocks[minutes] }
+
+// ParseClock parses HH:MM into minutes after midnight, as the capacity
+// calendar's session_start and the outputs' hearing_time write it.
+func ParseClock(s string) (int, bool) {
+	if len(s) != 5 || s[2] != ':' {
+		return 0, false
+	}
+	h, err1 := strconv.Atoi(s[:2])
+	m, err2 := strconv.Atoi(s[3:])
+	if err1 != nil || err2 != nil || h > 23 || m > 59 || h < 0 || m < 0 {
+		return 0, false
+	}
+	return h*60 + m, true
 }
 
 // Calendar is a parsed capacity calendar with its closures.
@@ -193,16 +212,9 @@ func (cal *Calendar) ParseCapacity(file string, data []byte, ref *refdata.Data) 
 		}
 		s.Weekday = wd
 		st := c.get("session_start")
-		if len(st) != 5 || st[2] != ':' {
+		if s.Start, ok = ParseClock(st); !ok {
 			return c.errf("session_start", "%q is not HH:MM", st)
 		}
-		h, err1 := strconv.Atoi(st[:2])
-		m, err2 := strconv.Atoi(st[3:])
-		if err1 != nil || err2 != nil || h > 23 || m > 59 || h < 0 || m < 0 {
-			return c.errf("session_start", "%q is not HH:MM", st)
-		}
-		s.Start = h*60 + m
-		s.start = fmt.Sprintf("%02d:%02d", h, m)
 		n, err := strconv.Atoi(c.get("slots"))
 		if err != nil || n < 0 || n > 100000 {
 			return c.errf("slots", "%q is not a whole number from 0 to 100000", c.get("slots"))
