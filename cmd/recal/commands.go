@@ -5,10 +5,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"runtime"
 	"runtime/pprof"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -447,10 +448,10 @@ func cmdValidate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return nil
 	}
 	fmt.Fprintf(stdout, "objects %d, rows %d, valid %d, rejected %d\n", res.Objects, res.Rows, res.Rows-res.Rejected, res.Rejected)
-	for _, k := range sortedKeys(res.ByCode) {
+	for _, k := range slices.Sorted(maps.Keys(res.ByCode)) {
 		fmt.Fprintf(stdout, "  rejected %-24s %d\n", k, res.ByCode[k])
 	}
-	for _, k := range sortedKeys(res.Quality) {
+	for _, k := range slices.Sorted(maps.Keys(res.Quality)) {
 		fmt.Fprintf(stdout, "  unknown (malformed) %-18s %d\n", k, res.Quality[k])
 	}
 	fmt.Fprintln(stdout, "valid cases by deciding rule:")
@@ -470,15 +471,6 @@ func cmdValidate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		}
 	}
 	return nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
 }
 
 const genHelp = `Usage: recal gen --rows N --seed S --output DIR_OR_URI [--objects K]

@@ -4,7 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"sort"
+	"maps"
+	"slices"
 
 	"github.com/recal-project/recal/pipeline/eoirimport"
 )
@@ -62,19 +63,14 @@ func cmdImportEOIR(ctx context.Context, args []string, stdout, stderr io.Writer)
 	c := rep.Cases
 	fmt.Fprintf(stdout, "recal import-eoir: %d cases, %d with a closed latest proceeding, %d still closed: exported %d rows in %.1f s\n",
 		c.Total, c.Closed, c.StillClosed, rep.Exported, rep.Seconds)
-	for _, k := range sortedKeys(c.Reopened) {
+	for _, k := range slices.Sorted(maps.Keys(c.Reopened)) {
 		fmt.Fprintf(stdout, "  reopened, %-28s %d\n", k, c.Reopened[k])
 	}
-	names := make([]string, 0, len(rep.Tables))
-	for n := range rep.Tables {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
+	for _, n := range slices.Sorted(maps.Keys(rep.Tables)) {
 		t := rep.Tables[n]
 		fmt.Fprintf(stdout, "  table %-18s %s-delimited, %d rows, %d rejected, %d lines read as Windows-1252\n", n, t.Delimiter, t.Rows, t.Rejected, t.Recoded)
 	}
-	for _, k := range sortedKeys(rep.RejectsByCode) {
+	for _, k := range slices.Sorted(maps.Keys(rep.RejectsByCode)) {
 		fmt.Fprintf(stdout, "  rejected %-24s %d\n", k, rep.RejectsByCode[k])
 	}
 	fmt.Fprintf(stdout, "export: %s\nrejects: %s\nreport: %s\n", joinOut(cfg.Output, "export/"), joinOut(cfg.Output, "rejects/"), joinOut(cfg.Output, "import.json"))

@@ -19,6 +19,7 @@ import (
 	"github.com/recal-project/recal/pipeline/location"
 	"github.com/recal-project/recal/pipeline/manifest"
 	"github.com/recal-project/recal/pipeline/parts"
+	"github.com/recal-project/recal/pipeline/refdata"
 	"github.com/recal-project/recal/pipeline/report"
 	"github.com/recal-project/recal/pipeline/sink"
 	"github.com/recal-project/recal/pipeline/storage"
@@ -39,16 +40,42 @@ type MergeConfig struct {
 	Log       *slog.Logger
 }
 
-// mergedDatasets are the datasets merge joins in order from the shards'
-// prefixes; each shard writes its courts' assignments in place.
-var mergedDatasets = []struct {
+// mergedDataset is a dataset merge joins from the shards' prefixes (each
+// shard writes its courts' assignments in place), with the order a single
+// process writes it in.
+type mergedDataset struct {
 	dir    string
 	schema *arrow.Schema
-}{
-	{"remain_closed", remainClosedSchema},
-	{"overflow", overflowSchema},
-	{"rejects", RejectSchema},
-	{"changes", changeSchema}, // with --previous only
+	key    parts.Key
+}
+
+// mergedDatasets lists them. Single-process order: remain_closed and
+// changes by idnproceeding; overflow court by court (reference order),
+// each court as its one shard wrote it; rejects by input object (inputs
+// gives the objects' order), then row. changes exists only with
+// --previous.
+func mergedDatasets(ref *refdata.Data, inputs []manifest.Input) []mergedDataset {
+	objIndex := make(map[string]int64, len(inputs))
+	for i, in := range inputs {
+		objIndex[in.Key] = int64(i)
+	}
+	byProceeding := func(col int) parts.Key {
+		return func(r arrow.Record, i int) [2]int64 { return [2]int64{r.Column(col).(*array.Int64).Value(i), 0} }
+	}
+	return []mergedDataset{
+		{"remain_closed", remainClosedSchema, byProceeding(1)},
+		{"overflow", overflowSchema, func(r arrow.Record, i int) [2]int64 {
+			return [2]int64{int64(ref.CourtIndex(r.Column(2).(*array.String).Value(i))), 0}
+		}},
+		{"rejects", RejectSchema, func(r arrow.Record, i int) [2]int64 {
+			k, ok := objIndex[r.Column(0).(*array.String).Value(i)]
+			if !ok {
+				k = int64(len(objIndex))
+			}
+			return [2]int64{k, r.Column(1).(*array.Int64).Value(i)}
+		}},
+		{"changes", changeSchema, byProceeding(0)},
+	}
 }
 
 // Merge executes `recal merge`: it checks that every shard of a sharded
@@ -187,31 +214,7 @@ func Merge(ctx context.Context, mc MergeConfig) (*Result, error) {
 	t.end("objects", len(reports))
 
 	t.begin("merge")
-	objIndex := make(map[string]int64, len(m.Inputs))
-	for i, in := range m.Inputs {
-		objIndex[in.Key] = int64(i)
-	}
-	keys := map[string]parts.Key{
-		// Single-process order: remain_closed by idnproceeding; overflow
-		// court by court (reference order), each court as its one shard
-		// wrote it; rejects by object, then row.
-		"remain_closed": func(r arrow.Record, i int) [2]int64 {
-			return [2]int64{r.Column(1).(*array.Int64).Value(i), 0}
-		},
-		"overflow": func(r arrow.Record, i int) [2]int64 {
-			return [2]int64{int64(su.ref.CourtIndex(r.Column(2).(*array.String).Value(i))), 0}
-		},
-		"changes": func(r arrow.Record, i int) [2]int64 {
-			return [2]int64{r.Column(0).(*array.Int64).Value(i), 0}
-		},
-		"rejects": func(r arrow.Record, i int) [2]int64 {
-			k, ok := objIndex[r.Column(0).(*array.String).Value(i)]
-			if !ok {
-				k = int64(len(objIndex))
-			}
-			return [2]int64{k, r.Column(1).(*array.Int64).Value(i)}
-		},
-	}
+	merging := mergedDatasets(su.ref, m.Inputs)
 	var outputs []sink.Object
 	for _, s := range shards {
 		for _, o := range s.Outputs {
@@ -220,10 +223,10 @@ func Merge(ctx context.Context, mc MergeConfig) (*Result, error) {
 			}
 		}
 	}
-	merged := make([][]sink.Object, len(mergedDatasets))
+	merged := make([][]sink.Object, len(merging))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(mc.Workers)
-	for d, ds := range mergedDatasets {
+	for d, ds := range merging {
 		if ds.dir == "changes" && m.Changes == nil {
 			continue
 		}
@@ -240,7 +243,7 @@ func Merge(ctx context.Context, mc MergeConfig) (*Result, error) {
 				}
 				streams[i] = parts.Open(gctx, out, ks, ds.schema, nil)
 			}
-			mg := parts.NewMerger(streams, keys[ds.dir])
+			mg := parts.NewMerger(streams, ds.key)
 			defer mg.Close()
 			objs, err := sink.WriteParts(gctx, out, ds.dir, 0, ds.schema, int(rows), mg.Fill, sink.Options{TempDir: mc.TempDir, RunTag: m.RunID})
 			if err != nil {

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -494,12 +495,7 @@ func impactChanges(ch *manifest.Changes) *impact.Changes {
 		name string
 		m    map[string]int64
 	}{{changeMoved, ch.MovedByReason}, {changeReleased, ch.ReleasedByReason}} {
-		reasons := make([]string, 0, len(kind.m))
-		for r := range kind.m {
-			reasons = append(reasons, r)
-		}
-		sort.Strings(reasons)
-		for _, r := range reasons {
+		for _, r := range slices.Sorted(maps.Keys(kind.m)) {
 			ic.Reasons = append(ic.Reasons, impact.ChangeCount{Change: kind.name, Reason: r, Count: kind.m[r]})
 		}
 	}

@@ -15,10 +15,10 @@ import (
 	"encoding/base64"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 )
@@ -71,20 +71,20 @@ func (r *Run) Text() []byte {
 		fmt.Fprintf(&b, "recal_last_success_timestamp_seconds%s %.3f\n", constLabels(), ts)
 		if len(r.Rows) > 0 {
 			metric("recal_rows", "Rows of the last successful run, by outcome.")
-			for _, k := range sortedKeys(r.Rows) {
+			for _, k := range slices.Sorted(maps.Keys(r.Rows)) {
 				fmt.Fprintf(&b, "recal_rows%s %d\n", constLabels([2]string{"outcome", k}), r.Rows[k])
 			}
 		}
 		if len(r.Changes) > 0 {
 			metric("recal_hearing_changes", "Hearings of the last successful run against its previous run, by change (moved and released: standing hearings that had to give way).")
-			for _, k := range sortedKeys(r.Changes) {
+			for _, k := range slices.Sorted(maps.Keys(r.Changes)) {
 				fmt.Fprintf(&b, "recal_hearing_changes%s %d\n", constLabels([2]string{"change", k}), r.Changes[k])
 			}
 		}
 		if len(r.StageSeconds) > 0 {
 			metric("recal_stage_duration_seconds", "Wall time of each stage of the last successful run.")
 			var total float64
-			for _, k := range sortedKeys(r.StageSeconds) {
+			for _, k := range slices.Sorted(maps.Keys(r.StageSeconds)) {
 				fmt.Fprintf(&b, "recal_stage_duration_seconds%s %g\n", constLabels([2]string{"stage", k}), r.StageSeconds[k])
 				total += r.StageSeconds[k]
 			}
@@ -109,15 +109,6 @@ func (r *Run) Text() []byte {
 
 func escape(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace(s)
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
 }
 
 // GroupURL returns the Pushgateway URL of the run's group under gateway.
