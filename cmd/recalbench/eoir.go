@@ -59,20 +59,9 @@ func benchImport(c config, n int64) (string, error) {
 				q(proc) + ", delim='\t', header=true, all_varchar=false) GROUP BY IDNCASE)"})...), nil
 		}},
 	}
-	samples := make([][]sample, len(variants))
-	for rep := 0; rep < c.reps; rep++ {
-		for i, v := range variants {
-			cmd, err := v.cmd(rep)
-			if err != nil {
-				return "", err
-			}
-			s, err := measure(cmd, filepath.Join(work, "logs", fmt.Sprintf("%02d-%d.log", i, rep)))
-			if err != nil {
-				return "", fmt.Errorf("import of %d proceedings, %s: %w", n, v.name, err)
-			}
-			fmt.Fprintf(os.Stderr, "%d proceedings  %-36s rep %d  %6.2f s  %6d MiB\n", n, v.name, rep+1, s.wall.Seconds(), s.rssKiB/1024)
-			samples[i] = append(samples[i], s)
-		}
+	samples, err := interleave(c.reps, variants, filepath.Join(work, "logs"), fmt.Sprintf("%d proceedings", n))
+	if err != nil {
+		return "", err
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "\nEOIR import: a generated release of %d proceedings (%d MiB, five tables, tab-delimited)\n\n", n, size>>20)

@@ -176,25 +176,13 @@ func run(c config) error {
 				return cmd, nil
 			}})
 		}
+		samples, err := interleave(c.reps, variants, filepath.Join(work, "logs"), fmt.Sprintf("%d rows", n))
+		if err != nil {
+			return err
+		}
 		res := make([]result, len(variants))
 		for i, v := range variants {
-			res[i] = result{rows: n, name: v.name}
-		}
-		// Interleaved: every variant once per round, so drift of the
-		// machine's speed spreads over all of them.
-		for rep := 0; rep < c.reps; rep++ {
-			for i, v := range variants {
-				cmd, err := v.cmd(rep)
-				if err != nil {
-					return err
-				}
-				s, err := measure(cmd, filepath.Join(work, "logs", fmt.Sprintf("%02d-%d.log", i, rep)))
-				if err != nil {
-					return fmt.Errorf("%d rows, %s: %w", n, v.name, err)
-				}
-				fmt.Fprintf(os.Stderr, "%d rows  %-24s rep %d  %6.2f s  %6d MiB\n", n, v.name, rep+1, s.wall.Seconds(), s.rssKiB/1024)
-				res[i].samples = append(res[i].samples, s)
-			}
+			res[i] = result{rows: n, name: v.name, samples: samples[i]}
 		}
 		results = append(results, res...)
 		check, err := compare(c, filepath.Join(work, "recal"), filepath.Join(work, "duckdb.parquet"))
@@ -251,6 +239,28 @@ func run(c config) error {
 	}
 	fmt.Print(b.String())
 	return os.WriteFile(filepath.Join(c.out, "table.md"), []byte(b.String()), 0o644)
+}
+
+// interleave measures every variant once per round, reps rounds, so that
+// drift of the machine's speed spreads over all of them. It returns each
+// variant's samples; label names the data in progress lines and errors.
+func interleave(reps int, variants []variant, logDir, label string) ([][]sample, error) {
+	samples := make([][]sample, len(variants))
+	for rep := 0; rep < reps; rep++ {
+		for i, v := range variants {
+			cmd, err := v.cmd(rep)
+			if err != nil {
+				return nil, err
+			}
+			s, err := measure(cmd, filepath.Join(logDir, fmt.Sprintf("%02d-%d.log", i, rep)))
+			if err != nil {
+				return nil, fmt.Errorf("%s, %s: %w", label, v.name, err)
+			}
+			fmt.Fprintf(os.Stderr, "%s  %-36s rep %d  %6.2f s  %6d MiB\n", label, v.name, rep+1, s.wall.Seconds(), s.rssKiB/1024)
+			samples[i] = append(samples[i], s)
+		}
+	}
+	return samples, nil
 }
 
 func median(s []sample) sample {
