@@ -106,11 +106,12 @@ func Group(cal *Calendar, court uint16, docket cases.Docket, cs []cases.Case, p 
 	judgeNext := map[string]int{}
 	// Standing hearings first, in priority order: each keeps its slot
 	// while its session still has room on its day, and consumes it.
-	used := map[slotKey]int{}
+	var used map[slotKey]int // nil without standing hearings: reads give 0
 	var released []string
 	out := make([]Assignment, 0, len(cs))
 	left := len(cs)
 	if p.Standing != nil {
+		used = map[slotKey]int{}
 		released = make([]string, len(cs))
 		for i := range cs {
 			st, ok := p.Standing(&cs[i])
