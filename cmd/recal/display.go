@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/recal-project/recal/pipeline/job"
+	"github.com/recal-project/recal/pipeline/report"
 )
 
 // isTerminal reports whether w is a character device (a person watching).
@@ -99,7 +100,7 @@ func progressLine(s job.ProgressSnapshot, elapsed time.Duration) string {
 	}
 	parts := []string{fmt.Sprintf("recal %s %s", s.Stage, elapsed.Round(time.Second))}
 	if s.Objects > 0 {
-		parts = append(parts, fmt.Sprintf("read %d/%d objects, %s rows, %s", s.ObjectsRead, s.Objects, count(s.RowsRead), size(s.BytesRead)))
+		parts = append(parts, fmt.Sprintf("read %d/%d objects, %s rows, %s", s.ObjectsRead, s.Objects, report.Commas(s.RowsRead), size(s.BytesRead)))
 	}
 	if s.Courts > 0 {
 		parts = append(parts, fmt.Sprintf("scheduled %d/%d courts", s.CourtsScheduled, s.Courts))
@@ -108,19 +109,6 @@ func progressLine(s job.ProgressSnapshot, elapsed time.Duration) string {
 		parts = append(parts, fmt.Sprintf("wrote %d objects, %s", s.ObjectsWritten, size(s.BytesWritten)))
 	}
 	return strings.Join(parts, " · ")
-}
-
-// count renders n with thousands separators.
-func count(n int64) string {
-	s := fmt.Sprint(n)
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
 }
 
 // size renders a byte count in binary units.

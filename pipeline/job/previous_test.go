@@ -19,6 +19,7 @@ import (
 	"github.com/recal-project/recal/pipeline/gen"
 	"github.com/recal-project/recal/pipeline/job/runcheck"
 	"github.com/recal-project/recal/pipeline/refdata"
+	"github.com/recal-project/recal/pipeline/report"
 	"github.com/recal-project/recal/pipeline/report/htmlcheck"
 	"github.com/recal-project/recal/pipeline/storage/local"
 	"github.com/recal-project/recal/pipeline/sysexit"
@@ -229,7 +230,7 @@ func TestNightlyContinuity(t *testing.T) {
 	}
 	// The report says what changed tonight, in a real browser and in
 	// impact.md.
-	wantLine := fmt.Sprintf("%s new hearings, 0 moved, %s released; %s stand unchanged", commas(c.New), commas(c.Released), commas(c.Unchanged))
+	wantLine := fmt.Sprintf("%s new hearings, 0 moved, %s released; %s stand unchanged", report.Commas(c.New), report.Commas(c.Released), report.Commas(c.Unchanged))
 	md, err := os.ReadFile(filepath.Join(out2, "reports", "impact.md"))
 	if err != nil || !strings.Contains(string(md), wantLine) {
 		t.Errorf("impact.md does not say %q (%v)", wantLine, err)
@@ -499,13 +500,4 @@ func TestPreviousRefused(t *testing.T) {
 			}
 		})
 	}
-}
-
-// commas writes n with thousands separators, as the reports do.
-func commas(n int64) string {
-	s := fmt.Sprint(n)
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
 }

@@ -79,7 +79,7 @@ func compareDoc(c *impact.Comparison, d disclosure) *document {
 			v, ok := m.get(s)
 			cell := "–"
 			if ok {
-				cell = commas(v)
+				cell = Commas(v)
 				if m.count {
 					cell = d.count(v)
 				}

@@ -67,11 +67,11 @@ func figureRow(first string, f impact.Figures, d disclosure, withClosed bool) []
 	}
 	sess := "–"
 	if f.JudgeSessions != nil {
-		sess = commas(*f.JudgeSessions)
+		sess = Commas(*f.JudgeSessions)
 	}
 	slots := "–"
 	if f.SlotsOffered != nil {
-		slots = commas(*f.SlotsOffered)
+		slots = Commas(*f.SlotsOffered)
 	}
 	return append(r, slots, d.dependent(f.Assigned, util), sess,
 		d.dependent(f.Recalendared, fixed(f.WeeksToAbsorb, 1)),
@@ -145,7 +145,7 @@ func impactDoc(imp *impact.Impact, d disclosure) *document {
 	}
 	backlog := "not computed (no --baseline-pending)"
 	if imp.Backlog.BaselinePending != nil && imp.Backlog.IncreasePct != nil {
-		backlog = fmt.Sprintf("+%s cases on a baseline of %s pending (+%s%%)", d.count(imp.Backlog.Added), commas(*imp.Backlog.BaselinePending),
+		backlog = fmt.Sprintf("+%s cases on a baseline of %s pending (+%s%%)", d.count(imp.Backlog.Added), Commas(*imp.Backlog.BaselinePending),
 			d.dependent(imp.Backlog.Added, strconv.FormatFloat(*imp.Backlog.IncreasePct, 'f', 2, 64)))
 	}
 	o := imp.Overall
@@ -158,8 +158,8 @@ func impactDoc(imp *impact.Impact, d disclosure) *document {
 		{"Rejected rows", d.count(t.Rejected)},
 		{"Active backlog increase", backlog},
 		{"Days from as-of to hearing (first / median / 90th pct)", d.dependent(o.Assigned, days(o.DaysToHearing.First)+" / "+days(o.DaysToHearing.Median)+" / "+days(o.DaysToHearing.P90))},
-		{"Slots used of offered in the window", d.dependent(o.Assigned, commas(o.SlotsUsed)+" of "+commas(orZero(o.SlotsOffered)))},
-		{"Judge-sessions consumed", commas(orZero(o.JudgeSessions))},
+		{"Slots used of offered in the window", d.dependent(o.Assigned, Commas(o.SlotsUsed)+" of "+Commas(orZero(o.SlotsOffered)))},
+		{"Judge-sessions consumed", Commas(orZero(o.JudgeSessions))},
 		{"Scheduling window", fmt.Sprintf("%s to %s (notice %d days, %d for juveniles; horizon %d days)", imp.Parameters.FirstHearingDay, imp.Parameters.LastHearingDay,
 			imp.Parameters.MinNoticeDays, imp.Parameters.JuvenileNoticeDays, imp.Parameters.HorizonDays)},
 	}
@@ -315,7 +315,7 @@ func impactDoc(imp *impact.Impact, d disclosure) *document {
 	doc.notes = []string{
 		suppressionNote(d),
 		"Aggregates only: no row, A-number or name is in this report. Language and nationality codes not in the EOIR tables are counted as \"unknown\" and never shown.",
-		fmt.Sprintf("Conservation: %s rows in = %s assigned + %s overflow + %s remain closed + %s rejected.", commas(t.InputRows), commas(t.Assigned), commas(t.Overflow), commas(t.RemainClosed), commas(t.Rejected)),
+		fmt.Sprintf("Conservation: %s rows in = %s assigned + %s overflow + %s remain closed + %s rejected.", Commas(t.InputRows), Commas(t.Assigned), Commas(t.Overflow), Commas(t.RemainClosed), Commas(t.Rejected)),
 		fmt.Sprintf("Reproducible: run %s, tool %s, policy sha256 %s, capacity sha256 %s, reference sha256 %s, export fingerprint %s (%d objects).",
 			imp.Run.RunID, imp.Run.ToolVersion, short(imp.Run.Policy.SHA256), short(imp.Run.CapacitySHA256), short(imp.Run.ReferenceSHA256), short(imp.Run.InputsSHA256), imp.Run.InputObjects),
 	}

@@ -20,7 +20,7 @@ func (d disclosure) count(n int64) string {
 	if d.hide(n) {
 		return d.marker()
 	}
-	return commas(n)
+	return Commas(n)
 }
 
 // countp renders an optional count ("–" when not applicable).
@@ -49,8 +49,9 @@ func (d disclosure) delta(v, ref int64) string {
 	return signed(v - ref)
 }
 
-// commas renders n with thousands separators.
-func commas(n int64) string {
+// Commas renders n with thousands separators (1,234,567), as the reports
+// write counts.
+func Commas(n int64) string {
 	s := strconv.FormatInt(n, 10)
 	neg := strings.HasPrefix(s, "-")
 	if neg {
@@ -72,9 +73,9 @@ func commas(n int64) string {
 // signed renders a delta with its sign.
 func signed(n int64) string {
 	if n > 0 {
-		return "+" + commas(n)
+		return "+" + Commas(n)
 	}
-	return commas(n)
+	return Commas(n)
 }
 
 func pct(x float64) string { return strconv.FormatFloat(x*100, 'f', 1, 64) + "%" }

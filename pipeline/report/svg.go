@@ -71,7 +71,7 @@ func niceMax(v float64) (float64, float64) {
 	return math.Ceil(v/step) * step, step
 }
 
-func tickLabel(v float64) string { return commas(int64(math.Round(v))) }
+func tickLabel(v float64) string { return Commas(int64(math.Round(v))) }
 
 func (c *chart) maxValue() float64 {
 	m := 0.0
