@@ -10,7 +10,7 @@ VERSITYGW_VERSION := v1.8.0
 SAMPLE  := testdata/sample
 OUT     := out/sample
 
-.PHONY: all build run test vet lint bench fuzz tools chromium umoci image clean
+.PHONY: all build run test vet lint bench fuzz tools chromium umoci image writer-files clean
 
 all: build
 
@@ -150,6 +150,14 @@ bench: build $(S3SERVER) $(DUCKDB)
 	./bin/recalbench -rows $(BENCH_ROWS) -eoir-proceedings $(BENCH_EOIR) -reps $(BENCH_REPS) -s3server $(S3SERVER) -duckdb $(DUCKDB)
 	$(GO) test -run '^$$' -bench . -benchmem -count 3 ./pipeline/source/ ./pipeline/sink/ ./transforms/policy/ ./transforms/schedule/ ./transforms/impact/ | tee out/bench/micro.txt
 	@echo "table: out/bench/table.md; micro-benchmarks (benchstat): out/bench/micro.txt"
+
+# The writer-diversity suite's exports (testdata/writers/files): written by
+# nodejs-polars, parquet-wasm (arrow-rs) and hyparquet-writer at the versions
+# pinned in testdata/writers/package-lock.json. The files are committed, so
+# make test needs no npm; this target regenerates them byte for byte.
+writer-files:
+	cd testdata/writers && npm ci --no-audit --no-fund && node gen.mjs files
+	git status --short testdata/writers/files
 
 clean:
 	rm -rf bin out

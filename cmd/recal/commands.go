@@ -117,6 +117,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.StringVar(&cfg.Previous, "previous", "", "URI of the last committed run: its hearings stand where they still can, and changes/ says what changed (nightly runs)")
 	fs.BoolVar(&cfg.PreviousPolicyChange, "previous-policy-change", false, "accept a --previous run of another policy (the change is intended)")
 	fs.StringVar(&cfg.OnCorrupt, "on-corrupt", "fail", "what a corrupt input object does: fail (exit 65) or quarantine (skip it, list it in the manifest and the report, count none of its rows)")
+	fs.Float64Var(&cfg.QuarantineLimit, "quarantine-limit", job.DefaultQuarantineLimit, "with --on-corrupt=quarantine, the largest share of the input (in objects, and in rows by footer) that may be dropped; more fails the run (exit 65, nothing committed), as does dropping every row")
 	fs.BoolVar(&debugLog, "debug", false, "debug logging")
 	push := pushFlags(fs)
 	explain := fs.Int64("explain", 0, "print why the case with this idnproceeding gets its outcome, and write nothing")
@@ -201,6 +202,10 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if ch := res.Manifest.Changes; ch != nil {
 		fmt.Fprintf(stdout, "  tonight, against run %s: %d new hearings, %d moved, %d released; %d unchanged\n", ch.PreviousRunID, ch.New, ch.Moved, ch.Released, ch.Unchanged)
 		dirs = append(dirs, "changes/")
+	}
+	if q := res.Manifest.Quarantine; q != nil {
+		fmt.Fprintf(stdout, "  quarantined %d of %d objects (%.1f%%), %s of %s rows by footer (%.1f%%; limit %g): the manifest's inputs say why\n",
+			q.Objects, q.InputObjects, 100*q.ObjectsShare, report.Commas(q.FooterRows), report.Commas(q.InputFooter), 100*q.RowsShare, q.Limit)
 	}
 	fmt.Fprintf(stdout, "outputs under %s:\n", res.Output)
 	for _, d := range append(dirs, "reports/impact.json", "reports/impact.csv", "reports/impact.md", "manifest.json", "_SUCCESS") {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/recal-project/recal/pipeline/location"
 	"github.com/recal-project/recal/pipeline/manifest"
+	"github.com/recal-project/recal/pipeline/source"
 	"github.com/recal-project/recal/pipeline/storage"
 	"github.com/recal-project/recal/pipeline/storage/local"
 	"github.com/recal-project/recal/pipeline/storage/s3store"
@@ -245,4 +246,71 @@ func storedOutputs(t *testing.T, ctx context.Context, uri string, m *manifest.Ma
 		t.Fatal("manifest lists no outputs")
 	}
 	return out
+}
+
+// TestStorageFaultDuringDecodeIsNotCorruption fails every column-chunk read
+// (a ranged GET that is not the footer's tail) of one export object of the
+// sample on the S3 server, after its footer was read fine, under
+// --on-corrupt=quarantine: for the arrow decoder (part-00000, zstd) and for
+// parquet-go (part-00004, LZ4_RAW, whose reader drops a page's read error),
+// with S3 errors and with bodies cut short. The run must fail as a storage
+// failure (69) naming the object, and never quarantine it or call it
+// corrupt.
+func TestStorageFaultDuringDecodeIsNotCorruption(t *testing.T) {
+	if testing.Short() {
+		t.Skip("full pass only")
+	}
+	srv := s3servertest.Start(t)
+	srv.Env(t)
+	ctx := context.Background()
+	const sample = "../../testdata/sample"
+	inStore, bucket := srv.NewBucket(t, "in")
+	for _, f := range []string{"export/part-00000.parquet", "export/part-00001.parquet", "export/part-00002.parquet",
+		"export/part-00003.parquet", "export/part-00004.parquet", "capacity.csv", "closures.csv"} {
+		b, err := os.ReadFile(filepath.Join(sample, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := storage.Put(ctx, inStore, f, strings.NewReader(string(b))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, obj := range []string{"part-00000.parquet", "part-00004.parquet"} {
+		for _, f := range []faultproxy.Fault{{Kind: faultproxy.SlowDown}, {Kind: faultproxy.TruncateBody}} {
+			t.Run(obj+"/"+f.Kind.String(), func(t *testing.T) {
+				t.Parallel()
+				p := faultproxy.Start(t, srv.Endpoint, func(r faultproxy.Request) faultproxy.Fault {
+					if r.Method == "GET" && strings.HasSuffix(r.Key, "/export/"+obj) && !strings.HasPrefix(r.Header.Get("Range"), "bytes=-") {
+						return f
+					}
+					return faultproxy.Fault{}
+				})
+				out := "fault-" + strings.TrimSuffix(obj, ".parquet") + "-" + strings.ReplaceAll(f.Kind.String(), " ", "-")
+				cfg := baseConfig(sample, "s3://"+bucket+"/"+out)
+				cfg.Input, cfg.Capacity, cfg.Closures = "s3://"+bucket+"/in/export", "s3://"+bucket+"/in/capacity.csv", "s3://"+bucket+"/in/closures.csv"
+				cfg.OnCorrupt = "quarantine"
+				cfg.Locations = location.Options{S3: s3store.Options{Endpoint: p.URL, Region: "us-east-1", MaxAttempts: 2, MaxBackoff: 20 * time.Millisecond}}
+				_, err := Run(ctx, cfg)
+				if p.Injected()[f.Kind] == 0 {
+					t.Fatal("no fault was injected: the case tests nothing")
+				}
+				if code := Classify(err); code != sysexit.Unavailable {
+					t.Fatalf("exit %d, want 69: %v", code, err)
+				}
+				if !strings.Contains(err.Error(), obj) {
+					t.Errorf("the error does not name %s: %v", obj, err)
+				}
+				if source.IsDataError(err) {
+					t.Errorf("a storage fault was taken for bad data: %v", err)
+				}
+				st, oerr := location.Open(ctx, cfg.Output, location.Options{})
+				if oerr != nil {
+					t.Fatal(oerr)
+				}
+				if _, serr := st.Stat(ctx, "_SUCCESS"); !errors.Is(serr, storage.ErrNotExist) {
+					t.Errorf("_SUCCESS after a failed run (stat: %v)", serr)
+				}
+			})
+		}
+	}
 }

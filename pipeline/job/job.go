@@ -42,6 +42,10 @@ type Config struct {
 	ShardIndex, ShardCount            int
 	Force                             bool
 	OnCorrupt                         string
+	// QuarantineLimit is the largest share of the input, in objects and in
+	// rows by footer, that OnCorrupt "quarantine" may drop before the run
+	// fails instead (0: DefaultQuarantineLimit).
+	QuarantineLimit float64
 	// Previous is the last committed run (--previous): its standing
 	// hearings are kept where they still can be, and changes/ says what
 	// changed. PreviousPolicyChange accepts a previous run of another
@@ -75,6 +79,8 @@ func Classify(err error) int {
 		sysexit.Classifier{Target: source.ErrSchema, Code: sysexit.DataErr},
 		sysexit.Classifier{Target: source.ErrRowCount, Code: sysexit.DataErr},
 		sysexit.Classifier{Target: source.ErrUnsupported, Code: sysexit.DataErr},
+		sysexit.Classifier{Target: source.ErrRead, Code: sysexit.IOErr},
+		sysexit.Classifier{Target: ErrQuarantineLimit, Code: sysexit.DataErr},
 		sysexit.Classifier{Target: schedule.ErrField, Code: sysexit.DataErr},
 		sysexit.Classifier{Target: schedule.ErrHeader, Code: sysexit.DataErr},
 		sysexit.Classifier{Target: schedule.ErrOverlap, Code: sysexit.DataErr},
@@ -194,6 +200,9 @@ type collected struct {
 	quarantined []quarantined
 	quality     validate.Quality
 	rows        int64
+	// footer is each object's row count by its footer (0 where the footer
+	// could not be read).
+	footer []int64
 	// objRows counts each object's rows (0 for a quarantined object): the
 	// rows this run owns (all of them unless sharded).
 	objRows []int64
@@ -242,7 +251,7 @@ func collect(ctx context.Context, st storage.Store, objs []storage.ObjectInfo, r
 		start[i+1] = start[i] + int(n)
 	}
 	slab, free := cases.NewSlab(start[len(objs)])
-	out := &collected{judges: cases.NewJudges(), cases: slab, free: free, shard: shard}
+	out := &collected{judges: cases.NewJudges(), cases: slab, free: free, shard: shard, footer: rows}
 	// Rows, rejects and quality are kept per object until the end, so that
 	// a quarantined object's already-delivered batches can be dropped.
 	objRows := make([]int64, len(objs))

@@ -338,7 +338,7 @@ func mergedManifest(shards []*manifest.Manifest) *manifest.Manifest {
 		Policy: f.Policy, Capacity: f.Capacity, Closures: f.Closures, Reference: f.Reference,
 		Inputs: slices.Clone(f.Inputs), Shard: manifest.Shard{Index: 0, Count: len(shards)}, Job: f.Job,
 		RejectsByCode: map[string]int64{}, RemainClosedByRule: map[string]int64{}, OverflowByReason: map[string]int64{},
-		DataQuality: map[string]int64{}, Decoders: maps.Clone(f.Decoders), QuarantinedObjects: f.QuarantinedObjects,
+		DataQuality: map[string]int64{}, Decoders: maps.Clone(f.Decoders), QuarantinedObjects: f.QuarantinedObjects, Quarantine: f.Quarantine,
 	}
 	for i := range m.Inputs {
 		m.Inputs[i].Rows = 0

@@ -2,6 +2,7 @@ package job
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -87,10 +88,26 @@ func TestQuarantine(t *testing.T) {
 		t.Fatalf("--on-corrupt=fail: %v (exit %d), want exit 65 naming a bad object", err, Classify(err))
 	}
 
-	// Quarantine.
-	qOut := t.TempDir()
-	cfg := baseConfig(in, qOut)
+	// Quarantine under the default limit: the bad objects are 3 of 8 and
+	// hold 98% of the rows by footer (the mid object's 150,000), so the run
+	// fails naming both counts and commits nothing.
+	limited := t.TempDir()
+	cfg := baseConfig(in, limited)
 	cfg.OnCorrupt = "quarantine"
+	_, err = Run(ctx, cfg)
+	if Classify(err) != sysexit.DataErr || !errors.Is(err, ErrQuarantineLimit) ||
+		!strings.Contains(err.Error(), "3 of 8 objects") || !strings.Contains(err.Error(), "150,000 of 152,500 rows") {
+		t.Fatalf("quarantine over the default limit: %v (exit %d), want exit 65 naming both counts", err, Classify(err))
+	}
+	if _, err := os.Stat(filepath.Join(limited, "_SUCCESS")); !os.IsNotExist(err) {
+		t.Fatalf("_SUCCESS after a run over the quarantine limit (%v)", err)
+	}
+
+	// Quarantine, with the limit raised by an operator who means it.
+	qOut := t.TempDir()
+	cfg = baseConfig(in, qOut)
+	cfg.OnCorrupt = "quarantine"
+	cfg.QuarantineLimit = 1
 	res, err := Run(ctx, cfg)
 	if err != nil {
 		t.Fatalf("--on-corrupt=quarantine: %v", err)
@@ -152,5 +169,128 @@ func TestQuarantine(t *testing.T) {
 		if !strings.Contains(string(report), k) {
 			t.Errorf("impact.md does not list the quarantined object %s", k)
 		}
+	}
+	if q := m.Quarantine; q == nil || q.Objects != 3 || q.InputObjects != 8 || q.FooterRows != 150_000 || q.InputFooter != 152_500 || q.Limit != 1 {
+		t.Errorf("manifest quarantine %+v", m.Quarantine)
+	}
+	if !strings.Contains(string(report), "holding 150,000 of 152,500 rows by their footers (98.4%)") {
+		t.Error("impact.md does not give the quarantined share of the rows")
+	}
+}
+
+// TestQuarantineLimits: quarantine never commits an empty schedule, and its
+// limit holds on both of its measures, objects and rows by footer, each
+// tried on both sides.
+func TestQuarantineLimits(t *testing.T) {
+	if testing.Short() {
+		t.Skip("full pass only")
+	}
+	ctx := context.Background()
+	ref, _ := refdata.Load(refdata.Paths{})
+	// 40 objects of 100 rows, and the calendar.
+	base := t.TempDir()
+	if _, err := gen.Generate(ctx, local.New(base), ref, gen.Options{Rows: 4000, Seed: 5, Objects: 40, TempDir: t.TempDir()}); err != nil {
+		t.Fatal(err)
+	}
+	// A 1,000-row object whose footer reads but whose first data page is
+	// garbage: quarantined while decoding, its 1,000 rows known.
+	big := t.TempDir()
+	if _, err := gen.Generate(ctx, local.New(big), ref, gen.Options{Rows: 1000, Seed: 6, Objects: 1, Layout: "reference", TempDir: t.TempDir()}); err != nil {
+		t.Fatal(err)
+	}
+	bigPath := filepath.Join(big, "export", "part-00000.parquet")
+	corrupt, err := os.ReadFile(bigPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pf, err := file.OpenParquetFile(bigPath, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc, err := pf.MetaData().RowGroup(0).ColumnChunk(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := cc.DataPageOffset(); i < cc.DataPageOffset()+24; i++ {
+		corrupt[i] = 0xff
+	}
+	pf.Close()
+
+	// with builds an input: the base export plus extra objects (name ->
+	// bytes), or only the extra objects when alone is set.
+	with := func(t *testing.T, alone bool, extra map[string][]byte) string {
+		in := t.TempDir()
+		if err := os.CopyFS(in, os.DirFS(base)); err != nil {
+			t.Fatal(err)
+		}
+		if alone {
+			os.RemoveAll(filepath.Join(in, "export"))
+			os.MkdirAll(filepath.Join(in, "export"), 0o755)
+		}
+		for k, b := range extra {
+			if err := os.WriteFile(filepath.Join(in, "export", k), b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return in
+	}
+	notParquet := []byte("not parquet: an export job's error page")
+	tests := []struct {
+		name  string
+		alone bool
+		extra map[string][]byte
+		limit float64
+		// ok: the run commits, with this quarantine share; else exit 65.
+		ok               bool
+		objects, ofObjs  int
+		rows, ofRows     int64
+		reportSays, says string
+	}{
+		{name: "every object unreadable", alone: true, extra: map[string][]byte{"a.parquet": notParquet, "b.parquet": notParquet},
+			limit: 1, says: "no row would be left after quarantine (2 of 2 objects"},
+		{name: "the only object with rows unreadable", alone: true, extra: map[string][]byte{"a.parquet": corrupt},
+			limit: 1, says: "no row would be left after quarantine (1 of 1 objects, 1,000 of 1,000 rows"},
+		{name: "one unreadable footer of 41 objects, default limit", extra: map[string][]byte{"part-90000.parquet": notParquet},
+			ok: true, objects: 1, ofObjs: 41, rows: 0, ofRows: 4000, reportSays: "1 of 41 export objects (2.4%), holding 0 of 4,000 rows"},
+		{name: "objects over a 2% limit", extra: map[string][]byte{"part-90000.parquet": notParquet},
+			limit: 0.02, says: "1 of 41 objects (2.4%) and 0 of 4,000 rows by footer (0.0%), more than --quarantine-limit 0.02"},
+		{name: "rows over the default limit", extra: map[string][]byte{"part-90000.parquet": corrupt},
+			says: "1 of 41 objects (2.4%) and 1,000 of 5,000 rows by footer (20.0%), more than --quarantine-limit 0.05"},
+		{name: "rows under a 20% limit", extra: map[string][]byte{"part-90000.parquet": corrupt}, limit: 0.2,
+			ok: true, objects: 1, ofObjs: 41, rows: 1000, ofRows: 5000, reportSays: "holding 1,000 of 5,000 rows by their footers (20.0%), could not be read and were quarantined (the run allows 20%)"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			in := with(t, tc.alone, tc.extra)
+			out := t.TempDir()
+			cfg := baseConfig(in, out)
+			cfg.OnCorrupt = "quarantine"
+			cfg.QuarantineLimit = tc.limit
+			res, err := Run(ctx, cfg)
+			if !tc.ok {
+				if Classify(err) != sysexit.DataErr || !errors.Is(err, ErrQuarantineLimit) || !strings.Contains(err.Error(), tc.says) {
+					t.Fatalf("got %v (exit %d), want exit 65 saying %q", err, Classify(err), tc.says)
+				}
+				if ents, _ := os.ReadDir(out); len(ents) != 0 {
+					t.Fatalf("a refused run left %d entries in its output", len(ents))
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			q := res.Manifest.Quarantine
+			if q == nil || q.Objects != tc.objects || q.InputObjects != tc.ofObjs || q.FooterRows != tc.rows || q.InputFooter != tc.ofRows {
+				t.Fatalf("manifest quarantine %+v", q)
+			}
+			checkRun(t, in, out, res.Manifest)
+			md, err := os.ReadFile(filepath.Join(out, "reports", "impact.md"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(string(md), tc.reportSays) {
+				t.Errorf("impact.md does not say %q", tc.reportSays)
+			}
+		})
 	}
 }

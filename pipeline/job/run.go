@@ -105,6 +105,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if cfg.OnCorrupt != "" && cfg.OnCorrupt != "fail" && cfg.OnCorrupt != "quarantine" {
 		return nil, sysexit.Errorf(sysexit.Usage, "--on-corrupt=%s: want fail or quarantine", cfg.OnCorrupt)
 	}
+	if cfg.QuarantineLimit < 0 || cfg.QuarantineLimit > 1 {
+		return nil, sysexit.Errorf(sysexit.Usage, "--quarantine-limit %g: want a share from 0 to 1 (0.05 is 5%%)", cfg.QuarantineLimit)
+	}
 	if cfg.Output == "" || cfg.Input == "" || cfg.Capacity == "" {
 		return nil, sysexit.Errorf(sysexit.Usage, "--input, --capacity and --output are required")
 	}
@@ -209,6 +212,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	// Nothing of the run outlives Run (Result holds only the manifest).
 	defer col.free()
+	if m.Quarantine, err = quarantineShare(col, objs, cfg.QuarantineLimit); err != nil {
+		return nil, err
+	}
 	col.prev = prev
 	col.dedupe()
 	var inBytes int64
@@ -422,6 +428,14 @@ func reportSettings(cfg Config) string {
 
 // firstLine returns s up to its first newline (errors from recovered
 // decoder panics carry stack frames after it).
+// impactQuarantine is the manifest's quarantine share as the report has it.
+func impactQuarantine(q *manifest.Quarantine) *impact.Quarantine {
+	if q == nil {
+		return nil
+	}
+	return &impact.Quarantine{FooterRows: q.FooterRows, InputFooterRows: q.InputFooter, Limit: q.Limit}
+}
+
 func firstLine(s string) string {
 	if i := strings.IndexByte(s, '\n'); i >= 0 {
 		return s[:i]
@@ -475,7 +489,7 @@ func buildImpact(m *manifest.Manifest, b *impact.Builder, cfg Config) (*impact.I
 		RunID: m.RunID, ToolVersion: m.ToolVersion, AsOf: m.AsOf, InputObjects: len(m.Inputs),
 		CapacitySHA256: m.Capacity.SHA256, ClosuresSHA256: m.Closures.SHA256, ReferenceSHA256: m.Reference.SHA256,
 		InputsSHA256: inputsFingerprint(m), ShardIndex: m.Shard.Index, ShardCount: m.Shard.Count,
-		QuarantinedObjects: m.QuarantinedObjects, Changes: impactChanges(m.Changes),
+		QuarantinedObjects: m.QuarantinedObjects, Quarantine: impactQuarantine(m.Quarantine), Changes: impactChanges(m.Changes),
 	}, impact.Options{BaselinePending: cfg.BaselinePending, DataQuality: m.DataQuality})
 	t, c := imp.Totals, m.Counts
 	if t.InputRows != c.InputRows || t.Assigned != c.Assigned || t.Overflow != c.Overflow || t.RemainClosed != c.RemainClosed || t.Rejected != c.Rejected {

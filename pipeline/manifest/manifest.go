@@ -47,7 +47,24 @@ type Manifest struct {
 	// QuarantinedObjects lists the input objects --on-corrupt=quarantine
 	// skipped (their inputs entries say why); absent when there are none.
 	QuarantinedObjects []string `json:"quarantined_objects,omitempty"`
-	Timing             Timing   `json:"timing"`
+	// Quarantine says how much of the input those objects were, against
+	// the limit the run allowed (an addition; absent when none was
+	// quarantined).
+	Quarantine *Quarantine `json:"quarantine,omitempty"`
+	Timing     Timing      `json:"timing"`
+}
+
+// Quarantine measures what --on-corrupt=quarantine dropped: objects, and
+// rows as their footers declare them (an object whose footer could not be
+// read counts as an object and as 0 rows).
+type Quarantine struct {
+	Objects      int     `json:"objects"`
+	InputObjects int     `json:"input_objects"`
+	FooterRows   int64   `json:"footer_rows"`
+	InputFooter  int64   `json:"input_footer_rows"`
+	ObjectsShare float64 `json:"objects_fraction"`
+	RowsShare    float64 `json:"rows_fraction"`
+	Limit        float64 `json:"limit"`
 }
 
 // Policy identifies the policy applied.

@@ -308,6 +308,11 @@ func impactDoc(imp *impact.Impact, d disclosure) *document {
 		}
 		tables = append(tables, qt)
 		intro = fmt.Sprintf("%d of %d export objects could not be read and were quarantined; the figures cover the other %d.", len(q), imp.Run.InputObjects, imp.Run.InputObjects-len(q))
+		if s := imp.Run.Quarantine; s != nil {
+			intro = fmt.Sprintf("%d of %d export objects (%s), holding %s of %s rows by their footers (%s), could not be read and were quarantined (the run allows %s); the figures cover the rest.",
+				len(q), imp.Run.InputObjects, pct(float64(len(q))/float64(imp.Run.InputObjects)), Commas(s.FooterRows), Commas(s.InputFooterRows),
+				pct(share(s.FooterRows, s.InputFooterRows)), strconv.FormatFloat(100*s.Limit, 'f', -1, 64)+"%")
+		}
 	}
 	if len(tables) > 0 {
 		doc.sections = append(doc.sections, section{id: "quality", title: "Data quality", intro: intro, tables: tables})
@@ -327,4 +332,12 @@ func short(s string) string {
 		return s[:12]
 	}
 	return s
+}
+
+// share is x/of, 0 when of is 0.
+func share(x, of int64) float64 {
+	if of == 0 {
+		return 0
+	}
+	return float64(x) / float64(of)
 }

@@ -219,6 +219,9 @@ func fillDate(dst *Dates, off int, arr arrow.Array, locs zoneCache) error {
 			set(i, int64(DaysFromCivil(y, int(m), d)))
 		}
 	default:
+		if id := arr.DataType().ID(); id == arrow.INT32 || id == arrow.INT64 {
+			return fmt.Errorf("%w: %s for a date column (a bare integer: neither the Parquet schema nor a stored arrow schema says whether it counts days, seconds or milliseconds)", ErrType, arr.DataType())
+		}
 		if !isStringLike(arr.DataType()) {
 			return fmt.Errorf("%w: %s for a date column", ErrType, arr.DataType())
 		}

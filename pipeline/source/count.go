@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/memory"
+	"github.com/apache/arrow/go/v15/parquet/file"
 	"github.com/apache/arrow/go/v15/parquet/pqarrow"
 
 	"github.com/recal-project/recal/pipeline/storage"
@@ -59,36 +61,50 @@ func countRows(ctx context.Context, ra storage.ReaderAt, stats ObjectStats, mem 
 	for i := range fr.Manifest.Fields {
 		names[i] = fr.Manifest.Fields[i].Field.Name
 	}
+	plainDictionaries(fr.Manifest) // as the export reader does
 	all := projection{leaves: fieldLeaves(pf, names)}
-	if feature := arrowLacks(pf, all); feature != "" {
-		stats.Decoder = "parquet-go"
-		rows, err := fallbackCount(ra)
-		stats.Rows = rows
+	return countDecoded(ctx, ra, pf, fr, all, stats)
+}
+
+// countDecoded counts an open object's rows with arrow, or with parquet-go
+// where arrow lacks a codec or encoding, or does not implement what the
+// object uses (the export reader's choice of decoder).
+func countDecoded(ctx context.Context, ra storage.ReaderAt, pf *file.Reader, fr *pqarrow.FileReader, all projection, stats ObjectStats) (ObjectStats, error) {
+	md := pf.MetaData()
+	feature := arrowLacks(pf, all)
+	if feature == "" {
+		stats.Decoder = "arrow"
+		if md.Schema.NumColumns() == 0 {
+			return stats, fmt.Errorf("%w: no columns", ErrSchema)
+		}
+		rr, err := fr.GetRecordReader(ctx, nil, nil)
 		if err != nil {
-			return stats, err
+			return stats, fmt.Errorf("%w: %w", ErrCorrupt, err)
 		}
-		if rows != md.NumRows {
-			return stats, fmt.Errorf("%w: %d decoded, footer says %d (%s, decoded by parquet-go)", ErrRowCount, rows, md.NumRows, feature)
+		defer rr.Release()
+		for rr.Next() {
+			stats.Rows += rr.Record().NumRows()
 		}
-		return stats, nil
+		err = rr.Err()
+		switch {
+		case errors.Is(err, arrow.ErrNotImplemented) && stats.Rows == 0:
+			feature = "a layout arrow v15 does not implement"
+		case err != nil && !errors.Is(err, io.EOF):
+			return stats, fmt.Errorf("%w: after %d rows: %w", ErrCorrupt, stats.Rows, err)
+		case stats.Rows != md.NumRows:
+			return stats, fmt.Errorf("%w: %d decoded, footer says %d", ErrRowCount, stats.Rows, md.NumRows)
+		default:
+			return stats, nil
+		}
 	}
-	stats.Decoder = "arrow"
-	if pf.MetaData().Schema.NumColumns() == 0 {
-		return stats, fmt.Errorf("%w: no columns", ErrSchema)
-	}
-	rr, err := fr.GetRecordReader(ctx, nil, nil)
+	stats.Decoder = "parquet-go"
+	rows, err := fallbackCount(ra)
+	stats.Rows = rows
 	if err != nil {
-		return stats, fmt.Errorf("%w: %w", ErrCorrupt, err)
+		return stats, err
 	}
-	defer rr.Release()
-	for rr.Next() {
-		stats.Rows += rr.Record().NumRows()
-	}
-	if err := rr.Err(); err != nil && !errors.Is(err, io.EOF) {
-		return stats, fmt.Errorf("%w: after %d rows: %w", ErrCorrupt, stats.Rows, err)
-	}
-	if stats.Rows != md.NumRows {
-		return stats, fmt.Errorf("%w: %d decoded, footer says %d", ErrRowCount, stats.Rows, md.NumRows)
+	if rows != md.NumRows {
+		return stats, fmt.Errorf("%w: %d decoded, footer says %d (%s, decoded by parquet-go)", ErrRowCount, rows, md.NumRows, feature)
 	}
 	return stats, nil
 }

@@ -234,6 +234,10 @@ func (d *decoder) fallbackSetter(col Column, se *pqgo.SchemaElement) (func(*Batc
 		perDay = 86_400_000_000
 	}
 	bad := func(v any) error { return fmt.Errorf("%w: %s (%T) for a %s column", ErrType, phys, v, col.Kind) }
+	if lt != nil && lt.IsSetUNKNOWN() {
+		// Parquet's Null logical type (arrow's Null): no value in any row.
+		return func(*Batch, int, any) error { return nil }, nil
+	}
 	switch col.Kind {
 	case KindInt64:
 		return func(b *Batch, i int, v any) error {

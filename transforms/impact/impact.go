@@ -68,9 +68,19 @@ type Run struct {
 	// QuarantinedObjects lists the export objects --on-corrupt=quarantine
 	// skipped: none of their rows is in any figure.
 	QuarantinedObjects []string `json:"quarantined_objects,omitempty"`
+	// Quarantine says how many rows, by their footers, those objects held,
+	// and the share the run allowed (absent when none was quarantined).
+	Quarantine *Quarantine `json:"quarantine,omitempty"`
 	// Changes, for a run with --previous, compares tonight's hearings with
 	// the previous run's (absent otherwise).
 	Changes *Changes `json:"changes,omitempty"`
+}
+
+// Quarantine is the share of the input --on-corrupt=quarantine dropped.
+type Quarantine struct {
+	FooterRows      int64   `json:"footer_rows"`
+	InputFooterRows int64   `json:"input_footer_rows"`
+	Limit           float64 `json:"limit"`
 }
 
 // Changes is "tonight: N new hearings, M moved, K released", against the
