@@ -117,6 +117,8 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.StringVar(&cfg.Previous, "previous", "", "URI of the last committed run: its hearings stand where they still can, and changes/ says what changed (nightly runs)")
 	fs.BoolVar(&cfg.PreviousPolicyChange, "previous-policy-change", false, "accept a --previous run of another policy (the change is intended)")
 	fs.StringVar(&cfg.OnCorrupt, "on-corrupt", "fail", "what a corrupt input object does: fail (exit 65) or quarantine (skip it, list it in the manifest and the report, count none of its rows)")
+	releaseLimit := fs.Float64("release-limit", job.DefaultReleaseLimit, "with --previous, the largest share of the previous run's hearings that may be released because their cases left the export (LEFT_EXPORT); more fails the run (exit 65, nothing committed)")
+	inputFloor := fs.Float64("input-floor", job.DefaultInputFloor, "with --previous, the smallest share of the previous run's input rows tonight's export must hold; fewer fails the run (exit 65, nothing committed); 0 turns it off")
 	fs.Float64Var(&cfg.QuarantineLimit, "quarantine-limit", job.DefaultQuarantineLimit, "with --on-corrupt=quarantine, the largest share of the input (in objects, and in rows by footer) that may be dropped; more fails the run (exit 65, nothing committed), as does dropping every row")
 	fs.BoolVar(&debugLog, "debug", false, "debug logging")
 	push := pushFlags(fs)
@@ -157,6 +159,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if *baseline > 0 {
 		cfg.BaselinePending = baseline
 	}
+	cfg.ReleaseLimit, cfg.InputFloor = releaseLimit, inputFloor
 	cfg.Locations = locations(insecure)
 	cfg.Log = newLogger(stderr, debugLog)
 	if *explain != 0 {
@@ -201,6 +204,10 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	dirs := []string{"assignments/", "remain_closed/", "overflow/", "rejects/"}
 	if ch := res.Manifest.Changes; ch != nil {
 		fmt.Fprintf(stdout, "  tonight, against run %s: %d new hearings, %d moved, %d released; %d unchanged\n", ch.PreviousRunID, ch.New, ch.Moved, ch.Released, ch.Unchanged)
+		if g := ch.Guard; g != nil {
+			fmt.Fprintf(stdout, "  release guard: %.1f%% of the previous run's hearings left the export (limit %g); input %.1f%% of its rows (floor %g)\n",
+				100*g.ReleaseShare, g.ReleaseLimit, 100*g.InputShare, g.InputFloor)
+		}
 		dirs = append(dirs, "changes/")
 	}
 	if q := res.Manifest.Quarantine; q != nil {

@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"log/slog"
 	"net/http"
 	"time"
 
 	"github.com/recal-project/recal/pipeline/job"
+	"github.com/recal-project/recal/pipeline/manifest"
 	"github.com/recal-project/recal/pipeline/metrics"
 )
 
@@ -36,12 +38,16 @@ func (p *pusher) send(ctx context.Context, log *slog.Logger, grouping [][2]strin
 		r.Rows = map[string]int64{"input": c.InputRows, "assigned": c.Assigned, "remain_closed": c.RemainClosed, "overflow": c.Overflow, "rejected": c.Rejected}
 		if ch := res.Manifest.Changes; ch != nil {
 			r.Changes = map[string]int64{"new": ch.New, "unchanged": ch.Unchanged, "moved": ch.Moved, "released": ch.Released}
+			r.Guard = guardMeasures(ch.Guard)
 		}
 		if !res.AlreadyComplete { // a no-op rerun read and wrote nothing
 			r.StageSeconds = res.Manifest.Timing.Seconds
 			s := prog.Snapshot()
 			r.BytesRead, r.BytesWritten = s.BytesRead, s.BytesWritten
 		}
+	}
+	if ge := (*job.GuardError)(nil); errors.As(runErr, &ge) {
+		r.Guard = guardMeasures(&ge.Guard) // how far past its thresholds the refused night was
 	}
 	// The run's own context may be cancelled (SIGTERM): the push gets a
 	// short one of its own so the failure still reaches the gateway.
@@ -52,4 +58,15 @@ func (p *pusher) send(ctx context.Context, log *slog.Logger, grouping [][2]strin
 		return
 	}
 	log.Info("metrics pushed", "success", r.Success, "exit_code", r.ExitCode)
+}
+
+// guardMeasures are the release guard's shares and thresholds as metrics.
+func guardMeasures(g *manifest.Guard) []metrics.GuardMeasure {
+	if g == nil {
+		return nil
+	}
+	return []metrics.GuardMeasure{
+		{Measure: "released_left_export", Share: g.ReleaseShare, Threshold: g.ReleaseLimit},
+		{Measure: "input_rows", Share: g.InputShare, Threshold: g.InputFloor},
+	}
 }

@@ -46,6 +46,9 @@ type Config struct {
 	// rows by footer, that OnCorrupt "quarantine" may drop before the run
 	// fails instead (0: DefaultQuarantineLimit).
 	QuarantineLimit float64
+	// ReleaseLimit and InputFloor are the release guard of a run with
+	// Previous (nil: DefaultReleaseLimit, DefaultInputFloor).
+	ReleaseLimit, InputFloor *float64
 	// Previous is the last committed run (--previous): its standing
 	// hearings are kept where they still can be, and changes/ says what
 	// changed. PreviousPolicyChange accepts a previous run of another
@@ -81,6 +84,7 @@ func Classify(err error) int {
 		sysexit.Classifier{Target: source.ErrUnsupported, Code: sysexit.DataErr},
 		sysexit.Classifier{Target: source.ErrRead, Code: sysexit.IOErr},
 		sysexit.Classifier{Target: ErrQuarantineLimit, Code: sysexit.DataErr},
+		sysexit.Classifier{Target: ErrReleaseGuard, Code: sysexit.DataErr},
 		sysexit.Classifier{Target: schedule.ErrField, Code: sysexit.DataErr},
 		sysexit.Classifier{Target: schedule.ErrHeader, Code: sysexit.DataErr},
 		sysexit.Classifier{Target: schedule.ErrOverlap, Code: sysexit.DataErr},

@@ -364,7 +364,7 @@ func mergedManifest(shards []*manifest.Manifest) *manifest.Manifest {
 		add(m.DataQuality, s.DataQuality)
 		if ch := s.Changes; ch != nil {
 			if m.Changes == nil {
-				m.Changes = &manifest.Changes{Previous: ch.Previous, PreviousRunID: ch.PreviousRunID, PreviousAssigned: ch.PreviousAssigned,
+				m.Changes = &manifest.Changes{Previous: ch.Previous, PreviousRunID: ch.PreviousRunID, PreviousAssigned: ch.PreviousAssigned, Guard: ch.Guard,
 					PolicyChanged: ch.PolicyChanged, MovedByReason: map[string]int64{}, ReleasedByReason: map[string]int64{}}
 			}
 			m.Changes.New += ch.New

@@ -108,6 +108,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if cfg.QuarantineLimit < 0 || cfg.QuarantineLimit > 1 {
 		return nil, sysexit.Errorf(sysexit.Usage, "--quarantine-limit %g: want a share from 0 to 1 (0.05 is 5%%)", cfg.QuarantineLimit)
 	}
+	if err := checkGuardSettings(cfg.ReleaseLimit, cfg.InputFloor); err != nil {
+		return nil, sysexit.With(sysexit.Usage, err)
+	}
 	if cfg.Output == "" || cfg.Input == "" || cfg.Capacity == "" {
 		return nil, sysexit.Errorf(sysexit.Usage, "--input, --capacity and --output are required")
 	}
@@ -217,6 +220,12 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	col.prev = prev
 	col.dedupe()
+	var guard *manifest.Guard
+	if prev != nil {
+		if guard, err = prev.guard(col, cfg.ReleaseLimit, cfg.InputFloor); err != nil {
+			return nil, err
+		}
+	}
 	var inBytes int64
 	for _, o := range objs {
 		inBytes += o.Size
@@ -236,6 +245,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	var changes *changeSet
 	if prev != nil {
 		changes, m.Changes = prev.changes(plan, sp)
+		m.Changes.Guard = guard
 	}
 	t.end("assigned", plan.assigned, "overflow", len(plan.overflow), "remain_closed", len(plan.closed))
 
@@ -505,6 +515,9 @@ func impactChanges(ch *manifest.Changes) *impact.Changes {
 		return nil
 	}
 	ic := &impact.Changes{PreviousRunID: ch.PreviousRunID, New: ch.New, Unchanged: ch.Unchanged, Moved: ch.Moved, Released: ch.Released}
+	if g := ch.Guard; g != nil {
+		ic.Guard = &impact.Guard{ReleaseShare: g.ReleaseShare, ReleaseLimit: g.ReleaseLimit, InputShare: g.InputShare, InputFloor: g.InputFloor}
+	}
 	for _, kind := range []struct {
 		name string
 		m    map[string]int64

@@ -131,6 +131,25 @@ type Changes struct {
 	ReleasedByReason map[string]int64 `json:"released_by_reason"`
 	// Check is the extended conservation check, as text.
 	Check string `json:"check"`
+	// Guard is how close the night came to the release guard's limits
+	// (an addition).
+	Guard *Guard `json:"guard,omitempty"`
+}
+
+// Guard is the release guard of a nightly run: the share of the previous
+// run's hearings whose case is not among tonight's valid rows (released
+// LEFT_EXPORT), against its limit, and tonight's input rows as a share of
+// the previous run's, against its floor. The counts are the whole run's,
+// in a shard too (every shard reads every row).
+type Guard struct {
+	LeftExport        int64   `json:"left_export"`
+	PreviousAssigned  int64   `json:"previous_assigned"`
+	ReleaseShare      float64 `json:"release_share"`
+	ReleaseLimit      float64 `json:"release_limit"`
+	InputRows         int64   `json:"input_rows"`
+	PreviousInputRows int64   `json:"previous_input_rows"`
+	InputShare        float64 `json:"input_share"`
+	InputFloor        float64 `json:"input_floor"`
 }
 
 // Conservation records the check input_rows == the sum of the outcomes.

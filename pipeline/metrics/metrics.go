@@ -42,10 +42,22 @@ type Run struct {
 	// Changes counts hearings against the previous run by change (new,
 	// unchanged, moved, released): nightly runs with --previous only.
 	Changes map[string]int64
+	// Guard is the release guard of a nightly run (--previous), pushed on
+	// success and on failure alike: how close the night came.
+	Guard []GuardMeasure
 	// BytesRead and BytesWritten are the run's input and output volumes.
 	BytesRead, BytesWritten int64
 	// Labels are constant labels put on every metric (e.g. policy).
 	Labels [][2]string
+}
+
+// GuardMeasure is one measure of the release guard: the night's share
+// (released_left_export: of the previous run's hearings; input_rows: of
+// its input rows) and the threshold it is held to (a limit for the first,
+// a floor for the second).
+type GuardMeasure struct {
+	Measure          string
+	Share, Threshold float64
 }
 
 // Text renders the run in the Prometheus text exposition format.
@@ -100,6 +112,16 @@ func (r *Run) Text() []byte {
 	fmt.Fprintf(&b, "recal_last_run_timestamp_seconds%s %.3f\n", constLabels(), ts)
 	metric("recal_last_run_exit_code", "Exit code of the last run (contract §4; 0 is success).")
 	fmt.Fprintf(&b, "recal_last_run_exit_code%s %d\n", constLabels(), r.ExitCode)
+	if len(r.Guard) > 0 {
+		metric("recal_release_guard_share", "The last nightly run's release guard measures: the share of the previous run's hearings released because their cases left the export, and tonight's input rows as a share of the previous run's (pushed by refused runs too).")
+		for _, g := range r.Guard {
+			fmt.Fprintf(&b, "recal_release_guard_share%s %g\n", constLabels([2]string{"measure", g.Measure}), g.Share)
+		}
+		metric("recal_release_guard_threshold", "The thresholds of those measures: --release-limit (a ceiling) and --input-floor (a floor).")
+		for _, g := range r.Guard {
+			fmt.Fprintf(&b, "recal_release_guard_threshold%s %g\n", constLabels([2]string{"measure", g.Measure}), g.Threshold)
+		}
+	}
 	if !r.Success {
 		metric("recal_last_failure_timestamp_seconds", "When the last failed run finished (Unix time).")
 		fmt.Fprintf(&b, "recal_last_failure_timestamp_seconds%s %.3f\n", constLabels(), ts)

@@ -166,6 +166,11 @@ func impactDoc(imp *impact.Impact, d disclosure) *document {
 	if ch := imp.Run.Changes; ch != nil {
 		doc.facts = append([][2]string{{"Tonight, against run " + ch.PreviousRunID,
 			fmt.Sprintf("%s new hearings, %s moved, %s released; %s stand unchanged", d.count(ch.New), d.count(ch.Moved), d.count(ch.Released), d.count(ch.Unchanged))}}, doc.facts...)
+		if g := ch.Guard; g != nil {
+			doc.facts = append([][2]string{doc.facts[0], {"Release guard",
+				fmt.Sprintf("%s of the previous run's hearings left the export (limit %s); tonight's input is %s of its rows (floor %s)",
+					pct(g.ReleaseShare), pct(g.ReleaseLimit), pct(g.InputShare), pct(g.InputFloor))}}, doc.facts[1:]...)
+		}
 	}
 	sub := subtitle(imp)
 

@@ -92,6 +92,20 @@ type Changes struct {
 	Moved         int64         `json:"moved"`
 	Released      int64         `json:"released"`
 	Reasons       []ChangeCount `json:"reasons"`
+	// Guard is how close the night came to the release guard's
+	// thresholds (absent in runs before it).
+	Guard *Guard `json:"guard,omitempty"`
+}
+
+// Guard is the release guard of a nightly run: the share of the previous
+// run's hearings released because their cases left the export, against
+// its limit; tonight's input rows as a share of the previous run's,
+// against its floor.
+type Guard struct {
+	ReleaseShare float64 `json:"release_share"`
+	ReleaseLimit float64 `json:"release_limit"`
+	InputShare   float64 `json:"input_share"`
+	InputFloor   float64 `json:"input_floor"`
 }
 
 // ChangeCount counts the hearings moved or released for one reason.
