@@ -116,7 +116,7 @@ lint: vet
 TEST_ENV  := RECAL_S3_SERVER=$(S3SERVER) RECAL_DUCKDB=$(DUCKDB) RECAL_UMOCI=$$(command -v umoci) RECAL_PUSHGATEWAY=$(PUSHGATEWAY)
 # The packages that start goroutines or are shared between them (the
 # store, the calendar), with their tests of concurrent use.
-RACE_PKGS := ./pipeline/job/... ./pipeline/source/... ./pipeline/gen/... ./pipeline/storage/... ./transforms/schedule/
+RACE_PKGS := ./pipeline/claim/ ./pipeline/job/... ./pipeline/source/... ./pipeline/gen/... ./pipeline/storage/... ./transforms/schedule/
 test:
 	$(MAKE) -j3 tools
 	CGO_ENABLED=0 $(MAKE) vet

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/recal-project/recal/pipeline/claim"
 	"io"
 	"maps"
 	"slices"
@@ -43,6 +44,8 @@ func cmdImportEOIR(ctx context.Context, args []string, stdout, stderr io.Writer)
 	fs.StringVar(&cfg.Output, "output", "", "folder or URI to write export/, rejects/ and import.json under")
 	fs.StringVar(&cfg.Crosswalk, "court-crosswalk", "", "CSV of retired court codes (old_code,new_code)")
 	fs.IntVar(&cfg.ObjectRows, "object-rows", 500_000, "rows per export object")
+	fs.BoolVar(&cfg.Force, "force", false, "take over another import's claim on --output")
+	fs.DurationVar(&cfg.ClaimStale, "claim-stale", claim.DefaultStale, "take over another import's claim on the output once it has had no heartbeat for this long (its import died)")
 	storeFlags(fs, &cfg.TempDir, &insecure)
 	fs.BoolVar(&debugLog, "debug", false, "debug logging")
 	cpuProfile := fs.String("cpuprofile", "", "write a pprof CPU profile of the import to this file")

@@ -247,8 +247,14 @@ func TestShardMergeEquivalence(t *testing.T) {
 		if code, stderr := merge("failed"); code != 66 || !strings.Contains(stderr, "shard 2 of 3 has not committed") {
 			t.Fatalf("merge with shard 2 killed: exit %d: %s", code, stderr)
 		}
-		// Shard 2 reruns, but with another as-of date: another job.
-		if code, _, stderr := run(t, append(args("failed", "--shard-index", "2", "--shard-count", "3"), "--as-of", "2026-02-02")...); code != 0 {
+		// Shard 2 reruns, but with another as-of date: another job. The
+		// killed shard's claim is fresh and of another run, so the rerun
+		// is refused (75, nothing written) unless --force takes it over.
+		other := append(args("failed", "--shard-index", "2", "--shard-count", "3"), "--as-of", "2026-02-02")
+		if code, _, stderr := run(t, other...); code != 75 || !strings.Contains(stderr, "is claimed by recal run") {
+			t.Fatalf("shard 2 of another job over the killed shard's claim: exit %d: %s", code, stderr)
+		}
+		if code, _, stderr := run(t, append(other, "--force")...); code != 0 {
 			t.Fatalf("shard 2 as of another date: exit %d: %s", code, stderr)
 		}
 		if code, stderr := merge("failed"); code != 65 || !strings.Contains(stderr, "shard 2 of 3 ran another job than shard 0") {

@@ -12,6 +12,8 @@ package eoirimport
 import (
 	"cmp"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -26,6 +28,7 @@ import (
 
 	"github.com/apache/arrow/go/v15/arrow/array"
 
+	"github.com/recal-project/recal/pipeline/claim"
 	"github.com/recal-project/recal/pipeline/eoir"
 	"github.com/recal-project/recal/pipeline/location"
 	"github.com/recal-project/recal/pipeline/refdata"
@@ -50,6 +53,11 @@ type Config struct {
 	TempDir    string
 	Locations  location.Options
 	Log        *slog.Logger
+	// Force takes over another import's live claim on Output;
+	// ClaimStale is how long a claim may go without a heartbeat before
+	// it is taken over anyway (0: claim.DefaultStale).
+	Force      bool
+	ClaimStale time.Duration
 }
 
 // Report is import.json: what the import read, kept and rejected.
@@ -136,7 +144,7 @@ const (
 )
 
 // Import runs the import.
-func Import(ctx context.Context, cfg Config) (*Report, error) {
+func Import(ctx context.Context, cfg Config) (_ *Report, err error) {
 	started := time.Now()
 	log := cfg.Log
 	if log == nil {
@@ -164,6 +172,24 @@ func Import(ctx context.Context, cfg Config) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	// One writer per output, claimed before the release is read: a second
+	// import into the same output stops at once (exit 75).
+	id := importID(cfg)
+	rules := claim.Rules{RunID: id, Force: cfg.Force, Stale: cfg.ClaimStale, Output: out.String(), Log: log}
+	oc, err := claim.Acquire(ctx, out, "", claim.Record{RunID: id, Command: "import-eoir"}, rules.Decide, claim.Options{})
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil && ctx.Err() == nil {
+			if verr := oc.Verify(context.WithoutCancel(ctx)); errors.Is(verr, claim.ErrLost) && !errors.Is(err, claim.ErrLost) {
+				err = fmt.Errorf("%w; this import then failed with: %v", verr, err)
+			}
+		}
+		if rerr := oc.Release(context.WithoutCancel(ctx)); rerr != nil {
+			log.Warn("claim not released", "error", rerr)
+		}
+	}()
 	tables, err := findTables(ctx, rel)
 	if err != nil {
 		return nil, err
@@ -439,19 +465,37 @@ func Import(ctx context.Context, cfg Config) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	// What the commit makes visible is written only while the claim holds.
+	if err := oc.Verify(ctx); err != nil {
+		return nil, err
+	}
 	if err := prune(ctx, out, rep.Objects); err != nil {
 		return nil, err
 	}
 	if err := storage.Put(ctx, out, "import.json", strings.NewReader(string(b)+"\n")); err != nil {
 		return nil, err
 	}
-	if err := storage.Put(ctx, out, "_SUCCESS", strings.NewReader("")); err != nil {
+	if err := oc.Verify(ctx); err != nil {
 		return nil, err
+	}
+	if err := out.CreateExclusive(ctx, "_SUCCESS", []byte(id+"\n")); err != nil {
+		// A retried conditional write whose first answer was lost finds
+		// its own marker.
+		if b, rerr := storage.ReadAll(ctx, out, "_SUCCESS"); !errors.Is(err, storage.ErrExist) || rerr != nil || string(b) != id+"\n" {
+			return nil, err
+		}
 	}
 	committed = true
 	log.Info("import complete", "cases", rep.Cases.Total, "closed", rep.Cases.Closed, "still_closed", rep.Cases.StillClosed,
 		"rejected", len(rejects), "seconds", rep.Seconds)
 	return rep, nil
+}
+
+// importID names an import by its settings, for its claim on the output:
+// a rerun of the same import may take over a dead one's claim at once.
+func importID(cfg Config) string {
+	h := sha256.Sum256([]byte(fmt.Sprintf("import-eoir\n%s\n%s\n%d\n", cfg.Release, cfg.Crosswalk, cfg.ObjectRows)))
+	return hex.EncodeToString(h[:8])
 }
 
 // prune deletes the objects under export/ and rejects/ that this import

@@ -2,14 +2,19 @@ package eoirimport_test
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/apache/arrow/go/v15/arrow"
@@ -18,6 +23,7 @@ import (
 	"github.com/apache/arrow/go/v15/parquet/file"
 	"github.com/apache/arrow/go/v15/parquet/pqarrow"
 
+	"github.com/recal-project/recal/pipeline/claim"
 	"github.com/recal-project/recal/pipeline/eoirimport"
 	"github.com/recal-project/recal/pipeline/eoirimport/eoirtest"
 	"github.com/recal-project/recal/pipeline/source"
@@ -260,6 +266,77 @@ func TestImportGenerated(t *testing.T) {
 			if err != nil || string(a) != string(b) {
 				t.Fatalf("%s/%s differs between two imports of the same release (%v)", dir, filepath.Base(f), err)
 			}
+		}
+	}
+}
+
+// TestConcurrentImports starts two imports of different settings (so of
+// different claims) into one output together, several times: each exits 0
+// or 75 (the output claimed by the other), and the output is one import's
+// whole commit: _SUCCESS names it, every object its import.json lists is
+// there with its sha256, and export/ and rejects/ hold nothing else.
+func TestConcurrentImports(t *testing.T) {
+	rel := eoirtest.WriteRelease(t)
+	for round := range 6 {
+		out := t.TempDir()
+		errs := make([]error, 2)
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i := range errs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				_, errs[i] = eoirimport.Import(context.Background(), eoirimport.Config{Release: rel, Output: out, ObjectRows: 2 + i, TempDir: t.TempDir(),
+					Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+			}()
+		}
+		close(start)
+		wg.Wait()
+		ok := 0
+		for i, err := range errs {
+			if err == nil {
+				ok++
+			} else if !errors.Is(err, claim.ErrClaimed) {
+				t.Fatalf("round %d, import %d: %v, want success or the output claimed", round, i, err)
+			}
+		}
+		if ok == 0 {
+			t.Fatalf("round %d: no import committed: %v", round, errs)
+		}
+		t.Logf("round %d: %d of 2 committed", round, ok)
+		if _, err := os.Stat(filepath.Join(out, "_SUCCESS")); err != nil {
+			t.Fatalf("round %d: no _SUCCESS", round)
+		}
+		b, err := os.ReadFile(filepath.Join(out, "import.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rep eoirimport.Report
+		if err := json.Unmarshal(b, &rep); err != nil {
+			t.Fatal(err)
+		}
+		listed := map[string]bool{}
+		for _, o := range rep.Objects {
+			listed[o.Key] = true
+			d, err := os.ReadFile(filepath.Join(out, o.Key))
+			if err != nil {
+				t.Fatalf("round %d: import.json lists %s: %v", round, o.Key, err)
+			}
+			if fmt.Sprintf("%x", sha256.Sum256(d)) != o.SHA256 {
+				t.Fatalf("round %d: %s has other bytes than import.json says", round, o.Key)
+			}
+		}
+		for _, dir := range []string{"export", "rejects"} {
+			ents, _ := os.ReadDir(filepath.Join(out, dir))
+			for _, e := range ents {
+				if !listed[dir+"/"+e.Name()] {
+					t.Fatalf("round %d: %s/%s is not the committed import's", round, dir, e.Name())
+				}
+			}
+		}
+		if ents, _ := os.ReadDir(filepath.Join(out, "_claims")); len(ents) != 0 {
+			t.Fatalf("round %d: claims left: %d", round, len(ents))
 		}
 	}
 }

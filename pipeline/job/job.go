@@ -19,6 +19,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/recal-project/recal/pipeline/claim"
 	"github.com/recal-project/recal/pipeline/location"
 	"github.com/recal-project/recal/pipeline/refdata"
 	"github.com/recal-project/recal/pipeline/source"
@@ -46,6 +47,14 @@ type Config struct {
 	// rows by footer, that OnCorrupt "quarantine" may drop before the run
 	// fails instead (0: DefaultQuarantineLimit).
 	QuarantineLimit float64
+	// ClaimStale is how long another run's claim on the output may go
+	// without a heartbeat before this run takes it over (0:
+	// DefaultClaimStale).
+	ClaimStale time.Duration
+	// claimHeartbeat is how often the claim is rewritten (0: 30 s), and
+	// afterClaim runs once the output is claimed: for tests.
+	claimHeartbeat time.Duration
+	afterClaim     func()
 	// ReleaseLimit and InputFloor are the release guard of a run with
 	// Previous (nil: DefaultReleaseLimit, DefaultInputFloor).
 	ReleaseLimit, InputFloor *float64
@@ -85,6 +94,8 @@ func Classify(err error) int {
 		sysexit.Classifier{Target: source.ErrRead, Code: sysexit.IOErr},
 		sysexit.Classifier{Target: ErrQuarantineLimit, Code: sysexit.DataErr},
 		sysexit.Classifier{Target: ErrReleaseGuard, Code: sysexit.DataErr},
+		sysexit.Classifier{Target: claim.ErrClaimed, Code: sysexit.TempFail},
+		sysexit.Classifier{Target: claim.ErrLost, Code: sysexit.TempFail},
 		sysexit.Classifier{Target: schedule.ErrField, Code: sysexit.DataErr},
 		sysexit.Classifier{Target: schedule.ErrHeader, Code: sysexit.DataErr},
 		sysexit.Classifier{Target: schedule.ErrOverlap, Code: sysexit.DataErr},

@@ -32,12 +32,16 @@ import (
 type MergeConfig struct {
 	Output     string
 	ShardCount int
-	// Force replaces a committed run of another job under Output.
-	Force     bool
-	Workers   int
-	TempDir   string
-	Locations location.Options
-	Log       *slog.Logger
+	// Force replaces a committed run of another job under Output, and
+	// takes over another run's claim on it.
+	Force bool
+	// ClaimStale is Config.ClaimStale.
+	ClaimStale     time.Duration
+	claimHeartbeat time.Duration
+	Workers        int
+	TempDir        string
+	Locations      location.Options
+	Log            *slog.Logger
 }
 
 // mergedDataset is a dataset merge joins from the shards' prefixes (each
@@ -85,7 +89,9 @@ func mergedDatasets(ref *refdata.Data, inputs []manifest.Input) []mergedDataset 
 // and _SUCCESS. Its data files and reports are those of a single-process
 // run of the same job, byte for byte; only the manifest's shard count,
 // timing and the assignment files' names (part-<shard>-…) differ.
-func Merge(ctx context.Context, mc MergeConfig) (*Result, error) {
+func Merge(ctx context.Context, mc MergeConfig) (res *Result, err error) {
+	var oc *outputClaim
+	defer func() { res, err = oc.end(ctx, res, err) }()
 	cfg0 := Config{Log: mc.Log}
 	log := logger(&cfg0)
 	started := time.Now().UTC()
@@ -185,6 +191,16 @@ func Merge(ctx context.Context, mc MergeConfig) (*Result, error) {
 	}
 	t.end("shards", n, "input_rows", m.Counts.InputRows)
 
+	// One writer per output: claimed before anything is written. Two
+	// merges of one sharded run are the same job: the later takes over,
+	// and the earlier stops at its next check (or finds the job done).
+	cs := claimSettings{command: "merge", force: mc.Force, stale: mc.ClaimStale, heartbeat: mc.claimHeartbeat}
+	if top != nil {
+		cs.committed = top.RunID
+	}
+	if oc, err = claimOutput(ctx, out, "", first.RunID, cs, log); err != nil {
+		return nil, err
+	}
 	// From here until the new _SUCCESS, no reader may trust the prefix.
 	if err := out.Delete(ctx, "_SUCCESS"); err != nil {
 		return nil, err
@@ -274,6 +290,9 @@ func Merge(ctx context.Context, mc MergeConfig) (*Result, error) {
 	if err != nil {
 		return nil, sysexit.With(sysexit.Software, err)
 	}
+	if err := oc.verify(ctx); err != nil {
+		return nil, err
+	}
 	if err := storage.Put(ctx, out, "manifest.json", bytes.NewReader(mb)); err != nil {
 		return nil, err
 	}
@@ -281,6 +300,9 @@ func Merge(ctx context.Context, mc MergeConfig) (*Result, error) {
 	// The shards' prefixes are kept until the commit: a merge that fails
 	// before it can be rerun.
 	if err := cleanup(ctx, out, m, slices.DeleteFunc(slices.Clone(datasets), func(d string) bool { return d == ShardsDir })); err != nil {
+		return nil, err
+	}
+	if err := oc.verify(ctx); err != nil {
 		return nil, err
 	}
 	if err := commit(ctx, out, "", m.RunID); err != nil {

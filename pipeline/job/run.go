@@ -90,7 +90,9 @@ func cleanup(ctx context.Context, out storage.Store, m *manifest.Manifest, dirs 
 }
 
 // Run executes `recal run`.
-func Run(ctx context.Context, cfg Config) (*Result, error) {
+func Run(ctx context.Context, cfg Config) (res *Result, err error) {
+	var oc *outputClaim
+	defer func() { res, err = oc.end(ctx, res, err) }()
 	log := logger(&cfg)
 	started := time.Now().UTC()
 	t := newStageTimer(log)
@@ -197,6 +199,17 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		} else if prev != nil {
 			log.Info("replacing this shard's uncommitted job of other inputs", "old_run_id", prev.RunID, "run_id", m.RunID)
 		}
+	}
+	// One writer per output: claimed before anything is written.
+	cs := claimSettings{command: "run", force: cfg.Force, stale: cfg.ClaimStale, heartbeat: cfg.claimHeartbeat}
+	if prev, err := committed(ctx, out, stage); err == nil && prev != nil {
+		cs.committed = prev.RunID
+	}
+	if oc, err = claimOutput(ctx, out, stage, m.RunID, cs, log); err != nil {
+		return nil, err
+	}
+	if cfg.afterClaim != nil {
+		cfg.afterClaim()
 	}
 	// From here until the new _SUCCESS, no reader may trust the prefix.
 	if err := out.Delete(ctx, "_SUCCESS"); err != nil {
@@ -319,6 +332,10 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err != nil {
 		return nil, sysexit.With(sysexit.Software, err)
 	}
+	// What the commit makes visible is written only while the claim holds.
+	if err := oc.verify(ctx); err != nil {
+		return nil, err
+	}
 	if err := storage.Put(ctx, out, stage+"manifest.json", bytes.NewReader(mb)); err != nil {
 		return nil, err
 	}
@@ -331,7 +348,14 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if sp != nil {
 		dirs = []string{stage}
 	}
-	if err := cleanup(ctx, out, m, dirs, stage+"manifest.json"); err != nil {
+	keep, err := claimKeys(ctx, out, stage)
+	if err != nil {
+		return nil, err
+	}
+	if err := cleanup(ctx, out, m, dirs, append(keep, stage+"manifest.json")...); err != nil {
+		return nil, err
+	}
+	if err := oc.verify(ctx); err != nil {
 		return nil, err
 	}
 	if err := commit(ctx, out, stage, m.RunID); err != nil {
