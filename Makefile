@@ -14,18 +14,28 @@ OUT     := out/sample
 
 all: build
 
-build:
-	$(GO) build -o bin/recal ./cmd/recal
+# The version every build is stamped with (recal version, manifests'
+# tool_version, part of the run id): git describe, and for a modified tree
+# "-dirty-" plus a hash of the changes, so that two different builds never
+# share a version. (These machines set GOFLAGS=-buildvcs=false, so a plain
+# go build records no revision; without git it is "dev+<binary sha256>".)
+VERSION ?= $(shell v=$$(git describe --tags --always 2>/dev/null) && \
+	if [ -n "$$(git status --porcelain --untracked-files=normal 2>/dev/null)" ]; then \
+	  v="$$v-dirty-$$( { git diff HEAD; git ls-files --others --exclude-standard | xargs -r cat; } | sha256sum | cut -c1-8)"; fi; echo $$v)
+LDFLAGS := -X main.buildVersion=$(VERSION)
 
-# The main job on the bundled sample: local files, no server needed. The
-# previous sample output is removed first: a development build is always
-# version "dev", so the commit protocol would otherwise take a rerun after a
-# code change for a no-op (same fingerprint).
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o bin/recal ./cmd/recal
+
+# The main job on the bundled sample: local files, no server needed. A
+# rerun of the same build finds its run committed and does nothing; a build
+# of other code has another version, so another run id, and --force lets it
+# replace the sample output (out/ is a scratch folder).
 run: build
-	rm -rf $(OUT) && mkdir -p out
+	mkdir -p out
 	./bin/recal run --input $(SAMPLE)/export --capacity $(SAMPLE)/capacity.csv \
 		--closures $(SAMPLE)/closures.csv --policy castro-tum-2018 \
-		--as-of 2026-01-15 --baseline-pending 3600000 --output $(OUT) 2> out/run.log
+		--as-of 2026-01-15 --baseline-pending 3600000 --output $(OUT) --force 2> out/run.log
 	@echo "log: out/run.log"
 
 # The Versity S3 Gateway (versitygw), a real S3-compatible server used in
@@ -79,11 +89,10 @@ tools: $(S3SERVER) $(DUCKDB) chromium umoci $(PUSHGATEWAY)
 # The container image as an OCI layout under out/image (tag: VERSION), from a
 # static, trimmed binary, with umoci: no engine, no network, no base image
 # (deploy/oci/build-image.sh; deploy/Dockerfile is the same image for
-# engines). Push it with skopeo: skopeo copy oci:out/image:dev docker://…
-VERSION ?= dev
+# engines). Push it with skopeo: skopeo copy oci:out/image:<VERSION> docker://…
 image: umoci
 	mkdir -p out
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w -X main.buildVersion=$(VERSION)" -o out/recal-static ./cmd/recal
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w $(LDFLAGS)" -o out/recal-static ./cmd/recal
 	sh deploy/oci/build-image.sh out/recal-static out/image $(VERSION)
 
 vet:
@@ -146,7 +155,7 @@ BENCH_ROWS ?= 1000000,10000000
 BENCH_REPS ?= 3
 BENCH_EOIR ?= 5000000
 bench: build $(S3SERVER) $(DUCKDB)
-	$(GO) build -o bin/recalbench ./cmd/recalbench
+	$(GO) build -ldflags "$(LDFLAGS)" -o bin/recalbench ./cmd/recalbench
 	./bin/recalbench -rows $(BENCH_ROWS) -eoir-proceedings $(BENCH_EOIR) -reps $(BENCH_REPS) -s3server $(S3SERVER) -duckdb $(DUCKDB)
 	$(GO) test -run '^$$' -bench . -benchmem -count 3 ./pipeline/source/ ./pipeline/sink/ ./transforms/policy/ ./transforms/schedule/ ./transforms/impact/ | tee out/bench/micro.txt
 	@echo "table: out/bench/table.md; micro-benchmarks (benchstat): out/bench/micro.txt"

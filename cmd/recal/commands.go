@@ -197,7 +197,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return nil
 	}
 	if res.AlreadyComplete {
-		fmt.Fprintf(stdout, "recal run %s: already complete under %s (same inputs, policy, calendar and as-of date); nothing to do\n", res.Manifest.RunID, res.Output)
+		fmt.Fprintf(stdout, "recal run %s: already complete under %s (same inputs, policy, calendar, as-of date and recal version); nothing to do\n", res.Manifest.RunID, res.Output)
 	}
 	fmt.Fprintf(stdout, "recal run %s complete (policy %s, as of %s)\n", res.Manifest.RunID, res.Manifest.Policy.ID, res.Manifest.AsOf)
 	fmt.Fprintf(stdout, "  input rows %d = assigned %d + remain closed %d + overflow %d + rejected %d\n",

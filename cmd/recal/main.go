@@ -6,6 +6,8 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -16,9 +18,11 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"syscall"
 	_ "time/tzdata" // time zones of timestamp columns, even in scratch images
 
+	"github.com/recal-project/recal/pipeline/job"
 	"github.com/recal-project/recal/pipeline/sysexit"
 )
 
@@ -50,6 +54,7 @@ func main() {
 
 // Main runs the command line and returns the exit code.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) (code int) {
+	job.Version = version() // what manifests record and run ids hash
 	defer func() {
 		if p := recover(); p != nil {
 			fmt.Fprintf(stderr, "recal: internal error: %v\n%s", p, debug.Stack())
@@ -151,8 +156,9 @@ func newLoggerTo(w io.Writer, text, debugLog bool) *slog.Logger {
 func cmdVersion(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flagSet("version", `Usage: recal version
 
-Prints recal's version (set at build time; "dev" for a development build),
-the Go version and platform, the versions of the Parquet and S3 libraries it
+Prints recal's version (the one every manifest records: stamped at build
+time by make build, make run and the image; else the module version, else the
+VCS revision, else "dev+" and the binary's sha256), the Go version and platform, the versions of the Parquet and S3 libraries it
 was built with, and the VCS revision when the build recorded one.
 
 Example:
@@ -179,15 +185,73 @@ Example:
 	return nil
 }
 
-// buildVersion is set with -ldflags "-X main.buildVersion=…".
+// buildVersion is set with -ldflags "-X main.buildVersion=…" (make build,
+// make run, make image and the Dockerfile stamp it).
 var buildVersion = ""
 
+var resolved struct {
+	once sync.Once
+	v    string
+}
+
+// version is this binary's version, the one `recal version` prints and
+// manifests record: the release build's -ldflags value, else the module
+// version (go install …@v1.2.3), else the VCS revision the build recorded
+// (with -dirty and the binary's hash when the tree was modified), else
+// "dev+" and the binary's hash. A build never shares a version with a
+// different build, so the commit protocol never takes another binary's
+// output for its own (the version is part of the run id).
 func version() string {
+	resolved.once.Do(func() { resolved.v = resolveVersion() })
+	return resolved.v
+}
+
+func resolveVersion() string {
 	if buildVersion != "" {
 		return buildVersion
 	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+	bi, ok := debug.ReadBuildInfo()
+	if ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
 		return bi.Main.Version
 	}
-	return "dev"
+	rev, dirty := "", false
+	if ok {
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.modified":
+				dirty = s.Value == "true"
+			}
+		}
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	switch {
+	case rev != "" && !dirty:
+		return rev
+	case rev != "":
+		return rev + "-dirty+" + executableHash()
+	}
+	return "dev+" + executableHash()
+}
+
+// executableHash is the first 12 hex digits of the running binary's
+// sha256 ("unknown" if it cannot be read).
+func executableHash() string {
+	p, err := os.Executable()
+	if err != nil {
+		return "unknown"
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return "unknown"
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "unknown"
+	}
+	return hex.EncodeToString(h.Sum(nil))[:12]
 }

@@ -184,6 +184,10 @@ func Run(ctx context.Context, cfg Config) (res *Result, err error) {
 			log.Info("output already holds this run; nothing to do", "run_id", prev.RunID)
 			return &Result{Manifest: prev, Output: out.String(), ManifestKey: "manifest.json", AlreadyComplete: true}, nil
 		}
+		if !cfg.Force && prev.ToolVersion != m.ToolVersion {
+			return nil, sysexit.Errorf(sysexit.Usage, "output %s holds a run committed by recal %s (run %s); this is recal %s, whose outputs may differ: rerun with --force to recompute it with this version",
+				out, prev.ToolVersion, prev.RunID, m.ToolVersion)
+		}
 		if !cfg.Force {
 			return nil, sysexit.Errorf(sysexit.Usage, "output %s already holds a committed run of other inputs (run %s: policy %s, as of %s); rerun with --force to replace it",
 				out, prev.RunID, prev.Policy.ID, prev.AsOf)
