@@ -19,9 +19,9 @@ import (
 	"github.com/recal-project/recal/pipeline/location"
 	"github.com/recal-project/recal/pipeline/refdata"
 	"github.com/recal-project/recal/pipeline/report"
-	"github.com/recal-project/recal/pipeline/source"
 	"github.com/recal-project/recal/pipeline/storage/s3store"
 	"github.com/recal-project/recal/pipeline/sysexit"
+	"github.com/recal-project/recal/transforms/civil"
 )
 
 func classify(err error) int { return job.Classify(err) }
@@ -457,7 +457,7 @@ func cmdValidate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	p := res.Policy
 	fmt.Fprintf(stdout, "policy %s (%s, sha256 %s): ok\n", p.ID, p.Source, p.SHA256)
 	fmt.Fprintf(stdout, "  %d exempt and %d recalendar rules, %d tiers; notice %d days (juvenile %d); horizon %d days; effective %s\n",
-		p.NumExempt, len(p.RuleIDs)-1-p.NumExempt, len(p.TierRuleIDs)-1, p.MinNoticeDays, p.JuvenileNoticeDays, p.HorizonDays, source.FormatDate(p.Effective))
+		p.NumExempt, len(p.RuleIDs)-1-p.NumExempt, len(p.TierRuleIDs)-1, p.MinNoticeDays, p.JuvenileNoticeDays, p.HorizonDays, civil.FormatDate(p.Effective))
 	if cfg.Input == "" {
 		return nil
 	}

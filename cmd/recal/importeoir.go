@@ -3,11 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
-	"github.com/recal-project/recal/pipeline/claim"
 	"io"
 	"maps"
 	"slices"
 
+	"github.com/recal-project/recal/pipeline/claim"
 	"github.com/recal-project/recal/pipeline/eoirimport"
 )
 

@@ -35,11 +35,11 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/recal-project/recal/pipeline/source"
 	"github.com/recal-project/recal/pipeline/storage"
 	"github.com/recal-project/recal/pipeline/storage/local"
 	"github.com/recal-project/recal/pipeline/storage/s3store"
 	"github.com/recal-project/recal/pipeline/storage/s3store/s3servertest"
+	"github.com/recal-project/recal/transforms/civil"
 	"github.com/recal-project/recal/transforms/policy"
 	"github.com/recal-project/recal/transforms/schedule"
 )
@@ -346,12 +346,12 @@ func prepare(c config, dir string, n int64) error {
 	if err := os.WriteFile(filepath.Join(dir, "policy.yaml"), []byte(y), 0o644); err != nil {
 		return err
 	}
-	a, _ := source.ParseDate(asOf)
+	a, _ := civil.ParseDate(asOf)
 	var hol []string
-	y0, _, _ := source.CivilFromDays(a)
+	y0, _, _ := civil.CivilFromDays(a)
 	for yr := y0 - 1; yr <= y0+2; yr++ {
 		for _, d := range schedule.FederalHolidays(yr) {
-			hol = append(hol, source.FormatDate(d))
+			hol = append(hol, civil.FormatDate(d))
 		}
 	}
 	sort.Strings(hol)

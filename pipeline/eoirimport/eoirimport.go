@@ -33,9 +33,9 @@ import (
 	"github.com/recal-project/recal/pipeline/location"
 	"github.com/recal-project/recal/pipeline/refdata"
 	"github.com/recal-project/recal/pipeline/sink"
-	"github.com/recal-project/recal/pipeline/source"
 	"github.com/recal-project/recal/pipeline/storage"
 	"github.com/recal-project/recal/pipeline/sysexit"
+	"github.com/recal-project/recal/transforms/civil"
 	"github.com/recal-project/recal/transforms/stillclosed"
 )
 
@@ -231,7 +231,7 @@ func Import(ctx context.Context, cfg Config) (_ *Report, err error) {
 			if !okc || !okp {
 				return &reject{code: "NONPOSITIVE_ID", message: "IDNCASE or IDNPROCEEDING is not a positive integer", idnProc: idp, hasID: okp}
 			}
-			comp, hasComp := source.ParseDate(f[3])
+			comp, hasComp := civil.ParseDate(f[3])
 			procs = append(procs, proc{idc: idc, idp: idp, ord: line, comp: comp, has: hasComp,
 				closure: stillclosed.ClosureCodes[strings.ToUpper(strings.TrimSpace(f[2]))]})
 			return nil
@@ -301,7 +301,7 @@ func Import(ctx context.Context, cfg Config) (_ *Report, err error) {
 		if k.state == stateRecorded { // the same IDNPROCEEDING again: the first row wins
 			return &reject{code: "DUPLICATE_IDNPROCEEDING", message: "IDNPROCEEDING already seen in an earlier row (the first wins)", idnProc: idp, hasID: true}
 		}
-		osc, okOSC := source.ParseDate(f[9])
+		osc, okOSC := civil.ParseDate(f[9])
 		if !okOSC {
 			k.state = stateRejected
 			return &reject{code: "MALFORMED_REQUIRED", message: "OSC_DATE is not a date", idnProc: idp, hasID: true}
@@ -317,7 +317,7 @@ func Import(ctx context.Context, cfg Config) (_ *Report, err error) {
 		}
 		k.r = record{idncase: idc, idnproc: idp, court: cl(court), hloc: cl(f[3]), ij: cl(f[4]), caseType: cl(f[5]), custody: cl(f[6]), nat: cl(f[7]), lang: cl(f[8]),
 			osc: osc, otherComp: cl(strings.ToUpper(f[12])), crim: cl(f[13]), aggr: cl(f[14]), absentia: cl(f[15])}
-		k.r.input, k.r.hasInput = source.ParseDate(f[10])
+		k.r.input, k.r.hasInput = civil.ParseDate(f[10])
 		k.state = stateRecorded
 		return nil
 	})
@@ -330,7 +330,7 @@ func Import(ctx context.Context, cfg Config) (_ *Report, err error) {
 		err = scan(ctx, rel, k, true, rep, addReject, []string{"IDNCASE", "ADJ_DATE"}, func(f []string, line int64) *reject {
 			idc, _ := positive(f[0])
 			if k := get(idc, stateRecorded); k != nil {
-				if d, ok := source.ParseDate(f[1]); ok {
+				if d, ok := civil.ParseDate(f[1]); ok {
 					k.c.Setting(d)
 				}
 			}
@@ -344,7 +344,7 @@ func Import(ctx context.Context, cfg Config) (_ *Report, err error) {
 		err = scan(ctx, rel, k, true, rep, addReject, []string{"IDNCASE", "REC_TYPE", "DEC", "MOTION_RECD_DATE"}, func(f []string, line int64) *reject {
 			idc, _ := positive(f[0])
 			if k := get(idc, stateRecorded); k != nil {
-				d, ok := source.ParseDate(f[3])
+				d, ok := civil.ParseDate(f[3])
 				k.c.Motion(cl(strings.ToUpper(f[1])), cl(strings.ToUpper(f[2])), d, ok)
 			}
 			return nil
@@ -366,7 +366,7 @@ func Import(ctx context.Context, cfg Config) (_ *Report, err error) {
 				return &reject{code: "NONPOSITIVE_ID", message: "IDNCUSTODY is not a positive integer"}
 			}
 			if id > k.r.custodyID {
-				_, released := source.ParseDate(f[3])
+				_, released := civil.ParseDate(f[3])
 				k.r.custodyID, k.r.history = id, stillclosed.CurrentCustody(strings.ToUpper(strings.TrimSpace(f[2])), released)
 			}
 			return nil
@@ -385,11 +385,11 @@ func Import(ctx context.Context, cfg Config) (_ *Report, err error) {
 		}
 		r := &k.r
 		r.caseNat, r.caseLang, r.caseCustody, r.caseType2 = cl(f[1]), cl(f[2]), cl(f[3]), cl(f[4])
-		r.latestHearing, r.hasLatest = source.ParseDate(f[5])
-		r.entry, r.hasEntry = source.ParseDate(f[6])
-		r.birth, r.hasBirth = source.ParseDate(f[7])
+		r.latestHearing, r.hasLatest = civil.ParseDate(f[5])
+		r.entry, r.hasEntry = civil.ParseDate(f[6])
+		r.birth, r.hasBirth = civil.ParseDate(f[7])
 		r.prior = cl(f[8])
-		r.e28, r.hasE28 = source.ParseDate(f[9])
+		r.e28, r.hasE28 = civil.ParseDate(f[9])
 		return nil
 	})
 	if err != nil {

@@ -26,7 +26,7 @@ import (
 	"github.com/recal-project/recal/pipeline/claim"
 	"github.com/recal-project/recal/pipeline/eoirimport"
 	"github.com/recal-project/recal/pipeline/eoirimport/eoirtest"
-	"github.com/recal-project/recal/pipeline/source"
+	"github.com/recal-project/recal/transforms/civil"
 )
 
 type exported struct {
@@ -90,7 +90,7 @@ func readExport(t *testing.T, dir string) map[int64]exported {
 			if c.IsNull(i) {
 				return "<null>"
 			}
-			return source.FormatDate(int32(c.Value(i)))
+			return civil.FormatDate(int32(c.Value(i)))
 		}
 		for i := range int(r.NumRows()) {
 			e := exported{

@@ -9,7 +9,7 @@ import (
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
 
-	"github.com/recal-project/recal/pipeline/job"
+	"github.com/recal-project/recal/pipeline/datasets"
 	"github.com/recal-project/recal/pipeline/location"
 	"github.com/recal-project/recal/pipeline/sysexit"
 	"github.com/recal-project/recal/transforms/stillclosed"
@@ -17,37 +17,13 @@ import (
 
 // rejectSchema is the rejects format of recal run (contract §2); row is
 // the 1-based line in the table named by source.
-var rejectSchema = job.RejectSchema
+var rejectSchema = datasets.Rejects
 
 // exportSchema is the closed-case export (contract §1.1) as the import
-// writes it: the contract's names and logical types. alien_nbr,
-// pending_applications and application_outcome are not in the public
-// release and are left out (they are optional).
-var exportSchema = arrow.NewSchema([]arrow.Field{
-	{Name: "idncase", Type: arrow.PrimitiveTypes.Int64},
-	{Name: "idnproceeding", Type: arrow.PrimitiveTypes.Int64},
-	{Name: "base_city_code", Type: arrow.BinaryTypes.String},
-	{Name: "hearing_loc_code", Type: arrow.BinaryTypes.String, Nullable: true},
-	{Name: "ij_code", Type: arrow.BinaryTypes.String, Nullable: true},
-	{Name: "case_type", Type: arrow.BinaryTypes.String, Nullable: true},
-	{Name: "custody", Type: arrow.BinaryTypes.String, Nullable: true},
-	{Name: "nat", Type: arrow.BinaryTypes.String, Nullable: true},
-	{Name: "lang", Type: arrow.BinaryTypes.String, Nullable: true},
-	{Name: "osc_date", Type: arrow.FixedWidthTypes.Date32},
-	{Name: "input_date", Type: arrow.FixedWidthTypes.Date32, Nullable: true},
-	{Name: "comp_date", Type: arrow.FixedWidthTypes.Date32},
-	{Name: "other_comp", Type: arrow.BinaryTypes.String},
-	{Name: "crim_ind", Type: arrow.FixedWidthTypes.Boolean, Nullable: true},
-	{Name: "aggravate_felon", Type: arrow.FixedWidthTypes.Boolean, Nullable: true},
-	{Name: "absentia", Type: arrow.FixedWidthTypes.Boolean, Nullable: true},
-	{Name: "date_of_entry", Type: arrow.FixedWidthTypes.Date32, Nullable: true},
-	{Name: "c_birthdate", Type: arrow.FixedWidthTypes.Date32, Nullable: true},
-	{Name: "casepriority_code", Type: arrow.BinaryTypes.String, Nullable: true},
-	{Name: "e_28_date", Type: arrow.FixedWidthTypes.Date32, Nullable: true},
-	{Name: "latest_hearing", Type: arrow.FixedWidthTypes.Date32, Nullable: true},
-	{Name: "recal_motion_date", Type: arrow.FixedWidthTypes.Date32, Nullable: true},
-	{Name: "recal_motion_dec", Type: arrow.BinaryTypes.String, Nullable: true},
-}, nil)
+// writes it: the contract's names and logical types. alien_nbr is never
+// written, and pending_applications and application_outcome are not in the
+// public release (they are optional).
+var exportSchema = datasets.Export("pending_applications", "application_outcome")
 
 // appendRow appends one still-closed case to the export.
 func appendRow(b *array.RecordBuilder, r *record, c *stillclosed.Case) {

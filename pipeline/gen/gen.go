@@ -18,8 +18,8 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/recal-project/recal/pipeline/refdata"
 	"github.com/recal-project/recal/pipeline/storage"
+	"github.com/recal-project/recal/transforms/reference"
 )
 
 // Options configure a generated data set.
@@ -73,7 +73,7 @@ var bigCourts = map[string]float64{
 	"OMA": 2, "KAN": 2, "NOL": 2, "CHL": 2, "ELZ": 2, "HAR": 2, "SND": 2, "ELP": 2,
 }
 
-func courts(ref *refdata.Data, r *rand.Rand) []court {
+func courts(ref *reference.Data, r *rand.Rand) []court {
 	var out []court
 	for _, c := range ref.Courts {
 		if !c.Active || c.Code == "BIA" || c.Code == "HDQ" || c.Code == "CIJ" {
@@ -105,7 +105,7 @@ func courts(ref *refdata.Data, r *rand.Rand) []court {
 	return out
 }
 
-func sortedLocs(ref *refdata.Data) []string {
+func sortedLocs(ref *reference.Data) []string {
 	out := make([]string, 0, len(ref.Locations))
 	for k := range ref.Locations {
 		out = append(out, k)
@@ -115,7 +115,7 @@ func sortedLocs(ref *refdata.Data) []string {
 }
 
 // Generate writes export/part-*.parquet, capacity.csv and closures.csv.
-func Generate(ctx context.Context, st storage.Store, ref *refdata.Data, o Options) (Result, error) {
+func Generate(ctx context.Context, st storage.Store, ref *reference.Data, o Options) (Result, error) {
 	if o.Rows <= 0 {
 		return Result{}, fmt.Errorf("gen: --rows must be positive, got %d", o.Rows)
 	}

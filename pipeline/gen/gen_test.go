@@ -14,6 +14,7 @@ import (
 	"github.com/recal-project/recal/pipeline/source"
 	"github.com/recal-project/recal/pipeline/storage"
 	"github.com/recal-project/recal/pipeline/storage/local"
+	"github.com/recal-project/recal/transforms/export"
 )
 
 func generate(t *testing.T, rows int64, seed uint64) (storage.Store, Result) {
@@ -67,17 +68,17 @@ func TestGenerateDeterministicAndReadable(t *testing.T) {
 	custody := map[string]int{}
 	closure := map[string]int{}
 	var malformedOSC int
-	stats, err := source.Read(context.Background(), st1, objs, source.Options{BatchSize: 1000}, func(_ context.Context, b *source.Batch) error {
+	stats, err := source.Read(context.Background(), st1, objs, source.Options{BatchSize: 1000}, func(_ context.Context, b *export.Batch) error {
 		mu.Lock()
 		defer mu.Unlock()
 		rows += int64(b.N)
 		for i := 0; i < b.N; i++ {
 			custody[b.Custody.V[i]]++
 			closure[b.OtherComp.V[i]]++
-			if b.OSCDate.S[i] == source.Malformed {
+			if b.OSCDate.S[i] == export.Malformed {
 				malformedOSC++
 			}
-			if b.IDNProceeding.S[i] != source.Valid || b.CompDate.S[i] != source.Valid {
+			if b.IDNProceeding.S[i] != export.Valid || b.CompDate.S[i] != export.Valid {
 				t.Errorf("%s row %d: idnproceeding/comp_date not decoded", b.Key, b.Row0+int64(i))
 			}
 		}
@@ -137,9 +138,9 @@ func TestFallbackDecoderMatchesArrow(t *testing.T) {
 			t.Fatal(err)
 		}
 		var cells []string
-		s, err := source.ReadObject(ctx, st, 0, info, source.Options{BatchSize: 700}, func(_ context.Context, b *source.Batch) error {
+		s, err := source.ReadObject(ctx, st, 0, info, source.Options{BatchSize: 700}, func(_ context.Context, b *export.Batch) error {
 			for i := 0; i < b.N; i++ {
-				for _, c := range source.Columns {
+				for _, c := range export.Columns {
 					cells = append(cells, fmt.Sprintf("%d %s %s", b.Row0+int64(i), c.Name, cell(c.Field(b), i)))
 				}
 			}
@@ -174,24 +175,24 @@ func TestFallbackDecoderMatchesArrow(t *testing.T) {
 
 func cell(f any, i int) string {
 	switch c := f.(type) {
-	case *source.Int64s:
+	case *export.Int64s:
 		return fmt.Sprint(c.S[i], c.V[i]*int64(min(c.S[i], 1)))
-	case *source.Strings:
-		if c.S[i] != source.Valid {
+	case *export.Strings:
+		if c.S[i] != export.Valid {
 			return fmt.Sprint(c.S[i])
 		}
 		return fmt.Sprint(c.S[i], c.V[i])
-	case *source.Dates:
-		if c.S[i] != source.Valid {
+	case *export.Dates:
+		if c.S[i] != export.Valid {
 			return fmt.Sprint(c.S[i])
 		}
 		return fmt.Sprint(c.S[i], c.V[i])
-	case *source.Bools:
-		if c.S[i] != source.Valid {
+	case *export.Bools:
+		if c.S[i] != export.Valid {
 			return fmt.Sprint(c.S[i])
 		}
 		return fmt.Sprint(c.S[i], c.V[i])
-	case *source.Lists:
+	case *export.Lists:
 		return fmt.Sprint(c.S[i], c.Row(i))
 	}
 	return "?"

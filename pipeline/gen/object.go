@@ -13,8 +13,8 @@ import (
 	"github.com/apache/arrow/go/v15/parquet/compress"
 	"github.com/apache/arrow/go/v15/parquet/pqarrow"
 
-	"github.com/recal-project/recal/pipeline/source"
 	"github.com/recal-project/recal/pipeline/storage"
+	"github.com/recal-project/recal/transforms/civil"
 )
 
 type objectSpec struct {
@@ -53,9 +53,9 @@ var (
 )
 
 var (
-	day1995 = source.DaysFromCivil(1995, 1, 1)
-	day2025 = source.DaysFromCivil(2025, 12, 31)
-	asOfRef = source.DaysFromCivil(2026, 1, 15)
+	day1995 = civil.DaysFromCivil(1995, 1, 1)
+	day2025 = civil.DaysFromCivil(2025, 12, 31)
+	asOfRef = civil.DaysFromCivil(2026, 1, 15)
 )
 
 func (s objectSpec) newRow(r *rand.Rand, i int64, cs []court, pick weighted, nat, closure weighted, prev int64) row {
@@ -172,7 +172,7 @@ func (s objectSpec) spoil(r *rand.Rand, x *row, prev int64) {
 	case 5:
 		x.idncase = 0
 	case 6:
-		x.osc = source.DaysFromCivil(1940, 5, 1)
+		x.osc = civil.DaysFromCivil(1940, 5, 1)
 	case 7:
 		x.custody = "Q"          // malformed optional: unknown, not a reject
 		x.birth = asOfRef + 9000 // impossible birth date: unknown
@@ -558,7 +558,7 @@ func appendString(fb array.Builder, s string) {
 }
 
 func appendDate(fb array.Builder, d int32, garble bool) {
-	y, m, dd := source.CivilFromDays(d)
+	y, m, dd := civil.CivilFromDays(d)
 	switch tb := fb.(type) {
 	case *array.Date32Builder:
 		tb.Append(arrow.Date32(d))

@@ -16,7 +16,7 @@ import (
 	"github.com/apache/arrow/go/v15/parquet/file"
 	"github.com/apache/arrow/go/v15/parquet/pqarrow"
 
-	"github.com/recal-project/recal/pipeline/refdata"
+	"github.com/recal-project/recal/transforms/reference"
 	"github.com/recal-project/recal/transforms/schedule"
 )
 
@@ -29,7 +29,7 @@ const maxCalendarRows = 1_000_000
 // turned into CSV records (strings, integers and DATE or timestamp columns
 // are rendered as the CSV would hold them) and checked by the same rules;
 // its errors name the 0-based row instead of a line.
-func parseCapacity(cal *schedule.Calendar, name string, data []byte, ref *refdata.Data) error {
+func parseCapacity(cal *schedule.Calendar, name string, data []byte, ref *reference.Data) error {
 	if !bytes.HasPrefix(data, []byte("PAR1")) {
 		return cal.ParseCapacity(name, data, ref)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/recal-project/recal/pipeline/source"
 	"github.com/recal-project/recal/pipeline/sysexit"
+	"github.com/recal-project/recal/transforms/export"
 	"github.com/recal-project/recal/transforms/validate"
 )
 
@@ -38,9 +39,9 @@ func Explain(ctx context.Context, cfg Config, idn int64, w io.Writer) error {
 		hits []hit
 	)
 	val := validate.New(su.ref, su.asOf)
-	_, err = source.Read(ctx, su.in, su.objs, source.Options{Workers: cfg.Workers}, func(ctx context.Context, b *source.Batch) error {
+	_, err = source.Read(ctx, su.in, su.objs, source.Options{Workers: cfg.Workers}, func(ctx context.Context, b *export.Batch) error {
 		for i := 0; i < b.N; i++ {
-			if b.IDNProceeding.S[i] != source.Valid || b.IDNProceeding.V[i] != idn {
+			if b.IDNProceeding.S[i] != export.Valid || b.IDNProceeding.V[i] != idn {
 				continue
 			}
 			var buf bytes.Buffer

@@ -26,7 +26,10 @@ import (
 	"github.com/recal-project/recal/pipeline/storage"
 	"github.com/recal-project/recal/pipeline/sysexit"
 	"github.com/recal-project/recal/transforms/cases"
+	"github.com/recal-project/recal/transforms/civil"
+	"github.com/recal-project/recal/transforms/export"
 	"github.com/recal-project/recal/transforms/policy"
+	"github.com/recal-project/recal/transforms/reference"
 	"github.com/recal-project/recal/transforms/schedule"
 	"github.com/recal-project/recal/transforms/validate"
 )
@@ -84,7 +87,7 @@ func Classify(err error) int {
 	return sysexit.CodeOf(err,
 		sysexit.Classifier{Target: location.ErrBadURI, Code: sysexit.Usage},
 		sysexit.Classifier{Target: storage.ErrInvalidKey, Code: sysexit.Usage},
-		sysexit.Classifier{Target: refdata.ErrBadReference, Code: sysexit.Config},
+		sysexit.Classifier{Target: reference.ErrBadReference, Code: sysexit.Config},
 		sysexit.Classifier{Target: storage.ErrUnavailable, Code: sysexit.Unavailable},
 		sysexit.Classifier{Target: storage.ErrNotExist, Code: sysexit.NoInput},
 		sysexit.Classifier{Target: source.ErrCorrupt, Code: sysexit.DataErr},
@@ -108,7 +111,7 @@ func ParseAsOf(s string) (int32, error) {
 	if s == "" {
 		return 0, sysexit.Errorf(sysexit.Usage, "--as-of is required (YYYY-MM-DD)")
 	}
-	d, ok := source.ParseDate(s)
+	d, ok := civil.ParseDate(s)
 	if !ok || len(s) != 10 {
 		return 0, sysexit.Errorf(sysexit.Usage, "--as-of %q is not a date (YYYY-MM-DD)", s)
 	}
@@ -254,7 +257,7 @@ func footerRows(ctx context.Context, st storage.Store, objs []storage.ObjectInfo
 	return rows, bad, nil
 }
 
-func collect(ctx context.Context, st storage.Store, objs []storage.ObjectInfo, ref *refdata.Data, pol *policy.Policy, asOf int32, workers int, quarantine bool, shard *shardPlan, prog *Progress) (*collected, []source.ObjectStats, error) {
+func collect(ctx context.Context, st storage.Store, objs []storage.ObjectInfo, ref *reference.Data, pol *policy.Policy, asOf int32, workers int, quarantine bool, shard *shardPlan, prog *Progress) (*collected, []source.ObjectStats, error) {
 	rows, bad, err := footerRows(ctx, st, objs, quarantine)
 	if err != nil {
 		return nil, nil, err
@@ -292,7 +295,7 @@ func collect(ctx context.Context, st storage.Store, objs []storage.ObjectInfo, r
 		}
 	}
 	val := validate.New(ref, asOf)
-	stats, err := source.Read(ctx, st, objs, opts, func(ctx context.Context, b *source.Batch) error {
+	stats, err := source.Read(ctx, st, objs, opts, func(ctx context.Context, b *export.Batch) error {
 		ev := pol.NewEvaluator(ref, asOf)
 		judges := map[string]uint32{} // this batch's judges, to lock the shared table once per code
 		var q, foreignQ validate.Quality
@@ -309,7 +312,7 @@ func collect(ctx context.Context, st storage.Store, objs []storage.ObjectInfo, r
 			mine := true
 			if shard != nil {
 				court := -1
-				if b.BaseCityCode.S[i] == source.Valid {
+				if b.BaseCityCode.S[i] == export.Valid {
 					court = ref.CourtIndex(b.BaseCityCode.V[i])
 				}
 				if mine = shard.ownsRow(court); !mine {
@@ -320,7 +323,7 @@ func collect(ctx context.Context, st storage.Store, objs []storage.ObjectInfo, r
 			if r, ok := val.Row(b, i, qq); !ok {
 				if mine {
 					rj = append(rj, rejectRec{object: b.Object, row: row, idnProc: b.IDNProceeding.V[i],
-						hasID: b.IDNProceeding.S[i] == source.Valid, reject: r})
+						hasID: b.IDNProceeding.S[i] == export.Valid, reject: r})
 				}
 				continue
 			}
@@ -333,7 +336,7 @@ func collect(ctx context.Context, st storage.Store, objs []storage.ObjectInfo, r
 				cs = append(cs, c)
 				continue
 			}
-			if b.IJCode.S[i] == source.Valid {
+			if b.IJCode.S[i] == export.Valid {
 				code := b.IJCode.V[i]
 				j, ok := judges[code]
 				if !ok {
@@ -342,10 +345,10 @@ func collect(ctx context.Context, st storage.Store, objs []storage.ObjectInfo, r
 				}
 				c.IJ = j
 			}
-			if b.Lang.S[i] == source.Valid {
+			if b.Lang.S[i] == export.Valid {
 				c.Lang = ref.Languages.Index(b.Lang.V[i])
 			}
-			if b.Nat.S[i] == source.Valid {
+			if b.Nat.S[i] == export.Valid {
 				c.Nat = ref.Nationalities.Index(b.Nat.V[i])
 			}
 			c.Closure = uint8(max(0, cases.ClosureIndex(b.OtherComp.V[i])))
@@ -539,7 +542,7 @@ func logger(cfg *Config) *slog.Logger {
 type setup struct {
 	asOf                int32
 	pol                 *policy.Policy
-	ref                 *refdata.Data
+	ref                 *reference.Data
 	cal                 *schedule.Calendar
 	capBytes, closBytes []byte
 	in                  storage.Store
@@ -556,7 +559,7 @@ func load(ctx context.Context, cfg *Config, strict bool) (*setup, error) {
 	var err error
 	if !strict && cfg.AsOf == "" {
 		y, mo, d := time.Now().UTC().Date()
-		su.asOf = source.DaysFromCivil(y, int(mo), d)
+		su.asOf = civil.DaysFromCivil(y, int(mo), d)
 	} else if su.asOf, err = ParseAsOf(cfg.AsOf); err != nil {
 		return nil, err
 	}
@@ -569,7 +572,7 @@ func load(ctx context.Context, cfg *Config, strict bool) (*setup, error) {
 	}
 	if su.asOf < su.pol.Effective {
 		logger(cfg).Warn("the as-of date precedes the policy's effective date; evaluating it as a what-if",
-			"policy", su.pol.ID, "effective", source.FormatDate(su.pol.Effective), "as_of", source.FormatDate(su.asOf))
+			"policy", su.pol.ID, "effective", civil.FormatDate(su.pol.Effective), "as_of", civil.FormatDate(su.asOf))
 	}
 	if su.ref, err = refdata.Load(refdata.Paths{Courts: cfg.Courts, HearingLocations: cfg.HearingLocations}); err != nil {
 		return nil, err

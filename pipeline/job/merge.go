@@ -19,12 +19,12 @@ import (
 	"github.com/recal-project/recal/pipeline/location"
 	"github.com/recal-project/recal/pipeline/manifest"
 	"github.com/recal-project/recal/pipeline/parts"
-	"github.com/recal-project/recal/pipeline/refdata"
 	"github.com/recal-project/recal/pipeline/report"
 	"github.com/recal-project/recal/pipeline/sink"
 	"github.com/recal-project/recal/pipeline/storage"
 	"github.com/recal-project/recal/pipeline/sysexit"
 	"github.com/recal-project/recal/transforms/impact"
+	"github.com/recal-project/recal/transforms/reference"
 	"github.com/recal-project/recal/transforms/schedule"
 )
 
@@ -58,7 +58,7 @@ type mergedDataset struct {
 // each court as its one shard wrote it; rejects by input object (inputs
 // gives the objects' order), then row. changes exists only with
 // --previous.
-func mergedDatasets(ref *refdata.Data, inputs []manifest.Input) []mergedDataset {
+func mergedDatasets(ref *reference.Data, inputs []manifest.Input) []mergedDataset {
 	objIndex := make(map[string]int64, len(inputs))
 	for i, in := range inputs {
 		objIndex[in.Key] = int64(i)
@@ -299,7 +299,7 @@ func Merge(ctx context.Context, mc MergeConfig) (res *Result, err error) {
 	log.Info("committing", "run_id", m.RunID, "objects", len(m.Outputs))
 	// The shards' prefixes are kept until the commit: a merge that fails
 	// before it can be rerun.
-	if err := cleanup(ctx, out, m, slices.DeleteFunc(slices.Clone(datasets), func(d string) bool { return d == ShardsDir })); err != nil {
+	if err := cleanup(ctx, out, m, slices.DeleteFunc(slices.Clone(ownedDirs), func(d string) bool { return d == ShardsDir })); err != nil {
 		return nil, err
 	}
 	if err := oc.verify(ctx); err != nil {

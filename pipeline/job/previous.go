@@ -8,19 +8,18 @@ import (
 	"sort"
 	"strings"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/recal-project/recal/pipeline/location"
 	"github.com/recal-project/recal/pipeline/manifest"
 	"github.com/recal-project/recal/pipeline/parts"
-	"github.com/recal-project/recal/pipeline/refdata"
 	"github.com/recal-project/recal/pipeline/storage"
 	"github.com/recal-project/recal/pipeline/sysexit"
 	"github.com/recal-project/recal/transforms/cases"
 	"github.com/recal-project/recal/transforms/policy"
+	"github.com/recal-project/recal/transforms/reference"
 	"github.com/recal-project/recal/transforms/schedule"
 )
 
@@ -103,7 +102,7 @@ func (p *previous) lookup(c *cases.Case) (schedule.Standing, bool) {
 // not be tonight's output, must have committed (_SUCCESS), and must have
 // applied tonight's policy unless cfg.PreviousPolicyChange says the change
 // is intended.
-func loadPrevious(ctx context.Context, cfg *Config, pol *policy.Policy, ref *refdata.Data, out storage.Store) (*previous, error) {
+func loadPrevious(ctx context.Context, cfg *Config, pol *policy.Policy, ref *reference.Data, out storage.Store) (*previous, error) {
 	st, err := location.Open(ctx, cfg.Previous, cfg.Locations)
 	if err != nil {
 		return nil, fmt.Errorf("--previous: %w", err)
@@ -178,7 +177,7 @@ func loadPrevious(ctx context.Context, cfg *Config, pol *policy.Policy, ref *ref
 
 // readStanding reads the standing hearings of the assignment objects
 // keys, numbering their judges in judges.
-func readStanding(ctx context.Context, st storage.Store, keys []string, ref *refdata.Data, judges *cases.Judges) ([]standingRec, error) {
+func readStanding(ctx context.Context, st storage.Store, keys []string, ref *reference.Data, judges *cases.Judges) ([]standingRec, error) {
 	courtIdx := map[string]uint16{}
 	var out []standingRec
 	// Only the columns a standing hearing needs: idnproceeding,

@@ -18,9 +18,9 @@ import (
 	"github.com/apache/arrow/go/v15/arrow/array"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/recal-project/recal/pipeline/datasets"
 	"github.com/recal-project/recal/pipeline/location"
 	"github.com/recal-project/recal/pipeline/manifest"
-	"github.com/recal-project/recal/pipeline/refdata"
 	"github.com/recal-project/recal/pipeline/report"
 	"github.com/recal-project/recal/pipeline/sink"
 	"github.com/recal-project/recal/pipeline/storage"
@@ -28,6 +28,7 @@ import (
 	"github.com/recal-project/recal/transforms/cases"
 	"github.com/recal-project/recal/transforms/impact"
 	"github.com/recal-project/recal/transforms/policy"
+	"github.com/recal-project/recal/transforms/reference"
 	"github.com/recal-project/recal/transforms/schedule"
 )
 
@@ -43,8 +44,8 @@ type Result struct {
 	AlreadyComplete bool
 }
 
-// datasets are the prefixes a run owns under its output.
-var datasets = []string{"assignments/", "remain_closed/", "overflow/", "rejects/", "changes/", report.Dir, ShardsDir}
+// ownedDirs are the prefixes a run owns under its output.
+var ownedDirs = []string{"assignments/", "remain_closed/", "overflow/", "rejects/", "changes/", report.Dir, ShardsDir}
 
 // contentTagger is a store whose ETags are not content-derived (local
 // files: modification time and size) and that can tag content instead, so
@@ -348,7 +349,7 @@ func Run(ctx context.Context, cfg Config) (res *Result, err error) {
 	// cannot both commit. A shard cleans only its own prefix: the other
 	// shards are writing beside it, and merge cleans the rest.
 	log.Info("committing", "run_id", m.RunID, "objects", len(m.Outputs))
-	dirs := datasets
+	dirs := ownedDirs
 	if sp != nil {
 		dirs = []string{stage}
 	}
@@ -501,7 +502,7 @@ func inputsFingerprint(m *manifest.Manifest) string {
 }
 
 // impactBuilder aggregates the run's outcomes for its impact figures.
-func impactBuilder(ref *refdata.Data, pol *policy.Policy, cal *schedule.Calendar, params schedule.Params, col *collected, pl *plan) *impact.Builder {
+func impactBuilder(ref *reference.Data, pol *policy.Policy, cal *schedule.Calendar, params schedule.Params, col *collected, pl *plan) *impact.Builder {
 	b := impact.NewBuilder(ref, pol, cal, params)
 	for _, ci := range pl.courts {
 		for _, a := range pl.groups[ci] {
@@ -744,15 +745,9 @@ var (
 		{Name: "earliest_hearing_date", Type: arrow.FixedWidthTypes.Date32},
 		{Name: "case_ij_code", Type: arrow.BinaryTypes.String, Nullable: true},
 	}, nil)
-	// RejectSchema is rejects/ (contract §2); recal import-eoir writes
-	// its rejects in it too.
-	RejectSchema = arrow.NewSchema([]arrow.Field{
-		{Name: "source", Type: arrow.BinaryTypes.String},
-		{Name: "row", Type: arrow.PrimitiveTypes.Int64},
-		{Name: "idnproceeding", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
-		{Name: "error_code", Type: arrow.BinaryTypes.String},
-		{Name: "message", Type: arrow.BinaryTypes.String},
-	}, nil)
+	// RejectSchema is rejects/ (contract §2), shared with recal merge and
+	// recal import-eoir.
+	RejectSchema = datasets.Rejects
 )
 
 // appendOptString appends s, or null when it is empty.
@@ -766,7 +761,7 @@ func appendOptString(b *array.StringBuilder, s string) {
 
 // writeOutputs writes the data objects. It releases pl.groups: nothing
 // reads a court's assignments after they are written.
-func writeOutputs(ctx context.Context, out storage.Store, cfg Config, stage, runTag string, params schedule.Params, pol *policy.Policy, ref *refdata.Data, col *collected, pl *plan, objs []storage.ObjectInfo, prev *previous, changes *changeSet) ([]sink.Object, error) {
+func writeOutputs(ctx context.Context, out storage.Store, cfg Config, stage, runTag string, params schedule.Params, pol *policy.Policy, ref *reference.Data, col *collected, pl *plan, objs []storage.ObjectInfo, prev *previous, changes *changeSet) ([]sink.Object, error) {
 	so := sink.Options{TempDir: cfg.TempDir, RunTag: runTag}
 	judges := col.judges.Codes()
 	shard := cfg.ShardIndex

@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"hash/fnv"
 
-	"github.com/recal-project/recal/pipeline/refdata"
 	"github.com/recal-project/recal/pipeline/sysexit"
+	"github.com/recal-project/recal/transforms/reference"
 )
 
 // Sharding (docs/operations.md): a run split across N processes, each
@@ -41,7 +41,7 @@ type shardPlan struct {
 
 // newShardPlan returns the plan of shard index of count, or nil for an
 // unsharded run (count 1).
-func newShardPlan(ref *refdata.Data, index, count int) *shardPlan {
+func newShardPlan(ref *reference.Data, index, count int) *shardPlan {
 	if count <= 1 {
 		return nil
 	}

@@ -4,6 +4,8 @@ import (
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
 	"github.com/apache/arrow/go/v15/parquet/pqarrow"
+
+	"github.com/recal-project/recal/transforms/export"
 )
 
 // Writers that start from arrow (pyarrow, polars, arrow-rs, pandas through
@@ -63,13 +65,13 @@ func undict(f *pqarrow.SchemaField) bool {
 // (Timestamp or Date64 over INT64, Date32 over INT32), or nil. top is the
 // projection's field index per column.
 func storedDateTypes(m *pqarrow.SchemaManifest, top []int) []arrow.DataType {
-	out := make([]arrow.DataType, len(Columns))
+	out := make([]arrow.DataType, len(export.Columns))
 	if m.OriginSchema == nil {
 		return out
 	}
-	for c, col := range Columns {
+	for c, col := range export.Columns {
 		i := top[c]
-		if col.Kind != KindDate || i < 0 || i >= m.OriginSchema.NumFields() {
+		if col.Kind != export.KindDate || i < 0 || i >= m.OriginSchema.NumFields() {
 			continue
 		}
 		origin := m.OriginSchema.Field(i).Type

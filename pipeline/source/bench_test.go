@@ -8,6 +8,7 @@ import (
 	"github.com/recal-project/recal/pipeline/refdata"
 	"github.com/recal-project/recal/pipeline/source"
 	"github.com/recal-project/recal/pipeline/storage/local"
+	"github.com/recal-project/recal/transforms/export"
 )
 
 // BenchmarkRead decodes and normalises a 500k-row reference-layout export
@@ -33,7 +34,7 @@ func BenchmarkRead(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if _, err := source.Read(ctx, in, objs, source.Options{Workers: 2}, func(context.Context, *source.Batch) error { return nil }); err != nil {
+		if _, err := source.Read(ctx, in, objs, source.Options{Workers: 2}, func(context.Context, *export.Batch) error { return nil }); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -9,6 +9,9 @@ import (
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
+
+	"github.com/recal-project/recal/transforms/civil"
+	"github.com/recal-project/recal/transforms/export"
 )
 
 // ErrType is wrapped when a column's physical type cannot be normalised to
@@ -94,8 +97,8 @@ func forEachString(arr arrow.Array, fn func(i int, s string)) error {
 	return nil
 }
 
-func fillInt64(dst *Int64s, off int, arr arrow.Array) error {
-	set := func(i int, v int64) { dst.V[off+i], dst.S[off+i] = v, Valid }
+func fillInt64(dst *export.Int64s, off int, arr arrow.Array) error {
+	set := func(i int, v int64) { dst.V[off+i], dst.S[off+i] = v, export.Valid }
 	switch a := arr.(type) {
 	case *array.Int64:
 		for i := 0; i < a.Len(); i++ {
@@ -143,7 +146,7 @@ func fillInt64(dst *Int64s, off int, arr arrow.Array) error {
 		for i := 0; i < a.Len(); i++ {
 			if a.IsValid(i) {
 				if v := a.Value(i); v > math.MaxInt64 {
-					dst.S[off+i] = Malformed
+					dst.S[off+i] = export.Malformed
 				} else {
 					set(i, int64(v))
 				}
@@ -155,20 +158,20 @@ func fillInt64(dst *Int64s, off int, arr arrow.Array) error {
 	return nil
 }
 
-func fillString(dst *Strings, off int, arr arrow.Array, in *interner) error {
+func fillString(dst *export.Strings, off int, arr arrow.Array, in *interner) error {
 	return forEachString(arr, func(i int, s string) {
-		dst.V[off+i], dst.S[off+i] = in.get(s), Valid
+		dst.V[off+i], dst.S[off+i] = in.get(s), export.Valid
 	})
 }
 
 // fillDate normalises every accepted physical date variant.
-func fillDate(dst *Dates, off int, arr arrow.Array, locs zoneCache) error {
+func fillDate(dst *export.Dates, off int, arr arrow.Array, locs zoneCache) error {
 	set := func(i int, d int64) {
 		if d < int64(minSaneDay) || d > int64(maxSaneDay) {
-			dst.S[off+i] = Malformed
+			dst.S[off+i] = export.Malformed
 			return
 		}
-		dst.V[off+i], dst.S[off+i] = int32(d), Valid
+		dst.V[off+i], dst.S[off+i] = int32(d), export.Valid
 	}
 	switch a := arr.(type) {
 	case *array.Date32:
@@ -212,11 +215,11 @@ func fillDate(dst *Dates, off int, arr arrow.Array, locs zoneCache) error {
 				continue
 			}
 			if sec < -1e12 || sec > 1e12 {
-				dst.S[off+i] = Malformed
+				dst.S[off+i] = export.Malformed
 				continue
 			}
 			y, m, d := time.Unix(sec, 0).In(loc).Date()
-			set(i, int64(DaysFromCivil(y, int(m), d)))
+			set(i, int64(civil.DaysFromCivil(y, int(m), d)))
 		}
 	default:
 		if id := arr.DataType().ID(); id == arrow.INT32 || id == arrow.INT64 {
@@ -226,10 +229,10 @@ func fillDate(dst *Dates, off int, arr arrow.Array, locs zoneCache) error {
 			return fmt.Errorf("%w: %s for a date column", ErrType, arr.DataType())
 		}
 		return forEachString(arr, func(i int, s string) {
-			if d, ok := parseISODate(strings.TrimSpace(s)); ok {
+			if d, ok := civil.ParseDate(strings.TrimSpace(s)); ok {
 				set(i, int64(d))
 			} else {
-				dst.S[off+i] = Malformed
+				dst.S[off+i] = export.Malformed
 			}
 		})
 	}
@@ -284,8 +287,8 @@ func parseFlag(s string) (bool, bool) {
 	return false, false
 }
 
-func fillBool(dst *Bools, off int, arr arrow.Array) error {
-	set := func(i int, v bool) { dst.V[off+i], dst.S[off+i] = v, Valid }
+func fillBool(dst *export.Bools, off int, arr arrow.Array) error {
+	set := func(i int, v bool) { dst.V[off+i], dst.S[off+i] = v, export.Valid }
 	switch a := arr.(type) {
 	case *array.Boolean:
 		for i := 0; i < a.Len(); i++ {
@@ -300,24 +303,24 @@ func fillBool(dst *Bools, off int, arr arrow.Array) error {
 			if v, ok := parseFlag(s); ok {
 				set(i, v)
 			} else {
-				dst.S[off+i] = Malformed
+				dst.S[off+i] = export.Malformed
 			}
 		})
 	}
 	// 0/1 integers.
-	var ints Int64s
-	ints.V, ints.S = make([]int64, arr.Len()), make([]State, arr.Len())
+	var ints export.Int64s
+	ints.V, ints.S = make([]int64, arr.Len()), make([]export.State, arr.Len())
 	if err := fillInt64(&ints, 0, arr); err != nil {
 		return fmt.Errorf("%w: %s for a boolean column", ErrType, arr.DataType())
 	}
 	for i, st := range ints.S {
 		switch {
-		case st != Valid:
+		case st != export.Valid:
 			dst.S[off+i] = st
 		case ints.V[i] == 0 || ints.V[i] == 1:
 			set(i, ints.V[i] == 1)
 		default:
-			dst.S[off+i] = Malformed
+			dst.S[off+i] = export.Malformed
 		}
 	}
 	return nil
@@ -325,7 +328,7 @@ func fillBool(dst *Bools, off int, arr arrow.Array) error {
 
 // fillList appends rows of a list<string> array. Rows must be filled in
 // order (off is the first row's position in the batch).
-func fillList(dst *Lists, off int, arr arrow.Array, in *interner) error {
+func fillList(dst *export.Lists, off int, arr arrow.Array, in *interner) error {
 	var (
 		values arrow.Array
 		bounds func(i int) (int64, int64)
@@ -361,7 +364,7 @@ func fillList(dst *Lists, off int, arr arrow.Array, in *interner) error {
 	}
 	for i := 0; i < arr.Len(); i++ {
 		if arr.IsValid(i) {
-			dst.S[off+i] = Valid
+			dst.S[off+i] = export.Valid
 			s, e := bounds(i)
 			for j := int(s); j < int(e); j++ {
 				if values.IsNull(j) {

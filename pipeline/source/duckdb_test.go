@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/recal-project/recal/pipeline/storage/local"
+	"github.com/recal-project/recal/transforms/civil"
+	"github.com/recal-project/recal/transforms/export"
 )
 
 // duckdb runs statements with the DuckDB tool of testdata/duckdb (built by
@@ -71,7 +73,7 @@ func TestReadDuckDBExports(t *testing.T) {
 	}
 	var mu sync.Mutex
 	seen := map[string]int{}
-	stats, err := Read(context.Background(), st, objs, Options{BatchSize: 777}, func(_ context.Context, bt *Batch) error {
+	stats, err := Read(context.Background(), st, objs, Options{BatchSize: 777}, func(_ context.Context, bt *export.Batch) error {
 		mu.Lock()
 		defer mu.Unlock()
 		for r := 0; r < bt.N; r++ {
@@ -96,21 +98,21 @@ func TestReadDuckDBExports(t *testing.T) {
 	}
 }
 
-func row(b *Batch, r int) string {
-	str := func(s *Strings) string {
-		if s.S[r] != Valid {
+func row(b *export.Batch, r int) string {
+	str := func(s *export.Strings) string {
+		if s.S[r] != export.Valid {
 			return "∅"
 		}
 		return s.V[r]
 	}
-	date := func(d *Dates) string {
-		if d.S[r] != Valid {
+	date := func(d *export.Dates) string {
+		if d.S[r] != export.Valid {
 			return "∅"
 		}
-		return FormatDate(d.V[r])
+		return civil.FormatDate(d.V[r])
 	}
 	list := "∅"
-	if b.PendingApplications.S[r] == Valid {
+	if b.PendingApplications.S[r] == export.Valid {
 		list = fmt.Sprint(b.PendingApplications.Row(r))
 	}
 	return fmt.Sprintf("%d %d %s %s %s %s %s %s %s %v %v %s %s", b.IDNCase.V[r], b.IDNProceeding.V[r], str(&b.BaseCityCode), str(&b.IJCode),
@@ -119,7 +121,7 @@ func row(b *Batch, r int) string {
 }
 
 func expectRow(i int) string {
-	d := func(y, m, dd, plus int) string { return FormatDate(DaysFromCivil(y, m, dd) + int32(plus)) }
+	d := func(y, m, dd, plus int) string { return civil.FormatDate(civil.DaysFromCivil(y, m, dd) + int32(plus)) }
 	ij := "∅"
 	if i%5 != 0 {
 		ij = fmt.Sprintf("IJ%d", i%7)

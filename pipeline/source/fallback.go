@@ -12,6 +12,8 @@ import (
 	pqsource "github.com/xitongsys/parquet-go/source"
 
 	"github.com/recal-project/recal/pipeline/storage"
+	"github.com/recal-project/recal/transforms/civil"
+	"github.com/recal-project/recal/transforms/export"
 )
 
 // The fallback decoder reads, with xitongsys/parquet-go, the objects whose
@@ -72,7 +74,7 @@ type fallbackColumn struct {
 	repeated bool // a list: rows start where the repetition level is 0
 	// nullAt is the definition level below which a list row is null.
 	nullAt int32
-	set    func(b *Batch, i int, v any) error
+	set    func(b *export.Batch, i int, v any) error
 }
 
 func openFallback(ra storage.ReaderAt) (*reader.ParquetReader, error) {
@@ -107,7 +109,7 @@ func (d *decoder) decodeFallback(ra storage.ReaderAt, proj projection, feature s
 	}
 	sh := pr.SchemaHandler
 	var cols []fallbackColumn
-	for c, col := range Columns {
+	for c, col := range export.Columns {
 		if proj.top[c] < 0 {
 			continue
 		}
@@ -143,7 +145,7 @@ func (d *decoder) decodeFallback(ra storage.ReaderAt, proj projection, feature s
 		n := min(int64(d.opts.BatchSize), total-rows)
 		b := d.batch
 		b.Row0 = rows
-		b.resize(int(n))
+		b.Resize(int(n))
 		for _, fc := range cols {
 			if err := d.fallbackFill(pr, b, fc, n); err != nil {
 				return rows, err
@@ -157,7 +159,7 @@ func (d *decoder) decodeFallback(ra storage.ReaderAt, proj projection, feature s
 	return rows, nil
 }
 
-func (d *decoder) fallbackFill(pr *reader.ParquetReader, b *Batch, fc fallbackColumn, n int64) error {
+func (d *decoder) fallbackFill(pr *reader.ParquetReader, b *export.Batch, fc fallbackColumn, n int64) error {
 	vals, rls, dls, err := pr.ReadColumnByIndex(fc.leaf, n)
 	if err != nil {
 		return fmt.Errorf("%w: column %s: %w", ErrCorrupt, fc.name, err)
@@ -176,7 +178,7 @@ func (d *decoder) fallbackFill(pr *reader.ParquetReader, b *Batch, fc fallbackCo
 		}
 		return nil
 	}
-	l := Columns[fc.c].field(b).(*Lists)
+	l := export.Columns[fc.c].Field(b).(*export.Lists)
 	row := -1
 	for j, v := range vals {
 		if rls[j] == 0 {
@@ -185,7 +187,7 @@ func (d *decoder) fallbackFill(pr *reader.ParquetReader, b *Batch, fc fallbackCo
 				break
 			}
 			if dls[j] >= fc.nullAt {
-				l.S[row] = Valid
+				l.S[row] = export.Valid
 			}
 		}
 		if v != nil {
@@ -211,7 +213,7 @@ func (d *decoder) fallbackFill(pr *reader.ParquetReader, b *Batch, fc fallbackCo
 
 // fallbackSetter returns how one non-null parquet-go value of column col is
 // stored, from the leaf's physical and logical types.
-func (d *decoder) fallbackSetter(col Column, se *pqgo.SchemaElement) (func(*Batch, int, any) error, error) {
+func (d *decoder) fallbackSetter(col export.Column, se *pqgo.SchemaElement) (func(*export.Batch, int, any) error, error) {
 	phys := se.GetType()
 	lt := se.GetLogicalType()
 	ct := se.ConvertedType
@@ -236,35 +238,35 @@ func (d *decoder) fallbackSetter(col Column, se *pqgo.SchemaElement) (func(*Batc
 	bad := func(v any) error { return fmt.Errorf("%w: %s (%T) for a %s column", ErrType, phys, v, col.Kind) }
 	if lt != nil && lt.IsSetUNKNOWN() {
 		// Parquet's Null logical type (arrow's Null): no value in any row.
-		return func(*Batch, int, any) error { return nil }, nil
+		return func(*export.Batch, int, any) error { return nil }, nil
 	}
 	switch col.Kind {
-	case KindInt64:
-		return func(b *Batch, i int, v any) error {
-			f := col.field(b).(*Int64s)
+	case export.KindInt64:
+		return func(b *export.Batch, i int, v any) error {
+			f := col.Field(b).(*export.Int64s)
 			switch x := v.(type) {
 			case int32:
-				f.V[i], f.S[i] = int64(x), Valid
+				f.V[i], f.S[i] = int64(x), export.Valid
 			case int64:
-				f.V[i], f.S[i] = x, Valid
+				f.V[i], f.S[i] = x, export.Valid
 			default:
 				return bad(v)
 			}
 			return nil
 		}, nil
-	case KindString:
-		return func(b *Batch, i int, v any) error {
+	case export.KindString:
+		return func(b *export.Batch, i int, v any) error {
 			s, ok := v.(string)
 			if !ok {
 				return bad(v)
 			}
-			f := col.field(b).(*Strings)
-			f.V[i], f.S[i] = d.in.get(s), Valid
+			f := col.Field(b).(*export.Strings)
+			f.V[i], f.S[i] = d.in.get(s), export.Valid
 			return nil
 		}, nil
-	case KindBool:
-		return func(b *Batch, i int, v any) error {
-			f := col.field(b).(*Bools)
+	case export.KindBool:
+		return func(b *export.Batch, i int, v any) error {
+			f := col.Field(b).(*export.Bools)
 			var val, ok bool
 			switch x := v.(type) {
 			case bool:
@@ -279,15 +281,15 @@ func (d *decoder) fallbackSetter(col Column, se *pqgo.SchemaElement) (func(*Batc
 				return bad(v)
 			}
 			if ok {
-				f.V[i], f.S[i] = val, Valid
+				f.V[i], f.S[i] = val, export.Valid
 			} else {
-				f.S[i] = Malformed
+				f.S[i] = export.Malformed
 			}
 			return nil
 		}, nil
-	case KindDate:
-		return func(b *Batch, i int, v any) error {
-			f := col.field(b).(*Dates)
+	case export.KindDate:
+		return func(b *export.Batch, i int, v any) error {
+			f := col.Field(b).(*export.Dates)
 			var day int64
 			switch x := v.(type) {
 			case int32:
@@ -303,20 +305,20 @@ func (d *decoder) fallbackSetter(col Column, se *pqgo.SchemaElement) (func(*Batc
 			case string:
 				if phys == pqgo.Type_INT96 {
 					if len(x) != 12 {
-						f.S[i] = Malformed
+						f.S[i] = export.Malformed
 						return nil
 					}
 					nanos := binary.LittleEndian.Uint64([]byte(x[:8]))
 					if nanos >= 86_400_000_000_000 {
-						f.S[i] = Malformed
+						f.S[i] = export.Malformed
 						return nil
 					}
 					day = int64(binary.LittleEndian.Uint32([]byte(x[8:]))) - julianEpochDay
 					break
 				}
-				dd, ok := parseISODate(strings.TrimSpace(x))
+				dd, ok := civil.ParseDate(strings.TrimSpace(x))
 				if !ok {
-					f.S[i] = Malformed
+					f.S[i] = export.Malformed
 					return nil
 				}
 				day = int64(dd)
@@ -324,14 +326,14 @@ func (d *decoder) fallbackSetter(col Column, se *pqgo.SchemaElement) (func(*Batc
 				return bad(v)
 			}
 			if day < int64(minSaneDay) || day > int64(maxSaneDay) {
-				f.S[i] = Malformed
+				f.S[i] = export.Malformed
 				return nil
 			}
-			f.V[i], f.S[i] = int32(day), Valid
+			f.V[i], f.S[i] = int32(day), export.Valid
 			return nil
 		}, nil
-	case KindStringList:
-		return func(*Batch, int, any) error { return nil }, nil // filled by fallbackFill
+	case export.KindStringList:
+		return func(*export.Batch, int, any) error { return nil }, nil // filled by fallbackFill
 	}
 	return nil, fmt.Errorf("%w: %s", ErrType, col.Kind)
 }

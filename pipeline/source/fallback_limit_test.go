@@ -11,6 +11,7 @@ import (
 	"github.com/recal-project/recal/pipeline/refdata"
 	"github.com/recal-project/recal/pipeline/source"
 	"github.com/recal-project/recal/pipeline/storage/local"
+	"github.com/recal-project/recal/transforms/export"
 )
 
 // TestFallbackDecoderLimit applies the allocation limit to an object only
@@ -35,7 +36,7 @@ func TestFallbackDecoderLimit(t *testing.T) {
 	}
 	found := false
 	for _, o := range objs {
-		s, err := source.ReadObject(ctx, st, 0, o, source.Options{}, func(context.Context, *source.Batch) error { return nil })
+		s, err := source.ReadObject(ctx, st, 0, o, source.Options{}, func(context.Context, *export.Batch) error { return nil })
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -43,7 +44,7 @@ func TestFallbackDecoderLimit(t *testing.T) {
 			continue
 		}
 		found = true
-		_, err = source.ReadObject(ctx, st, 0, o, source.Options{MaxAllocation: 1 << 10}, func(context.Context, *source.Batch) error { return nil })
+		_, err = source.ReadObject(ctx, st, 0, o, source.Options{MaxAllocation: 1 << 10}, func(context.Context, *export.Batch) error { return nil })
 		var oe *source.ObjectError
 		if !errors.Is(err, source.ErrCorrupt) || !errors.As(err, &oe) || oe.Key != o.Key || !strings.Contains(err.Error(), "limit") {
 			t.Fatalf("%s under a 1 KiB limit: %v; want a corrupt-object error naming it and the limit", o.Key, err)

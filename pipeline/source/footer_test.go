@@ -14,6 +14,7 @@ import (
 
 	"github.com/recal-project/recal/pipeline/storage"
 	"github.com/recal-project/recal/pipeline/storage/local"
+	"github.com/recal-project/recal/transforms/export"
 )
 
 // TestAbsurdFooterRowCount rewrites a real export object's footer (with
@@ -63,6 +64,6 @@ func TestAbsurdFooterRowCount(t *testing.T) {
 	}
 	_, err = FooterRows(ctx, st, obj)
 	check("footer pass", err)
-	_, err = ReadObject(ctx, st, 0, obj, Options{}, func(context.Context, *Batch) error { return nil })
+	_, err = ReadObject(ctx, st, 0, obj, Options{}, func(context.Context, *export.Batch) error { return nil })
 	check("read", err)
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/recal-project/recal/pipeline/source"
 	"github.com/recal-project/recal/pipeline/storage"
 	"github.com/recal-project/recal/pipeline/storage/local"
+	"github.com/recal-project/recal/transforms/export"
 )
 
 // FuzzReadObject feeds arbitrary bytes to the export decoder as one object:
@@ -88,7 +89,7 @@ func FuzzReadObject(f *testing.F) {
 		}
 		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 		var rows int64
-		stats, err := source.ReadObject(ctx, st, 0, obj, source.Options{Mem: mem, BatchSize: 64}, func(_ context.Context, b *source.Batch) error {
+		stats, err := source.ReadObject(ctx, st, 0, obj, source.Options{Mem: mem, BatchSize: 64}, func(_ context.Context, b *export.Batch) error {
 			rows += int64(b.N)
 			return nil
 		})

@@ -1,3 +1,10 @@
+// Package source reads the closed-case export (contract §1.1): every
+// Parquet object under a prefix, decoded with arrow's pqarrow (or, for the
+// codecs and encodings arrow v15 lacks, with xitongsys/parquet-go), projected
+// to the columns recal uses and normalised into typed columnar batches.
+//
+// The A-number column (alien_nbr) is never projected: it is not decoded,
+// held or written anywhere by recal.
 package source
 
 import (
@@ -18,6 +25,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/recal-project/recal/pipeline/storage"
+	"github.com/recal-project/recal/transforms/export"
 )
 
 // Sentinel errors of the reader; ObjectError wraps one of them.
@@ -82,7 +90,7 @@ type ObjectStats struct {
 // BatchFunc receives each decoded batch. It is called concurrently from up
 // to Options.Workers goroutines, each with its own batch, which is reused
 // once the call returns.
-type BatchFunc func(ctx context.Context, b *Batch) error
+type BatchFunc func(ctx context.Context, b *export.Batch) error
 
 // Read decodes every object in objects (their position in the slice is the
 // Object index of their batches) and passes its batches to fn. The first
@@ -160,7 +168,7 @@ func ReadObject(ctx context.Context, st storage.Store, index int, obj storage.Ob
 	rec = &recordingReaderAt{ReaderAt: ra}
 	d := &decoder{
 		ctx: ctx, index: index, key: obj.Key, opts: o, fn: fn,
-		batch: &Batch{Object: index, Key: obj.Key}, in: newInterner(), zones: zoneCache{},
+		batch: &export.Batch{Object: index, Key: obj.Key}, in: newInterner(), zones: zoneCache{},
 	}
 	return d.decode(rec, stats)
 }
@@ -179,7 +187,7 @@ type decoder struct {
 	key   string
 	opts  Options
 	fn    BatchFunc
-	batch *Batch
+	batch *export.Batch
 	in    *interner
 	zones zoneCache
 	// stored[c] is the date type the stored arrow schema gives column c
@@ -209,9 +217,9 @@ func project(fieldNames []string, fieldLeaves [][]int) (projection, error) {
 		}
 		byName[ln] = i
 	}
-	p := projection{top: make([]int, len(Columns)), leaves: make([][]int, len(Columns))}
+	p := projection{top: make([]int, len(export.Columns)), leaves: make([][]int, len(export.Columns))}
 	var missing []string
-	for c, col := range Columns {
+	for c, col := range export.Columns {
 		i, ok := byName[col.Name]
 		if !ok {
 			p.top[c] = -1
@@ -231,7 +239,7 @@ func project(fieldNames []string, fieldLeaves [][]int) (projection, error) {
 
 var columnByName = func() map[string]int {
 	m := map[string]int{}
-	for i, c := range Columns {
+	for i, c := range export.Columns {
 		m[c.Name] = i
 	}
 	return m
@@ -440,13 +448,13 @@ func int96Leaf(pf *file.Reader, leaves []int) (int, bool) {
 
 func (d *decoder) decodeArrow(pf *file.Reader, fr *pqarrow.FileReader, proj projection) (int64, error) {
 	// Flat INT96 date columns are read first, by hand, with range checks.
-	int96 := map[int]*Dates{}
+	int96 := map[int]*export.Dates{}
 	var leafIdx []int
-	for c, col := range Columns {
+	for c, col := range export.Columns {
 		if proj.top[c] < 0 {
 			continue
 		}
-		if leaf, ok := int96Leaf(pf, proj.leaves[c]); ok && col.Kind == KindDate {
+		if leaf, ok := int96Leaf(pf, proj.leaves[c]); ok && col.Kind == export.KindDate {
 			dates, err := readInt96(pf, leaf, pf.MetaData().NumRows)
 			if err != nil {
 				return 0, fmt.Errorf("column %s: %w", col.Name, err)
@@ -476,15 +484,15 @@ func (d *decoder) decodeArrow(pf *file.Reader, fr *pqarrow.FileReader, proj proj
 		n := int(rec.NumRows())
 		b := d.batch
 		b.Row0 = rows
-		b.resize(n)
+		b.Resize(n)
 		for f := 0; f < int(rec.NumCols()); f++ {
 			c := colOf[f]
 			if err := d.fill(b, c, rec.Column(f)); err != nil {
-				return rows, fmt.Errorf("%w: column %s: %w", ErrSchema, Columns[c].Name, err)
+				return rows, fmt.Errorf("%w: column %s: %w", ErrSchema, export.Columns[c].Name, err)
 			}
 		}
 		for c, dates := range int96 {
-			dst := Columns[c].field(b).(*Dates)
+			dst := export.Columns[c].Field(b).(*export.Dates)
 			copy(dst.V, dates.V[rows:rows+int64(n)])
 			copy(dst.S, dates.S[rows:rows+int64(n)])
 		}
@@ -499,24 +507,24 @@ func (d *decoder) decodeArrow(pf *file.Reader, fr *pqarrow.FileReader, proj proj
 	return rows, nil
 }
 
-func (d *decoder) fill(b *Batch, c int, a arrowArray) error {
+func (d *decoder) fill(b *export.Batch, c int, a arrowArray) error {
 	if a.DataType().ID() == arrow.NULL {
-		return nil // a column that holds no value: every row null, as resize left it
+		return nil // a column that holds no value: every row null, as Resize left it
 	}
 	if t := d.stored[c]; t != nil && (a.DataType().ID() == arrow.INT64 || a.DataType().ID() == arrow.INT32) {
 		a = retyped(a, t)
 		defer a.Release()
 	}
-	switch dst := Columns[c].field(b).(type) {
-	case *Int64s:
+	switch dst := export.Columns[c].Field(b).(type) {
+	case *export.Int64s:
 		return fillInt64(dst, 0, a)
-	case *Strings:
+	case *export.Strings:
 		return fillString(dst, 0, a, d.in)
-	case *Dates:
+	case *export.Dates:
 		return fillDate(dst, 0, a, d.zones)
-	case *Bools:
+	case *export.Bools:
 		return fillBool(dst, 0, a)
-	case *Lists:
+	case *export.Lists:
 		return fillList(dst, 0, a, d.in)
 	}
 	return nil
@@ -526,8 +534,8 @@ const julianEpochDay = 2440588 // Julian day number of 1970-01-01
 
 // readInt96 decodes a flat INT96 column into dates, marking values outside
 // any real date (or with nanos beyond one day) Malformed.
-func readInt96(pf *file.Reader, leaf int, total int64) (*Dates, error) {
-	out := &Dates{V: make([]int32, 0, total), S: make([]State, 0, total)}
+func readInt96(pf *file.Reader, leaf int, total int64) (*export.Dates, error) {
+	out := &export.Dates{V: make([]int32, 0, total), S: make([]export.State, 0, total)}
 	maxDef := pf.MetaData().Schema.Column(leaf).MaxDefinitionLevel()
 	const chunk = 4096
 	vals := make([]parquet.Int96, chunk)
@@ -552,7 +560,7 @@ func readInt96(pf *file.Reader, leaf int, total int64) (*Dates, error) {
 			vi := 0
 			for i := 0; i < int(n); i++ {
 				if maxDef > 0 && defs[i] < maxDef {
-					out.V, out.S = append(out.V, 0), append(out.S, Null)
+					out.V, out.S = append(out.V, 0), append(out.S, export.Null)
 					continue
 				}
 				v := vals[vi]
@@ -561,10 +569,10 @@ func readInt96(pf *file.Reader, leaf int, total int64) (*Dates, error) {
 				jd := int64(binary.LittleEndian.Uint32(v[8:]))
 				day := jd - julianEpochDay
 				if nanos >= 86_400_000_000_000 || day < int64(minSaneDay) || day > int64(maxSaneDay) {
-					out.V, out.S = append(out.V, 0), append(out.S, Malformed)
+					out.V, out.S = append(out.V, 0), append(out.S, export.Malformed)
 					continue
 				}
-				out.V, out.S = append(out.V, int32(day)), append(out.S, Valid)
+				out.V, out.S = append(out.V, int32(day)), append(out.S, export.Valid)
 			}
 		}
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/recal-project/recal/pipeline/storage"
 	"github.com/recal-project/recal/pipeline/storage/local"
+	"github.com/recal-project/recal/transforms/export"
 )
 
 // TestWrongSchemas reads exports whose required columns are missing or of
@@ -65,7 +66,7 @@ func TestWrongSchemas(t *testing.T) {
 			}
 			batches := 0
 			_, err = ReadObject(context.Background(), st, 0, storage.ObjectInfo{Key: key, Size: info.Size}, Options{},
-				func(context.Context, *Batch) error { batches++; return nil })
+				func(context.Context, *export.Batch) error { batches++; return nil })
 			var oe *ObjectError
 			if !errors.Is(err, ErrSchema) || !errors.As(err, &oe) || oe.Key != key || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("%v; want ErrSchema naming %s and %s", err, key, tc.want)

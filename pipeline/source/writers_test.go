@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/recal-project/recal/pipeline/storage/local"
+	"github.com/recal-project/recal/transforms/civil"
+	"github.com/recal-project/recal/transforms/export"
 )
 
 // writerFiles is the writer-diversity suite: exports written by nodejs-polars,
@@ -124,7 +126,7 @@ func readCanonical(t *testing.T, path, decoder string) []string {
 	objs = objs[one[0] : one[0]+1]
 	var mu sync.Mutex
 	var rows []string
-	stats, err := Read(context.Background(), st, objs, Options{BatchSize: 333}, func(_ context.Context, b *Batch) error {
+	stats, err := Read(context.Background(), st, objs, Options{BatchSize: 333}, func(_ context.Context, b *export.Batch) error {
 		mu.Lock()
 		defer mu.Unlock()
 		for r := 0; r < b.N; r++ {
@@ -142,33 +144,33 @@ func readCanonical(t *testing.T, path, decoder string) []string {
 	return rows
 }
 
-func canonicalRow(b *Batch, r int) string {
+func canonicalRow(b *export.Batch, r int) string {
 	var f []string
 	for _, name := range canonicalColumns {
 		v := "∅"
-		switch x := Columns[columnByName[name]].Field(b).(type) {
-		case *Int64s:
-			if x.S[r] == Valid {
+		switch x := export.Columns[columnByName[name]].Field(b).(type) {
+		case *export.Int64s:
+			if x.S[r] == export.Valid {
 				v = fmt.Sprint(x.V[r])
 			}
-		case *Strings:
-			if x.S[r] == Valid {
+		case *export.Strings:
+			if x.S[r] == export.Valid {
 				v = x.V[r]
 			}
-		case *Dates:
-			if x.S[r] == Valid {
-				v = FormatDate(x.V[r])
+		case *export.Dates:
+			if x.S[r] == export.Valid {
+				v = civil.FormatDate(x.V[r])
 			}
-		case *Bools:
-			if x.S[r] == Valid {
+		case *export.Bools:
+			if x.S[r] == export.Valid {
 				v = fmt.Sprint(x.V[r])
 			}
-		case *Lists:
-			if x.S[r] == Valid {
+		case *export.Lists:
+			if x.S[r] == export.Valid {
 				v = "[" + strings.Join(x.Row(r), ",") + "]"
 			}
 		}
-		if x, ok := Columns[columnByName[name]].Field(b).(*Int64s); ok && x.S[r] == Valid && name == "idncase" {
+		if x, ok := export.Columns[columnByName[name]].Field(b).(*export.Int64s); ok && x.S[r] == export.Valid && name == "idncase" {
 			v = fmt.Sprintf("%012d", x.V[r]) // sorts numerically
 		}
 		f = append(f, name+"="+v)
@@ -189,18 +191,18 @@ func duckdbCanonical(t *testing.T, path string, dates map[string]string) []strin
 	for _, name := range canonicalColumns {
 		e := "NULL::VARCHAR"
 		if present[name] {
-			switch c := Columns[columnByName[name]]; {
+			switch c := export.Columns[columnByName[name]]; {
 			case name == "idncase":
 				e = fmt.Sprintf("lpad(%s::VARCHAR, 12, '0')", name)
-			case c.Kind == KindDate:
+			case c.Kind == export.KindDate:
 				d := name
 				if x, ok := dates[name]; ok {
 					d = x
 				}
 				e = fmt.Sprintf("strftime(CAST(%s AS DATE), '%%Y-%%m-%%d')", d)
-			case c.Kind == KindBool:
+			case c.Kind == export.KindBool:
 				e = fmt.Sprintf("CASE WHEN typeof(%[1]s) = 'BOOLEAN' THEN %[1]s::VARCHAR WHEN %[1]s::VARCHAR = 'Y' THEN 'true' WHEN %[1]s::VARCHAR = 'N' THEN 'false' END", name)
-			case c.Kind == KindStringList:
+			case c.Kind == export.KindStringList:
 				e = fmt.Sprintf("'[' || array_to_string(%s, ',') || ']'", name)
 			default:
 				e = name + "::VARCHAR"

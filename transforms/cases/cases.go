@@ -50,7 +50,7 @@ type Case struct {
 	// unknown). An index, not a string, keeps Case free of pointers, so
 	// that the garbage collector never scans the millions of them.
 	IJ uint32
-	// Court indexes refdata.Data.Courts.
+	// Court indexes reference.Data.Courts.
 	Court uint16
 	// Rule indexes the policy's rule ids (the exempt or recalendar rule,
 	// or NOT_SELECTED); TierRule its tier rule ids.
@@ -63,7 +63,7 @@ type Case struct {
 
 	// What impact reports break counts down by, as small codes so the
 	// record stays compact: Lang and Nat index the reference language and
-	// nationality tables (refdata.CodeTable.Index; 0 = null or not a known
+	// nationality tables (reference.CodeTable.Index; 0 = null or not a known
 	// code), Closure indexes ClosureCodes, and YearsClosed is whole years
 	// from comp_date to the as-of date (capped at 255).
 	Lang, Nat   uint16

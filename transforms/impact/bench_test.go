@@ -4,9 +4,9 @@ import (
 	"math/rand"
 	"testing"
 
-	"github.com/recal-project/recal/pipeline/refdata"
 	"github.com/recal-project/recal/transforms/cases"
 	"github.com/recal-project/recal/transforms/policy"
+	"github.com/recal-project/recal/transforms/reference"
 	"github.com/recal-project/recal/transforms/schedule"
 )
 
@@ -14,7 +14,7 @@ import (
 // 60 courts, 5% overflow, 5% closed) and builds the Impact: the report
 // stage's cost before rendering.
 func BenchmarkBuild1M(b *testing.B) {
-	ref, _ := refdata.Load(refdata.Paths{})
+	ref, _ := reference.Default()
 	pol, _ := policy.LoadShipped("castro-tum-2018")
 	cal := schedule.NewCalendar()
 	csv := "base_city_code,docket,ij_code,weekday,session_start,slots,effective_from,effective_to\n"

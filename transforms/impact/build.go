@@ -7,10 +7,10 @@ import (
 	"strings"
 	"unicode"
 
-	"github.com/recal-project/recal/pipeline/refdata"
-	"github.com/recal-project/recal/pipeline/source"
 	"github.com/recal-project/recal/transforms/cases"
+	"github.com/recal-project/recal/transforms/civil"
 	"github.com/recal-project/recal/transforms/policy"
+	"github.com/recal-project/recal/transforms/reference"
 	"github.com/recal-project/recal/transforms/schedule"
 )
 
@@ -19,7 +19,7 @@ import (
 // it stays small however many cases pass through. A Builder is not safe
 // for concurrent use.
 type Builder struct {
-	ref         *refdata.Data
+	ref         *reference.Data
 	pol         *policy.Policy
 	cal         *schedule.Calendar
 	p           schedule.Params
@@ -83,7 +83,7 @@ var closureLabels = map[string]string{
 
 // NewBuilder returns a Builder for one run: the reference data, policy,
 // calendar and scheduling parameters the run used.
-func NewBuilder(ref *refdata.Data, pol *policy.Policy, cal *schedule.Calendar, p schedule.Params) *Builder {
+func NewBuilder(ref *reference.Data, pol *policy.Policy, cal *schedule.Calendar, p schedule.Params) *Builder {
 	return &Builder{
 		ref: ref, pol: pol, cal: cal, p: p,
 		first: p.AsOf + int32(p.MinNoticeDays), last: p.AsOf + int32(p.HorizonDays),
@@ -276,10 +276,10 @@ func round(x float64, places int) float64 {
 // filled from the Builder's policy.
 func (b *Builder) Build(run Run, opt Options) *Impact {
 	imp := &Impact{Kind: Kind, SchemaVersion: SchemaVersion, Run: run}
-	imp.Run.Policy = Policy{ID: b.pol.ID, Title: b.pol.Title, Effective: source.FormatDate(b.pol.Effective), SHA256: b.pol.SHA256}
+	imp.Run.Policy = Policy{ID: b.pol.ID, Title: b.pol.Title, Effective: civil.FormatDate(b.pol.Effective), SHA256: b.pol.SHA256}
 	imp.Parameters = Parameters{
 		MinNoticeDays: b.p.MinNoticeDays, JuvenileNoticeDays: b.p.JuvenileNoticeDays, HorizonDays: b.p.HorizonDays,
-		FirstHearingDay: source.FormatDate(b.first), LastHearingDay: source.FormatDate(b.last),
+		FirstHearingDay: civil.FormatDate(b.first), LastHearingDay: civil.FormatDate(b.last),
 	}
 	windowDays := b.last - b.first + 1
 
@@ -484,7 +484,7 @@ func (b *Builder) Build(run Run, opt Options) *Impact {
 
 	// Hearings per week, every week of the window.
 	for wk := b.first - int32((schedule.Weekday(b.first)+6)%7); wk <= b.last; wk += 7 {
-		w := Week{WeekStart: source.FormatDate(wk)}
+		w := Week{WeekStart: civil.FormatDate(wk)}
 		if n := b.weeks[wk]; n != nil {
 			w.Detained, w.NonDetained, w.Juvenile = n[cases.Detained], n[cases.NonDetained], n[cases.Juvenile]
 			w.Total = w.Detained + w.NonDetained + w.Juvenile
@@ -546,7 +546,7 @@ const UnknownCode = "unknown"
 
 // codeDemand lists demand by code (codes with cases only), most
 // recalendared first.
-func codeDemand(m []demand, t *refdata.CodeTable, recalendared int64) []Demand {
+func codeDemand(m []demand, t *reference.CodeTable, recalendared int64) []Demand {
 	var out []Demand
 	for k, d := range m {
 		if d == (demand{}) {
@@ -573,7 +573,7 @@ func codeDemand(m []demand, t *refdata.CodeTable, recalendared int64) []Demand {
 
 // CourtLabel names a court for readers by its city and state ("Atlanta,
 // GA"): EOIR's court names are mostly the generic "IMMIGRATION COURT".
-func CourtLabel(c refdata.Court) string {
+func CourtLabel(c reference.Court) string {
 	if c.City == "" {
 		if c.Name != "" {
 			return c.Name

@@ -3,15 +3,15 @@ package impact
 import (
 	"testing"
 
-	"github.com/recal-project/recal/pipeline/refdata"
-	"github.com/recal-project/recal/pipeline/source"
 	"github.com/recal-project/recal/transforms/cases"
+	"github.com/recal-project/recal/transforms/civil"
 	"github.com/recal-project/recal/transforms/policy"
+	"github.com/recal-project/recal/transforms/reference"
 	"github.com/recal-project/recal/transforms/schedule"
 )
 
 func day(s string) int32 {
-	d, ok := source.ParseDate(s)
+	d, ok := civil.ParseDate(s)
 	if !ok {
 		panic(s)
 	}
@@ -19,9 +19,9 @@ func day(s string) int32 {
 }
 
 // refAndPolicy loads the embedded reference data and castro-tum-2018.
-func refAndPolicy(t *testing.T) (*refdata.Data, *policy.Policy) {
+func refAndPolicy(t *testing.T) (*reference.Data, *policy.Policy) {
 	t.Helper()
-	ref, err := refdata.Load(refdata.Paths{})
+	ref, err := reference.Default()
 	if err != nil {
 		t.Fatal(err)
 	}

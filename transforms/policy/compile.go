@@ -13,7 +13,7 @@ import (
 	"github.com/google/cel-go/common/types/ref"
 	"go.yaml.in/yaml/v3"
 
-	"github.com/recal-project/recal/pipeline/source"
+	"github.com/recal-project/recal/transforms/civil"
 )
 
 // compiler holds the CEL environment every policy expression is checked
@@ -52,7 +52,7 @@ func buildCompiler() (*compiler, error) {
 					if !ok {
 						return types.NewErr("date: expected a string")
 					}
-					d, ok := source.ParseDate(string(s))
+					d, ok := civil.ParseDate(string(s))
 					if !ok || len(s) != 10 {
 						return types.NewErr("date(%q): expected YYYY-MM-DD", string(s))
 					}
@@ -181,7 +181,7 @@ func checkDateLiterals(a *cel.Ast) error {
 			c := e.AsCall()
 			if c.FunctionName() == "date" && len(c.Args()) == 1 && c.Args()[0].Kind() == ast.LiteralKind {
 				if s, ok := c.Args()[0].AsLiteral().(types.String); ok {
-					if _, ok := source.ParseDate(string(s)); !ok || len(s) != 10 {
+					if _, ok := civil.ParseDate(string(s)); !ok || len(s) != 10 {
 						bad = fmt.Errorf("date(%q): expected a date YYYY-MM-DD", string(s))
 						return
 					}

@@ -7,9 +7,9 @@ import (
 	"github.com/google/cel-go/common/types"
 	"github.com/google/cel-go/common/types/ref"
 
-	"github.com/recal-project/recal/pipeline/refdata"
-	"github.com/recal-project/recal/pipeline/source"
 	"github.com/recal-project/recal/transforms/cases"
+	"github.com/recal-project/recal/transforms/export"
+	"github.com/recal-project/recal/transforms/reference"
 )
 
 // Evaluator evaluates a policy row by row. It holds per-goroutine scratch:
@@ -25,7 +25,7 @@ type Evaluator struct {
 
 // NewEvaluator returns an evaluator for runs with the given reference data
 // and as-of date (days since 1970-01-01).
-func (p *Policy) NewEvaluator(ref *refdata.Data, asOf int32) *Evaluator {
+func (p *Policy) NewEvaluator(ref *reference.Data, asOf int32) *Evaluator {
 	return &Evaluator{p: p, act: activation{ref: ref, asOf: asOf, asOfVal: dayValue(asOf)}}
 }
 
@@ -149,7 +149,7 @@ func (ev *Evaluator) first(rules []*rule) (int, error) {
 // Decide fills c's selection fields (Recalendar, Rule, Tier, TierRule,
 // Score, Docket, Juvenile) from row i of b, a row that passed validation.
 // An unknown score counts as 0.
-func (ev *Evaluator) Decide(b *source.Batch, i int, c *cases.Case) error {
+func (ev *Evaluator) Decide(b *export.Batch, i int, c *cases.Case) error {
 	p := ev.p
 	ev.act.at(b, i)
 	c.Juvenile = ev.act.juvenile()

@@ -10,22 +10,23 @@ import (
 	"github.com/google/cel-go/common/types"
 	"github.com/google/cel-go/common/types/ref"
 
-	"github.com/recal-project/recal/pipeline/source"
 	"github.com/recal-project/recal/transforms/cases"
+	"github.com/recal-project/recal/transforms/civil"
+	"github.com/recal-project/recal/transforms/export"
 )
 
 // Explain writes, for row i of b, every rule the decision consulted, what
 // each condition gave (true, false or unknown) and the values of the
 // fields it read, then the outcome. It prints no A-number (recal never
 // reads one) and shows a birth date only as known or null.
-func (ev *Evaluator) Explain(w io.Writer, b *source.Batch, i int) error {
+func (ev *Evaluator) Explain(w io.Writer, b *export.Batch, i int) error {
 	var c cases.Case
 	if err := ev.Decide(b, i, &c); err != nil {
 		return err
 	}
 	p := ev.p
 	ew := &errWriter{w: w}
-	ew.printf("policy %s (%s), as of %s\n", p.ID, p.Source, source.FormatDate(ev.act.asOf))
+	ew.printf("policy %s (%s), as of %s\n", p.ID, p.Source, civil.FormatDate(ev.act.asOf))
 	ew.printf("case idnproceeding %d, idncase %d (%s row %d)\n", b.IDNProceeding.V[i], b.IDNCase.V[i], b.Key, b.Row0+int64(i))
 	section := func(title string, rules []*rule, pick func(*rule) string) int {
 		ew.printf("%s:\n", title)

@@ -10,7 +10,8 @@ import (
 	"github.com/google/cel-go/common/types"
 	"github.com/google/cel-go/common/types/ref"
 
-	"github.com/recal-project/recal/pipeline/source"
+	"github.com/recal-project/recal/transforms/civil"
+	"github.com/recal-project/recal/transforms/export"
 )
 
 // The fast path. cel-go's interpreter costs 100–250 ns per expression per
@@ -46,12 +47,12 @@ type val struct {
 	i int64   // intK, dayK; the row for listK
 	f float64 // dblK
 	s string
-	l *source.Lists // listK: row i of l (nil: the empty list)
+	l *export.Lists // listK: row i of l (nil: the empty list)
 }
 
 // list returns a listK value's strings.
 func (v val) list() []string {
-	if v.l == nil || v.l.S[v.i] != source.Valid {
+	if v.l == nil || v.l.S[v.i] != export.Valid {
 		return nil
 	}
 	return v.l.Row(int(v.i))
@@ -112,7 +113,7 @@ var fastGetters = map[string]node{
 		return vUnk
 	},
 	"age_at_as_of": func(a *activation) val {
-		if a.b.CBirthdate.S[a.i] != source.Valid {
+		if a.b.CBirthdate.S[a.i] != export.Valid {
 			return vUnk
 		}
 		return val{k: intK, i: int64(ageAt(a.b.CBirthdate.V[a.i], a.asOf))}
@@ -128,29 +129,29 @@ var fastGetters = map[string]node{
 	"closure_kind":   func(a *activation) val { return val{k: strK, s: closureKind(a.b.OtherComp.V[a.i])} },
 }
 
-func fInt(c *source.Int64s, i int) val {
-	if c.S[i] != source.Valid {
+func fInt(c *export.Int64s, i int) val {
+	if c.S[i] != export.Valid {
 		return vUnk
 	}
 	return val{k: intK, i: c.V[i]}
 }
 
-func fStr(c *source.Strings, i int) val {
-	if c.S[i] != source.Valid {
+func fStr(c *export.Strings, i int) val {
+	if c.S[i] != export.Valid {
 		return vUnk
 	}
 	return val{k: strK, s: c.V[i]}
 }
 
-func fDay(c *source.Dates, i int) val {
-	if c.S[i] != source.Valid {
+func fDay(c *export.Dates, i int) val {
+	if c.S[i] != export.Valid {
 		return vUnk
 	}
 	return val{k: dayK, i: int64(c.V[i])}
 }
 
-func fBool(c *source.Bools, i int) val {
-	if c.S[i] != source.Valid {
+func fBool(c *export.Bools, i int) val {
+	if c.S[i] != export.Valid {
 		return vUnk
 	}
 	return vBool(c.V[i])
@@ -246,7 +247,7 @@ func (fc *fastCompiler) call(e ast.Expr) node {
 		if !ok {
 			return nil
 		}
-		d, ok := source.ParseDate(string(s))
+		d, ok := civil.ParseDate(string(s))
 		if !ok || len(s) != 10 {
 			return nil
 		}

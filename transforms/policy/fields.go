@@ -9,8 +9,9 @@ import (
 	"github.com/google/cel-go/common/types/ref"
 	"github.com/google/cel-go/interpreter"
 
-	"github.com/recal-project/recal/pipeline/refdata"
-	"github.com/recal-project/recal/pipeline/source"
+	"github.com/recal-project/recal/transforms/civil"
+	"github.com/recal-project/recal/transforms/export"
+	"github.com/recal-project/recal/transforms/reference"
 )
 
 // Field is one name a policy expression may read: an export column
@@ -39,9 +40,9 @@ var unknown = types.NewUnknown(0, nil)
 
 // activation resolves field names for one row of a batch.
 type activation struct {
-	b    *source.Batch
+	b    *export.Batch
 	i    int
-	ref  *refdata.Data
+	ref  *reference.Data
 	asOf int32
 	// asOfVal is as_of as a CEL timestamp.
 	asOfVal ref.Val
@@ -53,7 +54,7 @@ type activation struct {
 }
 
 // at points the activation at row i of b.
-func (a *activation) at(b *source.Batch, i int) {
+func (a *activation) at(b *export.Batch, i int) {
 	a.b, a.i = b, i
 	a.circuitDone, a.juvDone = false, false
 }
@@ -86,15 +87,15 @@ func (a *activation) ResolveName(name string) (any, bool) {
 
 func (a *activation) Parent() interpreter.Activation { return nil }
 
-func str(c *source.Strings, i int) ref.Val {
-	if c.S[i] != source.Valid {
+func str(c *export.Strings, i int) ref.Val {
+	if c.S[i] != export.Valid {
 		return unknown
 	}
 	return types.String(c.V[i])
 }
 
-func date(c *source.Dates, i int) ref.Val {
-	if c.S[i] != source.Valid {
+func date(c *export.Dates, i int) ref.Val {
+	if c.S[i] != export.Valid {
 		return unknown
 	}
 	return dayValue(c.V[i])
@@ -106,15 +107,15 @@ func dayValue(d int32) ref.Val {
 	return types.Timestamp{Time: time.Unix(int64(d)*86400, 0).UTC()}
 }
 
-func boolean(c *source.Bools, i int) ref.Val {
-	if c.S[i] != source.Valid {
+func boolean(c *export.Bools, i int) ref.Val {
+	if c.S[i] != export.Valid {
 		return unknown
 	}
 	return types.Bool(c.V[i])
 }
 
-func integer(c *source.Int64s, i int) ref.Val {
-	if c.S[i] != source.Valid {
+func integer(c *export.Int64s, i int) ref.Val {
+	if c.S[i] != export.Valid {
 		return unknown
 	}
 	return types.Int(c.V[i])
@@ -124,29 +125,29 @@ func integer(c *source.Int64s, i int) ref.Val {
 // docs/policy.md; keep the two in step.
 
 // detained reports custody D (unknown custody is not detained).
-func detained(b *source.Batch, i int) bool {
-	return b.Custody.S[i] == source.Valid && b.Custody.V[i] == "D"
+func detained(b *export.Batch, i int) bool {
+	return b.Custody.S[i] == export.Valid && b.Custody.V[i] == "D"
 }
 
 // juvenile reports a child at the as-of date or an unaccompanied-child
 // priority code (an unknown birth date is not a child).
-func juvenile(b *source.Batch, i int, asOf int32) bool {
-	if b.CasePriorityCode.S[i] == source.Valid && b.CasePriorityCode.V[i] == "UC" {
+func juvenile(b *export.Batch, i int, asOf int32) bool {
+	if b.CasePriorityCode.S[i] == export.Valid && b.CasePriorityCode.V[i] == "UC" {
 		return true
 	}
-	return b.CBirthdate.S[i] == source.Valid && ageAt(b.CBirthdate.V[i], asOf) < 18
+	return b.CBirthdate.S[i] == export.Valid && ageAt(b.CBirthdate.V[i], asOf) < 18
 }
 
 // represented reports an attorney appearance (E-28) on file on or before
 // the as-of date.
-func represented(b *source.Batch, i int, asOf int32) bool {
-	return b.E28Date.S[i] == source.Valid && b.E28Date.V[i] <= asOf
+func represented(b *export.Batch, i int, asOf int32) bool {
+	return b.E28Date.S[i] == export.Valid && b.E28Date.V[i] <= asOf
 }
 
 // ageAt returns whole years from birth to asOf (days since epoch).
 func ageAt(birth, asOf int32) int {
-	by, bm, bd := source.CivilFromDays(birth)
-	ay, am, ad := source.CivilFromDays(asOf)
+	by, bm, bd := civil.CivilFromDays(birth)
+	ay, am, ad := civil.CivilFromDays(asOf)
 	age := ay - by
 	if am < bm || (am == bm && ad < bd) {
 		age--
@@ -195,7 +196,7 @@ var Fields = []*Field{
 	{Name: "recal_motion_dec", Type: cel.StringType, Nullable: true, Doc: "the motion's decision: G granted, D denied, …", get: func(a *activation) ref.Val { return str(&a.b.RecalMotionDec, a.i) }},
 	{Name: "pending_applications", Type: cel.ListType(cel.StringType), Doc: "collateral filings outside court; null reads as [] (none known)", get: func(a *activation) ref.Val {
 		l := &a.b.PendingApplications
-		if l.S[a.i] != source.Valid {
+		if l.S[a.i] != export.Valid {
 			return emptyList
 		}
 		return types.DefaultTypeAdapter.NativeToValue(l.Row(a.i))
@@ -216,7 +217,7 @@ var Fields = []*Field{
 		return unknown
 	}},
 	{Name: "age_at_as_of", Type: cel.IntType, Derived: true, Nullable: true, Doc: "whole years from c_birthdate to as_of", get: func(a *activation) ref.Val {
-		if a.b.CBirthdate.S[a.i] != source.Valid {
+		if a.b.CBirthdate.S[a.i] != export.Valid {
 			return unknown
 		}
 		return types.Int(ageAt(a.b.CBirthdate.V[a.i], a.asOf))
@@ -247,7 +248,7 @@ var Fields = []*Field{
 var emptyList = types.DefaultTypeAdapter.NativeToValue([]string{})
 
 func hloc(a *activation) string {
-	if a.b.HearingLocCode.S[a.i] == source.Valid {
+	if a.b.HearingLocCode.S[a.i] == export.Valid {
 		return a.b.HearingLocCode.V[a.i]
 	}
 	return ""

@@ -14,8 +14,8 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/recal-project/recal/pipeline/source"
 	"github.com/recal-project/recal/transforms/cases"
+	"github.com/recal-project/recal/transforms/civil"
 )
 
 // MaxFileBytes bounds a policy file.
@@ -281,7 +281,7 @@ func (l *loader) policy(root *yaml.Node) *Policy {
 	}
 	if n := m["effective"]; n != nil {
 		if s, ok := l.scalar(n, "effective"); ok {
-			d, ok := source.ParseDate(s)
+			d, ok := civil.ParseDate(s)
 			if !ok || len(s) != 10 {
 				l.errf(n, "effective", ErrValue, "expected a date YYYY-MM-DD, found %q", s)
 			}

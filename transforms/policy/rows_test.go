@@ -3,8 +3,9 @@ package policy
 import (
 	"testing"
 
-	"github.com/recal-project/recal/pipeline/refdata"
-	"github.com/recal-project/recal/pipeline/source"
+	"github.com/recal-project/recal/transforms/civil"
+	"github.com/recal-project/recal/transforms/export"
+	"github.com/recal-project/recal/transforms/reference"
 )
 
 // row describes one hand-made export row; empty fields are null.
@@ -23,33 +24,33 @@ var (
 
 // batchOf builds a batch holding the rows, as the reader would after
 // normalisation.
-func batchOf(t testing.TB, rows ...row) *source.Batch {
+func batchOf(t testing.TB, rows ...row) *export.Batch {
 	t.Helper()
-	b := source.NewBatch(len(rows))
+	b := export.NewBatch(len(rows))
 	b.Key = "hand.parquet"
-	setS := func(c *source.Strings, i int, v string) {
+	setS := func(c *export.Strings, i int, v string) {
 		if v != "" {
-			c.V[i], c.S[i] = v, source.Valid
+			c.V[i], c.S[i] = v, export.Valid
 		}
 	}
-	setD := func(c *source.Dates, i int, v string) {
+	setD := func(c *export.Dates, i int, v string) {
 		if v == "" {
 			return
 		}
-		d, ok := source.ParseDate(v)
+		d, ok := civil.ParseDate(v)
 		if !ok {
 			t.Fatalf("bad date %q", v)
 		}
-		c.V[i], c.S[i] = d, source.Valid
+		c.V[i], c.S[i] = d, export.Valid
 	}
-	setB := func(c *source.Bools, i int, v *bool) {
+	setB := func(c *export.Bools, i int, v *bool) {
 		if v != nil {
-			c.V[i], c.S[i] = *v, source.Valid
+			c.V[i], c.S[i] = *v, export.Valid
 		}
 	}
 	for i, r := range rows {
-		b.IDNCase.V[i], b.IDNCase.S[i] = int64(100+i), source.Valid
-		b.IDNProceeding.V[i], b.IDNProceeding.S[i] = int64(1000+i), source.Valid
+		b.IDNCase.V[i], b.IDNCase.S[i] = int64(100+i), export.Valid
+		b.IDNProceeding.V[i], b.IDNProceeding.S[i] = int64(1000+i), export.Valid
 		if r.court == "" {
 			r.court = "NYC"
 		}
@@ -79,16 +80,16 @@ func batchOf(t testing.TB, rows ...row) *source.Batch {
 		l := &b.PendingApplications
 		if !r.appsNull {
 			l.Values = append(l.Values, r.apps...)
-			l.S[i] = source.Valid
+			l.S[i] = export.Valid
 		}
 		l.Offsets[i+1] = int32(len(l.Values))
 	}
 	return b
 }
 
-func refData(t testing.TB) *refdata.Data {
+func refData(t testing.TB) *reference.Data {
 	t.Helper()
-	ref, err := refdata.Load(refdata.Paths{})
+	ref, err := reference.Default()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +98,7 @@ func refData(t testing.TB) *refdata.Data {
 
 func day(t testing.TB, s string) int32 {
 	t.Helper()
-	d, ok := source.ParseDate(s)
+	d, ok := civil.ParseDate(s)
 	if !ok {
 		t.Fatalf("bad date %q", s)
 	}

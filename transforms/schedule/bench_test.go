@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/recal-project/recal/pipeline/source"
 	"github.com/recal-project/recal/transforms/cases"
+	"github.com/recal-project/recal/transforms/civil"
 )
 
 // BenchmarkGroup1M schedules 1M recalendared cases over 60 courts (two
@@ -46,7 +46,7 @@ func BenchmarkGroup1M(b *testing.B) {
 		k := [2]int{court, int(c.Docket)}
 		groups[k] = append(groups[k], c)
 	}
-	p := Params{AsOf: source.DaysFromCivil(2026, 1, 15), MinNoticeDays: 10, JuvenileNoticeDays: 30, HorizonDays: 365, Judges: judges}
+	p := Params{AsOf: civil.DaysFromCivil(2026, 1, 15), MinNoticeDays: 10, JuvenileNoticeDays: 30, HorizonDays: 365, Judges: judges}
 	cal.WarmHolidays(p.AsOf, p.AsOf+800)
 	b.ResetTimer()
 	var assigned, over int

@@ -15,9 +15,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/recal-project/recal/pipeline/refdata"
-	"github.com/recal-project/recal/pipeline/source"
 	"github.com/recal-project/recal/transforms/cases"
+	"github.com/recal-project/recal/transforms/civil"
+	"github.com/recal-project/recal/transforms/reference"
 )
 
 // Errors wrapped by ParseError.
@@ -180,7 +180,7 @@ func (c *csvRows) errf(col, format string, a ...any) error {
 // ParseCapacity parses a capacity calendar CSV (contract §1.3). Values are
 // described in errors by their column and the rule they break; calendar
 // values are not personal data.
-func (cal *Calendar) ParseCapacity(file string, data []byte, ref *refdata.Data) error {
+func (cal *Calendar) ParseCapacity(file string, data []byte, ref *reference.Data) error {
 	c, err := newCSV(file, data, "base_city_code", "docket", "ij_code", "weekday", "session_start", "slots", "effective_from", "effective_to")
 	if err != nil {
 		return err
@@ -220,13 +220,13 @@ func (cal *Calendar) ParseCapacity(file string, data []byte, ref *refdata.Data) 
 			return c.errf("slots", "%q is not a whole number from 0 to 100000", c.get("slots"))
 		}
 		s.Slots = n
-		from, ok := source.ParseDate(c.get("effective_from"))
+		from, ok := civil.ParseDate(c.get("effective_from"))
 		if !ok || len(c.get("effective_from")) != 10 {
 			return c.errf("effective_from", "%q is not a date (YYYY-MM-DD)", c.get("effective_from"))
 		}
 		s.From, s.To = from, 1<<31-1
 		if t := c.get("effective_to"); t != "" {
-			to, ok := source.ParseDate(t)
+			to, ok := civil.ParseDate(t)
 			if !ok || len(t) != 10 {
 				return c.errf("effective_to", "%q is not a date (YYYY-MM-DD)", t)
 			}
@@ -263,7 +263,7 @@ func (cal *Calendar) ParseCapacity(file string, data []byte, ref *refdata.Data) 
 }
 
 // ParseClosures parses a closures CSV: base_city_code (or *), date, reason.
-func (cal *Calendar) ParseClosures(file string, data []byte, ref *refdata.Data) error {
+func (cal *Calendar) ParseClosures(file string, data []byte, ref *reference.Data) error {
 	c, err := newCSV(file, data, "base_city_code", "date")
 	if err != nil {
 		return err
@@ -277,7 +277,7 @@ func (cal *Calendar) ParseClosures(file string, data []byte, ref *refdata.Data) 
 			return nil
 		}
 		ds := c.get("date")
-		d, ok := source.ParseDate(ds)
+		d, ok := civil.ParseDate(ds)
 		if !ok || len(ds) != 10 {
 			return c.errf("date", "%q is not a date (YYYY-MM-DD)", ds)
 		}
@@ -356,7 +356,7 @@ func (cal *Calendar) Closed(court uint16, d int32) string {
 }
 
 func (cal *Calendar) isHoliday(d int32) bool {
-	y, _, _ := source.CivilFromDays(d)
+	y, _, _ := civil.CivilFromDays(d)
 	// Observed dates can fall in the neighbouring year (New Year's Day on a
 	// Saturday is observed on December 31).
 	for _, yy := range []int{y, y + 1} {
@@ -380,8 +380,8 @@ func (cal *Calendar) isHoliday(d int32) bool {
 // WarmHolidays precomputes holiday tables for [from, to] so that Open can
 // be called concurrently afterwards.
 func (cal *Calendar) WarmHolidays(from, to int32) {
-	y0, _, _ := source.CivilFromDays(from)
-	y1, _, _ := source.CivilFromDays(to)
+	y0, _, _ := civil.CivilFromDays(from)
+	y1, _, _ := civil.CivilFromDays(to)
 	for y := y0; y <= y1+1; y++ {
 		h := map[int32]bool{}
 		for _, x := range FederalHolidays(y) {

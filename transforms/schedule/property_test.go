@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/recal-project/recal/pipeline/refdata"
-	"github.com/recal-project/recal/pipeline/source"
 	"github.com/recal-project/recal/transforms/cases"
+	"github.com/recal-project/recal/transforms/civil"
+	"github.com/recal-project/recal/transforms/reference"
 	"github.com/recal-project/recal/transforms/schedule/invariants"
 )
 
@@ -18,7 +18,7 @@ import (
 // the invariant checker's own holiday rule.
 func TestHolidaysAgainstIndependentRule(t *testing.T) {
 	cal := NewCalendar()
-	from, to := source.DaysFromCivil(2015, 1, 1), source.DaysFromCivil(2035, 12, 31)
+	from, to := civil.DaysFromCivil(2015, 1, 1), civil.DaysFromCivil(2035, 12, 31)
 	for d := from; d <= to; d++ {
 		day := time.Unix(int64(d)*86400, 0).UTC()
 		weekend := day.Weekday() == time.Saturday || day.Weekday() == time.Sunday
@@ -28,8 +28,8 @@ func TestHolidaysAgainstIndependentRule(t *testing.T) {
 	}
 }
 
-var testRef = func() *refdata.Data {
-	ref, err := refdata.Load(refdata.Paths{})
+var testRef = func() *reference.Data {
+	ref, err := reference.Default()
 	if err != nil {
 		panic(err)
 	}
@@ -41,14 +41,14 @@ var testRef = func() *refdata.Data {
 // independent checker needs.
 func randomSchedule(t *testing.T, seed uint64) invariants.Input {
 	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
-	asOf := source.DaysFromCivil(2015+r.IntN(21), 1+r.IntN(12), 1+r.IntN(28))
+	asOf := civil.DaysFromCivil(2015+r.IntN(21), 1+r.IntN(12), 1+r.IntN(28))
 	p := Params{AsOf: asOf, MinNoticeDays: 10, JuvenileNoticeDays: 10 + r.IntN(31), HorizonDays: 3 + r.IntN(90), Judges: cases.NewJudges()}
 	courts := []string{"NYC", "BAL", "CHI"}
 	dockets := []string{"DETAINED", "NON_DETAINED", "JUVENILE"}
 	judges := []string{"", "J1", "J2"}
 	days := []string{"MON", "TUE", "WED", "THU", "FRI"}
 	starts := []string{"08:30", "09:00", "13:00"}
-	in := invariants.Input{AsOf: source.FormatDate(asOf), MinNoticeDays: p.MinNoticeDays, HorizonDays: p.HorizonDays}
+	in := invariants.Input{AsOf: civil.FormatDate(asOf), MinNoticeDays: p.MinNoticeDays, HorizonDays: p.HorizonDays}
 	var capCSV, closCSV strings.Builder
 	capCSV.WriteString("base_city_code,docket,ij_code,weekday,session_start,slots,effective_from,effective_to\n")
 	closCSV.WriteString("base_city_code,date,reason\n")
@@ -63,9 +63,9 @@ func randomSchedule(t *testing.T, seed uint64) invariants.Input {
 				}
 				seen[key] = true
 				from := asOf - 30 + int32(r.IntN(60))
-				s.From = source.FormatDate(from)
+				s.From = civil.FormatDate(from)
 				if r.IntN(2) == 0 {
-					s.To = source.FormatDate(from + int32(r.IntN(60)))
+					s.To = civil.FormatDate(from + int32(r.IntN(60)))
 				}
 				in.Sessions = append(in.Sessions, s)
 				fmt.Fprintf(&capCSV, "%s,%s,%s,%s,%s,%d,%s,%s\n", s.Court, s.Docket, s.IJ, s.Weekday, s.Start, s.Slots, s.From, s.To)
@@ -73,7 +73,7 @@ func randomSchedule(t *testing.T, seed uint64) invariants.Input {
 		}
 	}
 	for k := r.IntN(4); k > 0; k-- {
-		c := invariants.Closure{Court: append(courts, "*")[r.IntN(4)], Date: source.FormatDate(asOf + int32(r.IntN(60)))}
+		c := invariants.Closure{Court: append(courts, "*")[r.IntN(4)], Date: civil.FormatDate(asOf + int32(r.IntN(60)))}
 		in.Closures = append(in.Closures, c)
 		fmt.Fprintf(&closCSV, "%s,%s,weather\n", c.Court, c.Date)
 	}
@@ -106,7 +106,7 @@ func randomSchedule(t *testing.T, seed uint64) invariants.Input {
 				}
 				once[c.IDNProceeding] = true
 				in.Cases = append(in.Cases, invariants.Case{ID: c.IDNProceeding, Court: court, Docket: docket, Tier: int32(c.Tier), Score: c.Score,
-					CaseIJ: p.Judges.Code(c.IJ), Earliest: source.FormatDate(p.Earliest(c)), Date: source.FormatDate(a.Date), Time: a.Session.StartString(), SessionIJ: a.Session.IJ})
+					CaseIJ: p.Judges.Code(c.IJ), Earliest: civil.FormatDate(p.Earliest(c)), Date: civil.FormatDate(a.Date), Time: a.Session.StartString(), SessionIJ: a.Session.IJ})
 			}
 			for _, o := range ov {
 				c := o.Case
@@ -115,9 +115,9 @@ func randomSchedule(t *testing.T, seed uint64) invariants.Input {
 				}
 				once[c.IDNProceeding] = true
 				k := invariants.Case{ID: c.IDNProceeding, Court: court, Docket: docket, Tier: int32(c.Tier), Score: c.Score,
-					CaseIJ: p.Judges.Code(c.IJ), Earliest: source.FormatDate(p.Earliest(c)), Overflow: true, Reason: o.Reason}
+					CaseIJ: p.Judges.Code(c.IJ), Earliest: civil.FormatDate(p.Earliest(c)), Overflow: true, Reason: o.Reason}
 				if o.HasProjection {
-					k.Projected = source.FormatDate(o.Projected)
+					k.Projected = civil.FormatDate(o.Projected)
 				}
 				in.Cases = append(in.Cases, k)
 			}

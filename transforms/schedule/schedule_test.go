@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/recal-project/recal/pipeline/refdata"
-	"github.com/recal-project/recal/pipeline/source"
+	"github.com/recal-project/recal/transforms/civil"
+	"github.com/recal-project/recal/transforms/reference"
 )
 
 func TestFederalHolidaysObserved(t *testing.T) {
@@ -24,13 +24,13 @@ func TestFederalHolidaysObserved(t *testing.T) {
 	}
 	cal := NewCalendar()
 	for _, tt := range tests {
-		d, _ := source.ParseDate(tt.day)
+		d, _ := civil.ParseDate(tt.day)
 		if cal.Open(0, d) {
 			t.Errorf("%s open; want closed (%s)", tt.day, tt.what)
 		}
 	}
 	for _, open := range []string{"2021-12-27", "2022-06-17", "2019-06-19", "2026-07-06"} {
-		d, _ := source.ParseDate(open)
+		d, _ := civil.ParseDate(open)
 		if !cal.Open(0, d) {
 			t.Errorf("%s closed; want open", open)
 		}
@@ -46,14 +46,14 @@ func TestFederalHolidaysObserved(t *testing.T) {
 		}
 		for _, d := range FederalHolidays(y) {
 			if wd := Weekday(d); wd == time.Saturday || wd == time.Sunday {
-				t.Errorf("%d: observed holiday %s on a weekend", y, source.FormatDate(d))
+				t.Errorf("%d: observed holiday %s on a weekend", y, civil.FormatDate(d))
 			}
 		}
 	}
 }
 
 func TestParseCapacityErrors(t *testing.T) {
-	ref, err := refdata.Load(refdata.Paths{})
+	ref, err := reference.Default()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +85,7 @@ func TestParseCapacityErrors(t *testing.T) {
 }
 
 func FuzzParseCapacity(f *testing.F) {
-	ref, err := refdata.Load(refdata.Paths{})
+	ref, err := reference.Default()
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -3,21 +3,21 @@ package schedule
 import (
 	"testing"
 
-	"github.com/recal-project/recal/pipeline/refdata"
-	"github.com/recal-project/recal/pipeline/source"
 	"github.com/recal-project/recal/transforms/cases"
+	"github.com/recal-project/recal/transforms/civil"
+	"github.com/recal-project/recal/transforms/reference"
 )
 
 // TestStanding checks Group's keep-or-release rules for standing
 // hearings, one reason at a time, and that kept hearings consume their
 // session's slots before anyone else is scheduled.
 func TestStanding(t *testing.T) {
-	ref, err := refdata.Load(refdata.Paths{})
+	ref, err := reference.Default()
 	if err != nil {
 		t.Fatal(err)
 	}
 	day := func(s string) int32 {
-		d, ok := source.ParseDate(s)
+		d, ok := civil.ParseDate(s)
 		if !ok {
 			t.Fatalf("bad date %s", s)
 		}
@@ -67,7 +67,7 @@ func TestStanding(t *testing.T) {
 				t.Fatalf("standing %v released %q, want %v %q", a.Standing, a.Released, c.kept, c.why)
 			}
 			if c.kept && a.Date != mon {
-				t.Fatalf("kept hearing on %s", source.FormatDate(a.Date))
+				t.Fatalf("kept hearing on %s", civil.FormatDate(a.Date))
 			}
 		})
 	}
@@ -101,6 +101,6 @@ func TestStanding(t *testing.T) {
 	// Case 4 (tier 0) outranks case 3, so it has the earlier of the two
 	// next slots.
 	if got[4].Date > got[3].Date {
-		t.Fatalf("new case on %s after the released case on %s", source.FormatDate(got[4].Date), source.FormatDate(got[3].Date))
+		t.Fatalf("new case on %s after the released case on %s", civil.FormatDate(got[4].Date), civil.FormatDate(got[3].Date))
 	}
 }

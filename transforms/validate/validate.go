@@ -7,8 +7,9 @@ package validate
 import (
 	"fmt"
 
-	"github.com/recal-project/recal/pipeline/refdata"
-	"github.com/recal-project/recal/pipeline/source"
+	"github.com/recal-project/recal/transforms/civil"
+	"github.com/recal-project/recal/transforms/export"
+	"github.com/recal-project/recal/transforms/reference"
 )
 
 // Code is a reject reason.
@@ -79,7 +80,7 @@ func (r Reject) Message() string {
 }
 
 func kindOf(col string) string {
-	for _, c := range source.Columns {
+	for _, c := range export.Columns {
 		if c.Name == col {
 			return c.Kind.String()
 		}
@@ -92,14 +93,14 @@ var ClosureCodes = map[string]bool{"A": true, "B": true, "Y": true, "K": true, "
 
 // Validator checks rows against the reference data and an as-of date.
 type Validator struct {
-	ref     *refdata.Data
+	ref     *reference.Data
 	asOf    int32
 	minDate int32
 }
 
 // New returns a Validator; asOf is in days since epoch.
-func New(ref *refdata.Data, asOf int32) *Validator {
-	return &Validator{ref: ref, asOf: asOf, minDate: source.DaysFromCivil(1950, 1, 1)}
+func New(ref *reference.Data, asOf int32) *Validator {
+	return &Validator{ref: ref, asOf: asOf, minDate: civil.DaysFromCivil(1950, 1, 1)}
 }
 
 // Quality counts malformed optional cells per column (by Columns index).
@@ -115,7 +116,7 @@ func (q *Quality) Add(q2 *Quality) {
 // Map returns the non-zero counts by column name.
 func (q *Quality) Map() map[string]int64 {
 	m := map[string]int64{}
-	for i, c := range source.Columns {
+	for i, c := range export.Columns {
 		if q[i] > 0 {
 			m[c.Name] = q[i]
 		}
@@ -128,13 +129,13 @@ var custodyCodes = map[string]bool{"D": true, "R": true, "N": true}
 
 // Row checks row i of b. For a valid row it also normalises malformed or
 // unknown optional values to Null in place and counts them in q.
-func (v *Validator) Row(b *source.Batch, i int, q *Quality) (Reject, bool) {
+func (v *Validator) Row(b *export.Batch, i int, q *Quality) (Reject, bool) {
 	// Required columns: present and well-formed.
 	for _, c := range requiredCols {
 		switch st := c.state(b, i); st {
-		case source.Null:
+		case export.Null:
 			return Reject{MissingRequired, c.name}, false
-		case source.Malformed:
+		case export.Malformed:
 			return Reject{MalformedRequired, c.name}, false
 		}
 	}
@@ -161,29 +162,29 @@ func (v *Validator) Row(b *source.Batch, i int, q *Quality) (Reject, bool) {
 		return Reject{UnknownCourt, "base_city_code"}, false
 	}
 	// Optional columns: malformed → unknown, counted.
-	for ci, c := range source.Columns {
+	for ci, c := range export.Columns {
 		if c.Required {
 			continue
 		}
-		if stateOf(c.Field(b), i) == source.Malformed {
+		if stateOf(c.Field(b), i) == export.Malformed {
 			setNull(c.Field(b), i)
 			q[ci]++
 		}
 	}
-	if b.Custody.S[i] == source.Valid && !custodyCodes[b.Custody.V[i]] {
-		b.Custody.S[i] = source.Null
+	if b.Custody.S[i] == export.Valid && !custodyCodes[b.Custody.V[i]] {
+		b.Custody.S[i] = export.Null
 		q[custodyCol]++
 	}
 	// ij_code is the one free-text column recal copies into an output
 	// beside the assignments (overflow.case_ij_code): anything that is not
 	// a judge code (1 to 6 letters or digits) is unknown, so that a name or
 	// an A-number typed into it never travels.
-	if b.IJCode.S[i] == source.Valid && !isJudgeCode(b.IJCode.V[i]) {
-		b.IJCode.S[i] = source.Null
+	if b.IJCode.S[i] == export.Valid && !isJudgeCode(b.IJCode.V[i]) {
+		b.IJCode.S[i] = export.Null
 		q[ijCol]++
 	}
-	if b.CBirthdate.S[i] == source.Valid && (b.CBirthdate.V[i] > v.asOf || b.CBirthdate.V[i] < v.asOf-130*366) {
-		b.CBirthdate.S[i] = source.Null
+	if b.CBirthdate.S[i] == export.Valid && (b.CBirthdate.V[i] > v.asOf || b.CBirthdate.V[i] < v.asOf-130*366) {
+		b.CBirthdate.S[i] = export.Null
 		q[birthCol]++
 	}
 	return Reject{}, true
@@ -191,15 +192,15 @@ func (v *Validator) Row(b *source.Batch, i int, q *Quality) (Reject, bool) {
 
 type reqCol struct {
 	name  string
-	state func(b *source.Batch, i int) source.State
+	state func(b *export.Batch, i int) export.State
 }
 
 var requiredCols = func() []reqCol {
 	var out []reqCol
-	for _, c := range source.Columns {
+	for _, c := range export.Columns {
 		if c.Required {
 			c := c
-			out = append(out, reqCol{c.Name, func(b *source.Batch, i int) source.State { return stateOf(c.Field(b), i) }})
+			out = append(out, reqCol{c.Name, func(b *export.Batch, i int) export.State { return stateOf(c.Field(b), i) }})
 		}
 	}
 	return out
@@ -224,7 +225,7 @@ func isJudgeCode(s string) bool {
 }
 
 func colIndex(name string) int {
-	for i, c := range source.Columns {
+	for i, c := range export.Columns {
 		if c.Name == name {
 			return i
 		}
@@ -232,33 +233,33 @@ func colIndex(name string) int {
 	panic("validate: no column " + name)
 }
 
-func stateOf(f any, i int) source.State {
+func stateOf(f any, i int) export.State {
 	switch c := f.(type) {
-	case *source.Int64s:
+	case *export.Int64s:
 		return c.S[i]
-	case *source.Strings:
+	case *export.Strings:
 		return c.S[i]
-	case *source.Dates:
+	case *export.Dates:
 		return c.S[i]
-	case *source.Bools:
+	case *export.Bools:
 		return c.S[i]
-	case *source.Lists:
+	case *export.Lists:
 		return c.S[i]
 	}
-	return source.Null
+	return export.Null
 }
 
 func setNull(f any, i int) {
 	switch c := f.(type) {
-	case *source.Int64s:
-		c.S[i] = source.Null
-	case *source.Strings:
-		c.S[i] = source.Null
-	case *source.Dates:
-		c.S[i] = source.Null
-	case *source.Bools:
-		c.S[i] = source.Null
-	case *source.Lists:
-		c.S[i] = source.Null
+	case *export.Int64s:
+		c.S[i] = export.Null
+	case *export.Strings:
+		c.S[i] = export.Null
+	case *export.Dates:
+		c.S[i] = export.Null
+	case *export.Bools:
+		c.S[i] = export.Null
+	case *export.Lists:
+		c.S[i] = export.Null
 	}
 }

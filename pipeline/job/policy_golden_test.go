@@ -1,8 +1,7 @@
-package policy
+package job
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,14 +13,17 @@ import (
 	"github.com/recal-project/recal/pipeline/source"
 	"github.com/recal-project/recal/pipeline/storage/local"
 	"github.com/recal-project/recal/transforms/cases"
+	"github.com/recal-project/recal/transforms/civil"
+	"github.com/recal-project/recal/transforms/export"
+	"github.com/recal-project/recal/transforms/policy"
+	"github.com/recal-project/recal/transforms/reference"
 	"github.com/recal-project/recal/transforms/validate"
 )
 
-var update = flag.Bool("update", false, "rewrite golden files")
-
 // TestShippedOutcomesGolden runs every shipped policy over the bundled
-// sample export (testdata/sample, 20,000 rows) and compares the outcome
-// counts per rule, tier and docket with testdata/outcomes.golden.
+// sample export (testdata/sample, 20,000 rows), read by the export reader,
+// and compares the outcome counts per rule, tier and docket with
+// testdata/outcomes.golden.
 func TestShippedOutcomesGolden(t *testing.T) {
 	st := local.New(filepath.Join("..", "..", "testdata", "sample", "export"))
 	ctx := context.Background()
@@ -29,7 +31,10 @@ func TestShippedOutcomesGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ref := refData(t)
+	ref, err := reference.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
 	runs := []struct{ policy, asOf string }{
 		{"castro-tum-2018", "2026-01-15"},
 		{"castro-tum-circuit-split", "2026-01-15"},
@@ -41,18 +46,21 @@ func TestShippedOutcomesGolden(t *testing.T) {
 	}
 	var out strings.Builder
 	out.WriteString("# Outcome counts of the shipped policies over testdata/sample/export (valid rows, before duplicate proceedings are removed).\n")
-	out.WriteString("# Rewrite with: go test ./transforms/policy -run Golden -update\n")
+	out.WriteString("# Rewrite with: go test ./pipeline/job -run Golden -update\n")
 	for _, r := range runs {
-		p, err := LoadShipped(r.policy)
+		p, err := policy.LoadShipped(r.policy)
 		if err != nil {
 			t.Fatal(err)
 		}
-		asOf := day(t, r.asOf)
+		asOf, ok := civil.ParseDate(r.asOf)
+		if !ok {
+			t.Fatal(r.asOf)
+		}
 		val := validate.New(ref, asOf)
 		var mu sync.Mutex
 		counts := map[string]int{}
 		valid := 0
-		_, err = source.Read(ctx, st, objs, source.Options{Workers: 2}, func(ctx context.Context, b *source.Batch) error {
+		_, err = source.Read(ctx, st, objs, source.Options{Workers: 2}, func(ctx context.Context, b *export.Batch) error {
 			ev := p.NewEvaluator(ref, asOf)
 			local := map[string]int{}
 			n := 0

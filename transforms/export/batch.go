@@ -1,11 +1,8 @@
-// Package source reads the closed-case export (contract §1.1): every
-// Parquet object under a prefix, decoded with arrow's pqarrow (or, for the
-// codecs and encodings arrow v15 lacks, with xitongsys/parquet-go), projected
-// to the columns recal uses and normalised into typed columnar batches.
-//
-// The A-number column (alien_nbr) is never projected: it is not decoded,
-// held or written anywhere by recal.
-package source
+// Package export defines the closed-case export's columns (contract §1.1)
+// as recal reads them: one table of the columns (name, logical kind,
+// required) and the typed columnar batch the reader fills and the
+// validator and policy read. It is a leaf: no I/O, no arrow.
+package export
 
 // State says whether a cell holds a value.
 type State uint8
@@ -143,8 +140,9 @@ var Columns = []Column{
 // *Bools, *Lists).
 func (c Column) Field(b *Batch) any { return c.field(b) }
 
-// resize makes every column of b hold n rows, all Null.
-func (b *Batch) resize(n int) {
+// Resize makes every column of b hold n rows, all Null (reusing its
+// buffers).
+func (b *Batch) Resize(n int) {
 	b.N = n
 	for _, c := range Columns {
 		switch f := c.field(b).(type) {
@@ -183,6 +181,6 @@ func nulls(s []State, n int) []State {
 // rows by hand (tests, importers).
 func NewBatch(n int) *Batch {
 	b := &Batch{}
-	b.resize(n)
+	b.Resize(n)
 	return b
 }
