@@ -24,7 +24,7 @@ import (
 	"github.com/recal-project/recal/transforms/civil"
 )
 
-func classify(err error) int { return job.Classify(err) }
+func classify(err error) int { return sysexit.Code(err) }
 
 // flagAdder is the part of a flag set the helpers below use.
 type flagAdder interface {
@@ -155,7 +155,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		cfg.SuppressBelow = -1 // off
 	}
 	if *baseline < 0 || cfg.SuppressBelow < -1 {
-		return sysexit.Errorf(sysexit.Usage, "--baseline-pending and --suppress-below must not be negative")
+		return sysexit.Errorf(sysexit.ErrUsage, "--baseline-pending and --suppress-below must not be negative")
 	}
 	if *baseline > 0 {
 		cfg.BaselinePending = baseline
@@ -238,7 +238,7 @@ func shardDefaults(fs *flag.FlagSet, cfg *job.Config, env func(string) (string, 
 		}
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 {
-			return 0, false, sysexit.Errorf(sysexit.Usage, "%s=%q is not a shard number", name, v)
+			return 0, false, sysexit.Errorf(sysexit.ErrUsage, "%s=%q is not a shard number", name, v)
 		}
 		return n, true, nil
 	}
@@ -265,7 +265,7 @@ func shardDefaults(fs *flag.FlagSet, cfg *job.Config, env func(string) (string, 
 		}
 	}
 	if from != "" && cfg.ShardIndex >= max(1, cfg.ShardCount) {
-		return sysexit.Errorf(sysexit.Usage, "shard index %d (from %s) needs --shard-count or RECAL_SHARD_COUNT above it (the count is %d)", cfg.ShardIndex, from, cfg.ShardCount)
+		return sysexit.Errorf(sysexit.ErrUsage, "shard index %d (from %s) needs --shard-count or RECAL_SHARD_COUNT above it (the count is %d)", cfg.ShardIndex, from, cfg.ShardCount)
 	}
 	return nil
 }
@@ -387,7 +387,7 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	if *baseline < 0 || cfg.SuppressBelow < 0 {
-		return sysexit.Errorf(sysexit.Usage, "--baseline-pending and --suppress-below must not be negative")
+		return sysexit.Errorf(sysexit.ErrUsage, "--baseline-pending and --suppress-below must not be negative")
 	}
 	if *baseline > 0 {
 		cfg.BaselinePending = baseline
@@ -397,7 +397,7 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		cfg.Run, cfg.Compare = cfg.Compare[0], cfg.Compare[1:]
 	}
 	if cfg.Run == "" {
-		return sysexit.Errorf(sysexit.Usage, "--run (or two or more --compare runs) is required")
+		return sysexit.Errorf(sysexit.ErrUsage, "--run (or two or more --compare runs) is required")
 	}
 	cfg.Locations = locations(insecure)
 	objs, out, err := report.Command(ctx, cfg)
@@ -518,7 +518,7 @@ func cmdGen(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	if rows <= 0 || out == "" {
-		return sysexit.Errorf(sysexit.Usage, "--rows (positive) and --output are required")
+		return sysexit.Errorf(sysexit.ErrUsage, "--rows (positive) and --output are required")
 	}
 	o.Rows, o.Seed, o.TempDir = rows, seed, tmp
 	st, err := location.Open(ctx, out, locations(insecure))
@@ -551,11 +551,11 @@ func startCPUProfile(path string) (stop func(), err error) {
 	}
 	f, err := os.Create(path)
 	if err != nil {
-		return nil, sysexit.With(sysexit.IOErr, err)
+		return nil, sysexit.With(sysexit.ErrIO, err)
 	}
 	if err := pprof.StartCPUProfile(f); err != nil {
 		f.Close()
-		return nil, sysexit.With(sysexit.Software, err)
+		return nil, sysexit.With(sysexit.ErrInternal, err)
 	}
 	return func() {
 		pprof.StopCPUProfile()

@@ -113,10 +113,10 @@ func parse(fs *flag.FlagSet, args []string) error {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
 		}
-		return sysexit.With(sysexit.Usage, err)
+		return sysexit.With(sysexit.ErrUsage, err)
 	}
 	if fs.NArg() > 0 {
-		return sysexit.Errorf(sysexit.Usage, "unexpected arguments: %s", strings.Join(fs.Args(), " "))
+		return sysexit.Errorf(sysexit.ErrUsage, "unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
@@ -128,7 +128,7 @@ func parse(fs *flag.FlagSet, args []string) error {
 		env := "RECAL_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
 		if v, ok := os.LookupEnv(env); ok {
 			if e := fs.Set(f.Name, v); e != nil {
-				err = sysexit.Errorf(sysexit.Usage, "%s=%q: %v", env, v, e)
+				err = sysexit.Errorf(sysexit.ErrUsage, "%s=%q: %v", env, v, e)
 			}
 		}
 	})

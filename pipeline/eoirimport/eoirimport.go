@@ -151,7 +151,7 @@ func Import(ctx context.Context, cfg Config) (_ *Report, err error) {
 		log = slog.Default()
 	}
 	if cfg.Release == "" || cfg.Output == "" {
-		return nil, sysexit.Errorf(sysexit.Usage, "--release and --output are required")
+		return nil, sysexit.Errorf(sysexit.ErrUsage, "--release and --output are required")
 	}
 	if cfg.ObjectRows <= 0 {
 		cfg.ObjectRows = 500_000
@@ -196,7 +196,7 @@ func Import(ctx context.Context, cfg Config) (_ *Report, err error) {
 	}
 	for _, need := range []string{tProceeding, tCase} {
 		if tables[need] == "" {
-			return nil, sysexit.Errorf(sysexit.NoInput, "release %s has no %s table (looked for %s.* in any case)", rel, need, need)
+			return nil, sysexit.Errorf(sysexit.ErrNoInput, "release %s has no %s table (looked for %s.* in any case)", rel, need, need)
 		}
 	}
 	rep := &Report{Tables: map[string]TableReport{}, RejectsByCode: map[string]int64{}, Crosswalked: map[string]int64{}}
@@ -420,7 +420,7 @@ func Import(ctx context.Context, cfg Config) (_ *Report, err error) {
 	// From here until the new _SUCCESS, the output is not to be trusted;
 	// on failure the objects this import wrote are removed again.
 	if err := out.Delete(ctx, "_SUCCESS"); err != nil {
-		return nil, sysexit.With(sysexit.IOErr, fmt.Errorf("output %s: %w", out, err))
+		return nil, sysexit.With(sysexit.ErrIO, fmt.Errorf("output %s: %w", out, err))
 	}
 	committed := false
 	defer func() {
@@ -506,7 +506,7 @@ func prune(ctx context.Context, out storage.Store, written []sink.Object) error 
 		keep[o.Key] = true
 	}
 	if err := storage.DeleteOthers(ctx, out, []string{"export/", "rejects/"}, keep); err != nil {
-		return sysexit.With(sysexit.IOErr, fmt.Errorf("output %s: %w", out, err))
+		return sysexit.With(sysexit.ErrIO, fmt.Errorf("output %s: %w", out, err))
 	}
 	return nil
 }
@@ -561,7 +561,7 @@ func findTables(ctx context.Context, rel storage.Store) (map[string]string, erro
 		for _, t := range []string{tProceeding, tCase, tMotions, tSchedule, tCustody} {
 			if strings.EqualFold(name, t) {
 				if prev := out[t]; prev != "" {
-					return nil, sysexit.Errorf(sysexit.DataErr, "release %s has two %s tables: %s and %s", rel, t, prev, o.Key)
+					return nil, sysexit.Errorf(sysexit.ErrData, "release %s has two %s tables: %s and %s", rel, t, prev, o.Key)
 				}
 				out[t] = o.Key
 			}
@@ -578,12 +578,12 @@ func findTables(ctx context.Context, rel storage.Store) (map[string]string, erro
 func scan(ctx context.Context, st storage.Store, key string, first bool, rep *Report, addReject func(reject), cols []string, fn func(f []string, line int64) *reject) error {
 	t, err := eoir.Open(ctx, st, key)
 	if err != nil {
-		return sysexit.With(sysexit.DataErr, err)
+		return sysexit.With(sysexit.ErrData, err)
 	}
 	defer t.Close()
 	idx, err := t.Require(cols...)
 	if err != nil {
-		return sysexit.With(sysexit.DataErr, err)
+		return sysexit.With(sysexit.ErrData, err)
 	}
 	t.Select(idx) // rows hold cols, in order
 	name := baseName(key)
@@ -611,7 +611,7 @@ func scan(ctx context.Context, st storage.Store, key string, first bool, rep *Re
 			continue
 		}
 		if err != nil {
-			return sysexit.With(sysexit.IOErr, err)
+			return sysexit.With(sysexit.ErrIO, err)
 		}
 		if first {
 			tr.Rows++

@@ -101,7 +101,7 @@ func loadCrosswalk(ctx context.Context, cfg Config) (map[string]string, error) {
 	r.FieldsPerRecord = -1
 	recs, err := r.ReadAll()
 	if err != nil {
-		return nil, sysexit.With(sysexit.DataErr, fmt.Errorf("court crosswalk %s: %w", cfg.Crosswalk, err))
+		return nil, sysexit.With(sysexit.ErrData, fmt.Errorf("court crosswalk %s: %w", cfg.Crosswalk, err))
 	}
 	if len(recs) == 0 {
 		return out, nil
@@ -116,18 +116,18 @@ func loadCrosswalk(ctx context.Context, cfg Config) (map[string]string, error) {
 		}
 	}
 	if oldCol < 0 || newCol < 0 {
-		return nil, sysexit.Errorf(sysexit.DataErr, "court crosswalk %s line 1: want columns old_code and new_code", cfg.Crosswalk)
+		return nil, sysexit.Errorf(sysexit.ErrData, "court crosswalk %s line 1: want columns old_code and new_code", cfg.Crosswalk)
 	}
 	for n, rec := range recs[1:] {
 		if len(rec) <= max(oldCol, newCol) {
-			return nil, sysexit.Errorf(sysexit.DataErr, "court crosswalk %s line %d: %d fields", cfg.Crosswalk, n+2, len(rec))
+			return nil, sysexit.Errorf(sysexit.ErrData, "court crosswalk %s line %d: %d fields", cfg.Crosswalk, n+2, len(rec))
 		}
 		from, to := strings.ToUpper(strings.TrimSpace(rec[oldCol])), strings.ToUpper(strings.TrimSpace(rec[newCol]))
 		if from == "" || to == "" {
-			return nil, sysexit.Errorf(sysexit.DataErr, "court crosswalk %s line %d: empty code", cfg.Crosswalk, n+2)
+			return nil, sysexit.Errorf(sysexit.ErrData, "court crosswalk %s line %d: empty code", cfg.Crosswalk, n+2)
 		}
 		if prev, ok := out[from]; ok && prev != to {
-			return nil, sysexit.Errorf(sysexit.DataErr, "court crosswalk %s line %d: %s maps to %s and to %s", cfg.Crosswalk, n+2, from, prev, to)
+			return nil, sysexit.Errorf(sysexit.ErrData, "court crosswalk %s line %d: %s maps to %s and to %s", cfg.Crosswalk, n+2, from, prev, to)
 		}
 		out[from] = to
 	}

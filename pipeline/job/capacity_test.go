@@ -124,14 +124,14 @@ func TestParquetCapacity(t *testing.T) {
 	})
 	cfg.Capacity, cfg.Output = bad, t.TempDir()
 	_, err = Run(context.Background(), cfg)
-	if Classify(err) != sysexit.DataErr || !strings.Contains(err.Error(), "bad.parquet row 3 column slots") {
-		t.Fatalf("got %v (exit %d), want exit 65 naming row 3, column slots", err, Classify(err))
+	if sysexit.Code(err) != sysexit.DataErr || !strings.Contains(err.Error(), "bad.parquet row 3 column slots") {
+		t.Fatalf("got %v (exit %d), want exit 65 naming row 3, column slots", err, sysexit.Code(err))
 	}
 	trunc := filepath.Join(t.TempDir(), "trunc.parquet")
 	b, _ := os.ReadFile(pq)
 	os.WriteFile(trunc, b[:len(b)/2], 0o644)
 	cfg.Capacity = trunc
-	if _, err = Run(context.Background(), cfg); Classify(err) != sysexit.DataErr || !strings.Contains(err.Error(), "trunc.parquet: bad value: not a readable Parquet file") {
-		t.Fatalf("truncated calendar: %v (exit %d)", err, Classify(err))
+	if _, err = Run(context.Background(), cfg); sysexit.Code(err) != sysexit.DataErr || !strings.Contains(err.Error(), "trunc.parquet: bad value: not a readable Parquet file") {
+		t.Fatalf("truncated calendar: %v (exit %d)", err, sysexit.Code(err))
 	}
 }

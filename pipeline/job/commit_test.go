@@ -119,8 +119,8 @@ func TestCommitProtocol(t *testing.T) {
 			other := cfg
 			other.AsOf = "2026-02-02"
 			_, err = Run(ctx, other)
-			if Classify(err) != sysexit.Usage || !strings.Contains(err.Error(), "--force") {
-				t.Fatalf("different inputs without --force: %v (exit %d)", err, Classify(err))
+			if sysexit.Code(err) != sysexit.Usage || !strings.Contains(err.Error(), "--force") {
+				t.Fatalf("different inputs without --force: %v (exit %d)", err, sysexit.Code(err))
 			}
 			if after := listing(t, out); keys(after) != keys(committedBytes) {
 				t.Fatal("a refused run changed the output")

@@ -136,8 +136,8 @@ func TestConcurrentRunsOneOutput(t *testing.T) {
 							winner = i
 						case err == nil:
 							t.Fatalf("runs %d and %d both committed", winner, i)
-						case Classify(err) != sysexit.TempFail || !errors.Is(err, claim.ErrClaimed):
-							t.Fatalf("run %d: exit %d, want 75 (claimed): %v", i, Classify(err), err)
+						case sysexit.Code(err) != sysexit.TempFail || !errors.Is(err, claim.ErrClaimed):
+							t.Fatalf("run %d: exit %d, want 75 (claimed): %v", i, sysexit.Code(err), err)
 						}
 					}
 					if winner < 0 {
@@ -204,8 +204,8 @@ func TestConcurrentMerges(t *testing.T) {
 				for i, err := range errs {
 					if err == nil {
 						ok++
-					} else if Classify(err) != sysexit.TempFail {
-						t.Fatalf("merge %d: exit %d, want 0 or 75: %v", i, Classify(err), err)
+					} else if sysexit.Code(err) != sysexit.TempFail {
+						t.Fatalf("merge %d: exit %d, want 0 or 75: %v", i, sysexit.Code(err), err)
 					}
 				}
 				if ok == 0 {

@@ -25,7 +25,7 @@ func ResolveDates(cfg *Config, now time.Time) error {
 	if err != nil {
 		for _, s := range []string{cfg.Input, cfg.Capacity, cfg.Closures, cfg.Output, cfg.Previous} {
 			if datePattern.MatchString(s) {
-				return sysexit.Errorf(sysexit.Usage, "%s uses a date placeholder, but --as-of %q is not a date (YYYY-MM-DD or today)", s, cfg.AsOf)
+				return sysexit.Errorf(sysexit.ErrUsage, "%s uses a date placeholder, but --as-of %q is not a date (YYYY-MM-DD or today)", s, cfg.AsOf)
 			}
 		}
 		return nil // the run reports the bad date itself

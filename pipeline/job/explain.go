@@ -20,7 +20,7 @@ import (
 // values it read. It writes no outputs and prints no A-number or name.
 func Explain(ctx context.Context, cfg Config, idn int64, w io.Writer) error {
 	if cfg.Input == "" {
-		return sysexit.Errorf(sysexit.Usage, "--input is required")
+		return sysexit.Errorf(sysexit.ErrUsage, "--input is required")
 	}
 	if cfg.Workers <= 0 {
 		cfg.Workers = 2
@@ -61,7 +61,7 @@ func Explain(ctx context.Context, cfg Config, idn int64, w io.Writer) error {
 		return err
 	}
 	if len(hits) == 0 {
-		return sysexit.Errorf(sysexit.NoInput, "no row of %s has idnproceeding %d", cfg.Input, idn)
+		return sysexit.Errorf(sysexit.ErrNoInput, "no row of %s has idnproceeding %d", cfg.Input, idn)
 	}
 	sort.Slice(hits, func(i, j int) bool {
 		if hits[i].object != hits[j].object {

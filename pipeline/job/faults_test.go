@@ -186,8 +186,8 @@ func TestRunThroughStorageFaults(t *testing.T) {
 				if err == nil {
 					t.Fatal("the run succeeded through a persistent fault")
 				}
-				t.Logf("exit %d: %v", Classify(err), err)
-				if code := Classify(err); code != sysexit.Unavailable && code != sysexit.TempFail {
+				t.Logf("exit %d: %v", sysexit.Code(err), err)
+				if code := sysexit.Code(err); code != sysexit.Unavailable && code != sysexit.TempFail {
 					t.Errorf("exit code %d, want 69 or 75: %v", code, err)
 				}
 				if tc.wantKey != "" && !strings.Contains(err.Error(), tc.wantKey) {
@@ -294,7 +294,7 @@ func TestStorageFaultDuringDecodeIsNotCorruption(t *testing.T) {
 				if p.Injected()[f.Kind] == 0 {
 					t.Fatal("no fault was injected: the case tests nothing")
 				}
-				if code := Classify(err); code != sysexit.Unavailable {
+				if code := sysexit.Code(err); code != sysexit.Unavailable {
 					t.Fatalf("exit %d, want 69: %v", code, err)
 				}
 				if !strings.Contains(err.Error(), obj) {

@@ -1,11 +1,11 @@
 package job
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/recal-project/recal/pipeline/manifest"
 	"github.com/recal-project/recal/pipeline/report"
+	"github.com/recal-project/recal/pipeline/sysexit"
 )
 
 // The release guard's defaults (--release-limit, --input-floor): an
@@ -21,7 +21,7 @@ const (
 // reads fewer rows than --input-floor of the previous run's: an export
 // that came empty or half would otherwise release hearings already noticed
 // to respondents and counsel. The run commits nothing (exit 65).
-var ErrReleaseGuard = errors.New("release guard")
+var ErrReleaseGuard = sysexit.Sentinel(sysexit.ErrData, "release guard")
 
 // GuardError is the release guard's refusal, with the measures that made
 // it (for the message, and for the pushed metrics of a failed night).

@@ -102,8 +102,8 @@ func TestReleaseGuard(t *testing.T) {
 			}
 			res, err := Run(ctx, cfg)
 			if tc.refused != nil {
-				if !errors.Is(err, ErrReleaseGuard) || Classify(err) != sysexit.DataErr {
-					t.Fatalf("got %v (exit %d), want the release guard's refusal (65)", err, Classify(err))
+				if !errors.Is(err, ErrReleaseGuard) || sysexit.Code(err) != sysexit.DataErr {
+					t.Fatalf("got %v (exit %d), want the release guard's refusal (65)", err, sysexit.Code(err))
 				}
 				for _, s := range tc.refused {
 					if !strings.Contains(err.Error(), s) {

@@ -19,7 +19,6 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/recal-project/recal/pipeline/claim"
 	"github.com/recal-project/recal/pipeline/location"
 	"github.com/recal-project/recal/pipeline/refdata"
 	"github.com/recal-project/recal/pipeline/source"
@@ -82,38 +81,14 @@ type Config struct {
 	Progress *Progress
 }
 
-// Classify maps the job's errors to exit codes.
-func Classify(err error) int {
-	return sysexit.CodeOf(err,
-		sysexit.Classifier{Target: location.ErrBadURI, Code: sysexit.Usage},
-		sysexit.Classifier{Target: storage.ErrInvalidKey, Code: sysexit.Usage},
-		sysexit.Classifier{Target: reference.ErrBadReference, Code: sysexit.Config},
-		sysexit.Classifier{Target: storage.ErrUnavailable, Code: sysexit.Unavailable},
-		sysexit.Classifier{Target: storage.ErrNotExist, Code: sysexit.NoInput},
-		sysexit.Classifier{Target: source.ErrCorrupt, Code: sysexit.DataErr},
-		sysexit.Classifier{Target: source.ErrSchema, Code: sysexit.DataErr},
-		sysexit.Classifier{Target: source.ErrRowCount, Code: sysexit.DataErr},
-		sysexit.Classifier{Target: source.ErrUnsupported, Code: sysexit.DataErr},
-		sysexit.Classifier{Target: source.ErrRead, Code: sysexit.IOErr},
-		sysexit.Classifier{Target: ErrQuarantineLimit, Code: sysexit.DataErr},
-		sysexit.Classifier{Target: ErrReleaseGuard, Code: sysexit.DataErr},
-		sysexit.Classifier{Target: claim.ErrClaimed, Code: sysexit.TempFail},
-		sysexit.Classifier{Target: claim.ErrLost, Code: sysexit.TempFail},
-		sysexit.Classifier{Target: schedule.ErrField, Code: sysexit.DataErr},
-		sysexit.Classifier{Target: schedule.ErrHeader, Code: sysexit.DataErr},
-		sysexit.Classifier{Target: schedule.ErrOverlap, Code: sysexit.DataErr},
-		sysexit.Classifier{Target: policy.ErrPolicy, Code: sysexit.Config},
-	)
-}
-
 // ParseAsOf parses the as-of date.
 func ParseAsOf(s string) (int32, error) {
 	if s == "" {
-		return 0, sysexit.Errorf(sysexit.Usage, "--as-of is required (YYYY-MM-DD)")
+		return 0, sysexit.Errorf(sysexit.ErrUsage, "--as-of is required (YYYY-MM-DD)")
 	}
 	d, ok := civil.ParseDate(s)
 	if !ok || len(s) != 10 {
-		return 0, sysexit.Errorf(sysexit.Usage, "--as-of %q is not a date (YYYY-MM-DD)", s)
+		return 0, sysexit.Errorf(sysexit.ErrUsage, "--as-of %q is not a date (YYYY-MM-DD)", s)
 	}
 	return d, nil
 }
@@ -126,19 +101,19 @@ const DefaultPolicy = "castro-tum-2018"
 // checked completely here, before any data is read.
 func LoadPolicy(ctx context.Context, idOrFile string, o location.Options) (*policy.Policy, error) {
 	if idOrFile == "" {
-		return nil, sysexit.Errorf(sysexit.Usage, "--policy is required (a policy file, or a shipped id: %s)", strings.Join(policy.Shipped(), ", "))
+		return nil, sysexit.Errorf(sysexit.ErrUsage, "--policy is required (a policy file, or a shipped id: %s)", strings.Join(policy.Shipped(), ", "))
 	}
 	if _, ok := policy.ShippedSource(idOrFile); ok {
 		return policy.LoadShipped(idOrFile)
 	}
 	if !strings.ContainsAny(idOrFile, "/\\") && !strings.HasSuffix(idOrFile, ".yaml") && !strings.HasSuffix(idOrFile, ".yml") {
-		return nil, sysexit.Errorf(sysexit.Config, "policy %q: no shipped policy has that id (shipped: %s); a policy file needs a path or a .yaml name",
+		return nil, sysexit.Errorf(sysexit.ErrConfig, "policy %q: no shipped policy has that id (shipped: %s); a policy file needs a path or a .yaml name",
 			idOrFile, strings.Join(policy.Shipped(), ", "))
 	}
 	b, err := location.ReadFile(ctx, idOrFile, o)
 	if err != nil {
 		if errors.Is(err, storage.ErrNotExist) {
-			return nil, sysexit.With(sysexit.Config, fmt.Errorf("policy %s: no such file", idOrFile))
+			return nil, sysexit.With(sysexit.ErrConfig, fmt.Errorf("policy %s: no such file", idOrFile))
 		}
 		return nil, err
 	}
@@ -174,7 +149,7 @@ func listInputs(ctx context.Context, st storage.Store, uri string) ([]storage.Ob
 	// store's listing order.
 	sort.Slice(objs, func(i, j int) bool { return objs[i].Key < objs[j].Key })
 	if len(objs) == 0 {
-		return nil, sysexit.Errorf(sysexit.NoInput, "input %s: no objects", uri)
+		return nil, sysexit.Errorf(sysexit.ErrNoInput, "input %s: no objects", uri)
 	}
 	return objs, nil
 }

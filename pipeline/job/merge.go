@@ -97,7 +97,7 @@ func Merge(ctx context.Context, mc MergeConfig) (res *Result, err error) {
 	started := time.Now().UTC()
 	t := newStageTimer(log)
 	if mc.Output == "" || mc.ShardCount < 1 {
-		return nil, sysexit.Errorf(sysexit.Usage, "--output and --shard-count (1 or more) are required")
+		return nil, sysexit.Errorf(sysexit.ErrUsage, "--output and --shard-count (1 or more) are required")
 	}
 	if mc.Workers <= 0 {
 		mc.Workers = 2
@@ -125,17 +125,17 @@ func Merge(ctx context.Context, mc MergeConfig) (res *Result, err error) {
 				log.Info("output already holds this merged run; nothing to do", "run_id", top.RunID)
 				return &Result{Manifest: top, Output: out.String(), ManifestKey: "manifest.json", AlreadyComplete: true}, nil
 			}
-			return nil, sysexit.Errorf(sysexit.NoInput, "shard %d of %d has not committed under %s (no %s_SUCCESS): run or rerun it, then merge", i, n, out, ShardPrefix(i, n))
+			return nil, sysexit.Errorf(sysexit.ErrNoInput, "shard %d of %d has not committed under %s (no %s_SUCCESS): run or rerun it, then merge", i, n, out, ShardPrefix(i, n))
 		}
 		if m.Shard != (manifest.Shard{Index: i, Count: n}) {
-			return nil, sysexit.Errorf(sysexit.DataErr, "shard %d of %d: its manifest says shard %d of %d", i, n, m.Shard.Index, m.Shard.Count)
+			return nil, sysexit.Errorf(sysexit.ErrData, "shard %d of %d: its manifest says shard %d of %d", i, n, m.Shard.Index, m.Shard.Count)
 		}
 		if m.Job == nil {
-			return nil, sysexit.Errorf(sysexit.DataErr, "shard %d of %d: its manifest has no job settings (written by an older recal)", i, n)
+			return nil, sysexit.Errorf(sysexit.ErrData, "shard %d of %d: its manifest has no job settings (written by an older recal)", i, n)
 		}
 		if i > 0 {
 			if err := sameJob(shards[0], m); err != nil {
-				return nil, sysexit.Errorf(sysexit.DataErr, "shard %d of %d ran another job than shard 0: %v; rerun the shards with the same inputs, policy, calendar, as-of date and recal version", i, n, err)
+				return nil, sysexit.Errorf(sysexit.ErrData, "shard %d of %d ran another job than shard 0: %v; rerun the shards with the same inputs, policy, calendar, as-of date and recal version", i, n, err)
 			}
 		}
 		shards[i] = m
@@ -147,11 +147,11 @@ func Merge(ctx context.Context, mc MergeConfig) (res *Result, err error) {
 			return &Result{Manifest: top, Output: out.String(), ManifestKey: "manifest.json", AlreadyComplete: true}, nil
 		}
 		if !mc.Force {
-			return nil, sysexit.Errorf(sysexit.Usage, "output %s already holds a committed run of other inputs (run %s); rerun with --force to replace it", out, top.RunID)
+			return nil, sysexit.Errorf(sysexit.ErrUsage, "output %s already holds a committed run of other inputs (run %s); rerun with --force to replace it", out, top.RunID)
 		}
 	}
 	if first.ToolVersion != Version {
-		return nil, sysexit.Errorf(sysexit.Usage, "the shards ran recal %s; merge them with the same version (this is %s)", first.ToolVersion, Version)
+		return nil, sysexit.Errorf(sysexit.ErrUsage, "the shards ran recal %s; merge them with the same version (this is %s)", first.ToolVersion, Version)
 	}
 
 	// The policy, calendar and reference data the shards used, reloaded
@@ -174,7 +174,7 @@ func Merge(ctx context.Context, mc MergeConfig) (res *Result, err error) {
 		{"reference data", su.ref.SHA256, first.Reference.SHA256},
 	} {
 		if c.got != c.want {
-			return nil, sysexit.Errorf(sysexit.DataErr, "%s changed since the shards ran (sha256 %s, the shards used %s)", c.what, c.got, c.want)
+			return nil, sysexit.Errorf(sysexit.ErrData, "%s changed since the shards ran (sha256 %s, the shards used %s)", c.what, c.got, c.want)
 		}
 	}
 	m := mergedManifest(shards)
@@ -184,10 +184,10 @@ func Merge(ctx context.Context, mc MergeConfig) (res *Result, err error) {
 		prevID, policyChanged = ch.PreviousRunID, ch.PolicyChanged
 	}
 	if id := runID(m, reportSettings(cfg)+previousSettings(prevID, policyChanged)); id != first.RunID {
-		return nil, sysexit.Errorf(sysexit.Software, "the merged settings give run id %s, the shards ran %s", id, first.RunID)
+		return nil, sysexit.Errorf(sysexit.ErrInternal, "the merged settings give run id %s, the shards ran %s", id, first.RunID)
 	}
 	if err := m.Check(); err != nil {
-		return nil, sysexit.With(sysexit.DataErr, fmt.Errorf("the shards' counts: %w", err))
+		return nil, sysexit.With(sysexit.ErrData, fmt.Errorf("the shards' counts: %w", err))
 	}
 	t.end("shards", n, "input_rows", m.Counts.InputRows)
 
@@ -213,15 +213,15 @@ func Merge(ctx context.Context, mc MergeConfig) (res *Result, err error) {
 	for i, s := range shards {
 		st, err := readState(ctx, out, ShardPrefix(i, n)+impactStateKey, s)
 		if err != nil {
-			return nil, sysexit.With(sysexit.DataErr, fmt.Errorf("shard %d: %w", i, err))
+			return nil, sysexit.With(sysexit.ErrData, fmt.Errorf("shard %d: %w", i, err))
 		}
 		if err := ib.Merge(st); err != nil {
-			return nil, sysexit.With(sysexit.DataErr, fmt.Errorf("shard %d: %s: %w", i, impactStateKey, err))
+			return nil, sysexit.With(sysexit.ErrData, fmt.Errorf("shard %d: %s: %w", i, impactStateKey, err))
 		}
 	}
 	imp, err := buildImpact(m, ib, cfg)
 	if err != nil {
-		return nil, sysexit.With(sysexit.DataErr, fmt.Errorf("the shards' impact states: %w", err))
+		return nil, sysexit.With(sysexit.ErrData, fmt.Errorf("the shards' impact states: %w", err))
 	}
 	reports, err := report.Write(ctx, out, report.Dir, imp, report.Options{SuppressBelow: suppressBelow(cfg)})
 	if err != nil {
@@ -266,9 +266,9 @@ func Merge(ctx context.Context, mc MergeConfig) (res *Result, err error) {
 				return fmt.Errorf("merge %s: %w", ds.dir, err)
 			}
 			if got, err := mg.Done(); err != nil {
-				return sysexit.With(sysexit.DataErr, fmt.Errorf("merge %s: %w", ds.dir, err))
+				return sysexit.With(sysexit.ErrData, fmt.Errorf("merge %s: %w", ds.dir, err))
 			} else if got != rows {
-				return sysexit.Errorf(sysexit.DataErr, "merge %s: %d rows merged, the shards' manifests list %d", ds.dir, got, rows)
+				return sysexit.Errorf(sysexit.ErrData, "merge %s: %d rows merged, the shards' manifests list %d", ds.dir, got, rows)
 			}
 			merged[d] = objs
 			return nil
@@ -288,7 +288,7 @@ func Merge(ctx context.Context, mc MergeConfig) (res *Result, err error) {
 	m.Timing = manifest.Timing{StartedAt: started.Format(time.RFC3339Nano), FinishedAt: time.Now().UTC().Format(time.RFC3339Nano), Seconds: t.seconds}
 	mb, err := m.Marshal()
 	if err != nil {
-		return nil, sysexit.With(sysexit.Software, err)
+		return nil, sysexit.With(sysexit.ErrInternal, err)
 	}
 	if err := oc.verify(ctx); err != nil {
 		return nil, err

@@ -148,8 +148,8 @@ func TestBadPolicyFailsBeforeData(t *testing.T) {
 		cfg.Policy = path
 		err := run(cfg)
 		want := path + `:15:26: tiers[0].when: unknown field "detained_now"`
-		if Classify(err) != sysexit.Config || err == nil || !strings.Contains(err.Error(), want) {
-			t.Fatalf("got %v (exit %d), want exit 78 with %q", err, Classify(err), want)
+		if sysexit.Code(err) != sysexit.Config || err == nil || !strings.Contains(err.Error(), want) {
+			t.Fatalf("got %v (exit %d), want exit 78 with %q", err, sysexit.Code(err), want)
 		}
 	}
 	if _, err := os.Stat(out); !os.IsNotExist(err) {
@@ -157,8 +157,8 @@ func TestBadPolicyFailsBeforeData(t *testing.T) {
 	}
 	cfg := baseConfig(dir, out)
 	cfg.Policy = filepath.Join(dir, "missing.yaml")
-	if _, err := Run(context.Background(), cfg); Classify(err) != sysexit.Config || !strings.Contains(err.Error(), "missing.yaml: no such file") {
-		t.Fatalf("missing policy file: %v (exit %d)", err, Classify(err))
+	if _, err := Run(context.Background(), cfg); sysexit.Code(err) != sysexit.Config || !strings.Contains(err.Error(), "missing.yaml: no such file") {
+		t.Fatalf("missing policy file: %v (exit %d)", err, sysexit.Code(err))
 	}
 }
 
@@ -209,7 +209,7 @@ func TestExplain(t *testing.T) {
 		t.Fatalf("found cases only in %v", want)
 	}
 	err = Explain(context.Background(), cfg, 1, &bytes.Buffer{})
-	if Classify(err) != sysexit.NoInput || !strings.Contains(err.Error(), "no row") {
-		t.Fatalf("unknown id: %v (exit %d)", err, Classify(err))
+	if sysexit.Code(err) != sysexit.NoInput || !strings.Contains(err.Error(), "no row") {
+		t.Fatalf("unknown id: %v (exit %d)", err, sysexit.Code(err))
 	}
 }

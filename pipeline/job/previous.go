@@ -3,6 +3,7 @@ package job
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -108,7 +109,7 @@ func loadPrevious(ctx context.Context, cfg *Config, pol *policy.Policy, ref *ref
 		return nil, fmt.Errorf("--previous: %w", err)
 	}
 	if st.String() == out.String() {
-		return nil, sysexit.Errorf(sysexit.Usage, "--previous and --output are both %s: write each night to its own prefix", out)
+		return nil, sysexit.Errorf(sysexit.ErrUsage, "--previous and --output are both %s: write each night to its own prefix", out)
 	}
 	m, err := committed(ctx, st, "")
 	if err != nil {
@@ -117,14 +118,14 @@ func loadPrevious(ctx context.Context, cfg *Config, pol *policy.Policy, ref *ref
 	if m == nil {
 		objs, lerr := st.List(ctx, "")
 		if lerr == nil && len(objs) == 0 {
-			return nil, sysexit.Errorf(sysexit.NoInput, "--previous %s: no run there (nothing under that prefix)", st)
+			return nil, sysexit.Errorf(sysexit.ErrNoInput, "--previous %s: no run there (nothing under that prefix)", st)
 		}
-		return nil, sysexit.Errorf(sysexit.NoInput, "--previous %s: that run did not commit (no _SUCCESS); rerun it, or point --previous at the last committed run", st)
+		return nil, sysexit.Errorf(sysexit.ErrNoInput, "--previous %s: that run did not commit (no _SUCCESS); rerun it, or point --previous at the last committed run", st)
 	}
 	p := &previous{uri: cfg.Previous, m: m, standing: make([]standingRec, 0, m.Counts.Assigned), judges: cases.NewJudges()}
 	if m.Policy.ID != pol.ID {
 		if !cfg.PreviousPolicyChange {
-			return nil, sysexit.Errorf(sysexit.Config, "--previous %s applied policy %s, tonight's is %s: if the policy change is intended, add --previous-policy-change (hearings of cases tonight's policy no longer selects are then released)",
+			return nil, sysexit.Errorf(sysexit.ErrConfig, "--previous %s applied policy %s, tonight's is %s: if the policy change is intended, add --previous-policy-change (hearings of cases tonight's policy no longer selects are then released)",
 				st, m.Policy.ID, pol.ID)
 		}
 		p.policyChanged = true
@@ -153,12 +154,10 @@ func loadPrevious(ctx context.Context, cfg *Config, pol *policy.Policy, ref *ref
 	}
 	if err := g.Wait(); err != nil {
 		err = fmt.Errorf("--previous %s: %w", st, err)
-		switch c := Classify(err); {
-		case c == sysexit.Software: // what the Parquet reader said of a bad file
-			return nil, sysexit.With(sysexit.DataErr, err)
-		default: // not there (66), storage unavailable (69), cancelled (75) …
-			return nil, sysexit.With(c, err)
+		if errors.Is(err, storage.ErrNotExist) || errors.Is(err, storage.ErrUnavailable) || ctx.Err() != nil {
+			return nil, err // not there, the store failing, or cancelled
 		}
+		return nil, sysexit.With(sysexit.ErrData, err) // what the Parquet reader said of a bad file
 	}
 	for _, sh := range shares {
 		p.standing = append(p.standing, sh...)
@@ -166,11 +165,11 @@ func loadPrevious(ctx context.Context, cfg *Config, pol *policy.Policy, ref *ref
 	slices.SortFunc(p.standing, func(a, b standingRec) int { return cmp.Compare(a.id, b.id) })
 	for i := 1; i < len(p.standing); i++ {
 		if p.standing[i].id == p.standing[i-1].id {
-			return nil, sysexit.Errorf(sysexit.DataErr, "--previous %s: idnproceeding %d is assigned twice", st, p.standing[i].id)
+			return nil, sysexit.Errorf(sysexit.ErrData, "--previous %s: idnproceeding %d is assigned twice", st, p.standing[i].id)
 		}
 	}
 	if int64(len(p.standing)) != m.Counts.Assigned {
-		return nil, sysexit.Errorf(sysexit.DataErr, "--previous %s: its manifest counts %d assignments, its files hold %d", st, m.Counts.Assigned, len(p.standing))
+		return nil, sysexit.Errorf(sysexit.ErrData, "--previous %s: its manifest counts %d assignments, its files hold %d", st, m.Counts.Assigned, len(p.standing))
 	}
 	return p, nil
 }
@@ -209,7 +208,7 @@ func readStanding(ctx context.Context, st storage.Store, keys []string, ref *ref
 		docket, ok := cases.ParseDocket(dockets.Value(i))
 		start, okT := schedule.ParseClock(times.Value(i))
 		if !ok || !okT {
-			return nil, sysexit.Errorf(sysexit.DataErr, "an assignment (idnproceeding %d) has docket %q and time %q: not a recal output",
+			return nil, sysexit.Errorf(sysexit.ErrData, "an assignment (idnproceeding %d) has docket %q and time %q: not a recal output",
 				id, dockets.Value(i), times.Value(i))
 		}
 		var ij uint32

@@ -2,7 +2,6 @@ package job
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -494,8 +493,7 @@ func TestPreviousRefused(t *testing.T) {
 				}
 				return
 			}
-			var se *sysexit.Error
-			if !errors.As(err, &se) || se.Code != c.code || !strings.Contains(err.Error(), c.msg) {
+			if sysexit.Code(err) != c.code || !strings.Contains(err.Error(), c.msg) {
 				t.Fatalf("error %v, want exit %d mentioning %q", err, c.code, c.msg)
 			}
 		})

@@ -1,12 +1,12 @@
 package job
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/recal-project/recal/pipeline/manifest"
 	"github.com/recal-project/recal/pipeline/report"
 	"github.com/recal-project/recal/pipeline/storage"
+	"github.com/recal-project/recal/pipeline/sysexit"
 )
 
 // DefaultQuarantineLimit is the largest share of the input, in objects and
@@ -19,7 +19,7 @@ const DefaultQuarantineLimit = 0.05
 // than the limit allows, or all of it: the run fails (exit 65) and commits
 // nothing, since an empty or much thinned schedule would be taken for a
 // true one.
-var ErrQuarantineLimit = errors.New("quarantine limit exceeded")
+var ErrQuarantineLimit = sysexit.Sentinel(sysexit.ErrData, "quarantine limit exceeded")
 
 // quarantineShare measures the objects collect quarantined against the
 // whole input and checks them against limit (0: DefaultQuarantineLimit).

@@ -84,8 +84,8 @@ func TestQuarantine(t *testing.T) {
 
 	// Fail (the default): exit 65, naming the first bad object.
 	_, err = Run(ctx, baseConfig(in, t.TempDir()))
-	if Classify(err) != sysexit.DataErr || !strings.Contains(err.Error(), "part-9000") {
-		t.Fatalf("--on-corrupt=fail: %v (exit %d), want exit 65 naming a bad object", err, Classify(err))
+	if sysexit.Code(err) != sysexit.DataErr || !strings.Contains(err.Error(), "part-9000") {
+		t.Fatalf("--on-corrupt=fail: %v (exit %d), want exit 65 naming a bad object", err, sysexit.Code(err))
 	}
 
 	// Quarantine under the default limit: the bad objects are 3 of 8 and
@@ -95,9 +95,9 @@ func TestQuarantine(t *testing.T) {
 	cfg := baseConfig(in, limited)
 	cfg.OnCorrupt = "quarantine"
 	_, err = Run(ctx, cfg)
-	if Classify(err) != sysexit.DataErr || !errors.Is(err, ErrQuarantineLimit) ||
+	if sysexit.Code(err) != sysexit.DataErr || !errors.Is(err, ErrQuarantineLimit) ||
 		!strings.Contains(err.Error(), "3 of 8 objects") || !strings.Contains(err.Error(), "150,000 of 152,500 rows") {
-		t.Fatalf("quarantine over the default limit: %v (exit %d), want exit 65 naming both counts", err, Classify(err))
+		t.Fatalf("quarantine over the default limit: %v (exit %d), want exit 65 naming both counts", err, sysexit.Code(err))
 	}
 	if _, err := os.Stat(filepath.Join(limited, "_SUCCESS")); !os.IsNotExist(err) {
 		t.Fatalf("_SUCCESS after a run over the quarantine limit (%v)", err)
@@ -268,8 +268,8 @@ func TestQuarantineLimits(t *testing.T) {
 			cfg.QuarantineLimit = tc.limit
 			res, err := Run(ctx, cfg)
 			if !tc.ok {
-				if Classify(err) != sysexit.DataErr || !errors.Is(err, ErrQuarantineLimit) || !strings.Contains(err.Error(), tc.says) {
-					t.Fatalf("got %v (exit %d), want exit 65 saying %q", err, Classify(err), tc.says)
+				if sysexit.Code(err) != sysexit.DataErr || !errors.Is(err, ErrQuarantineLimit) || !strings.Contains(err.Error(), tc.says) {
+					t.Fatalf("got %v (exit %d), want exit 65 saying %q", err, sysexit.Code(err), tc.says)
 				}
 				if ents, _ := os.ReadDir(out); len(ents) != 0 {
 					t.Fatalf("a refused run left %d entries in its output", len(ents))

@@ -13,6 +13,7 @@ import (
 	"github.com/recal-project/recal/pipeline/job/runcheck"
 	"github.com/recal-project/recal/pipeline/report"
 	"github.com/recal-project/recal/pipeline/report/htmlcheck"
+	"github.com/recal-project/recal/pipeline/sysexit"
 	"github.com/recal-project/recal/transforms/policy"
 )
 
@@ -110,8 +111,8 @@ func TestReports(t *testing.T) {
 		}
 		// An uncommitted run is refused.
 		os.Remove(filepath.Join(tampered, "_SUCCESS"))
-		if _, _, err := report.Command(ctx, report.Config{Run: tampered, Output: t.TempDir()}); Classify(err) != 66 {
-			t.Fatalf("uncommitted run: %v (exit %d)", err, Classify(err))
+		if _, _, err := report.Command(ctx, report.Config{Run: tampered, Output: t.TempDir()}); sysexit.Code(err) != 66 {
+			t.Fatalf("uncommitted run: %v (exit %d)", err, sysexit.Code(err))
 		}
 	})
 

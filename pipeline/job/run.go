@@ -69,7 +69,7 @@ func committed(ctx context.Context, out storage.Store, prefix string) (*manifest
 	}
 	m, err := manifest.Parse(b)
 	if err != nil {
-		return nil, sysexit.With(sysexit.DataErr, fmt.Errorf("output %s: %smanifest.json: %w", out, prefix, err))
+		return nil, sysexit.With(sysexit.ErrData, fmt.Errorf("output %s: %smanifest.json: %w", out, prefix, err))
 	}
 	return m, nil
 }
@@ -106,16 +106,16 @@ func Run(ctx context.Context, cfg Config) (res *Result, err error) {
 		return nil, err
 	}
 	if cfg.OnCorrupt != "" && cfg.OnCorrupt != "fail" && cfg.OnCorrupt != "quarantine" {
-		return nil, sysexit.Errorf(sysexit.Usage, "--on-corrupt=%s: want fail or quarantine", cfg.OnCorrupt)
+		return nil, sysexit.Errorf(sysexit.ErrUsage, "--on-corrupt=%s: want fail or quarantine", cfg.OnCorrupt)
 	}
 	if cfg.QuarantineLimit < 0 || cfg.QuarantineLimit > 1 {
-		return nil, sysexit.Errorf(sysexit.Usage, "--quarantine-limit %g: want a share from 0 to 1 (0.05 is 5%%)", cfg.QuarantineLimit)
+		return nil, sysexit.Errorf(sysexit.ErrUsage, "--quarantine-limit %g: want a share from 0 to 1 (0.05 is 5%%)", cfg.QuarantineLimit)
 	}
 	if err := checkGuardSettings(cfg.ReleaseLimit, cfg.InputFloor); err != nil {
-		return nil, sysexit.With(sysexit.Usage, err)
+		return nil, sysexit.With(sysexit.ErrUsage, err)
 	}
 	if cfg.Output == "" || cfg.Input == "" || cfg.Capacity == "" {
-		return nil, sysexit.Errorf(sysexit.Usage, "--input, --capacity and --output are required")
+		return nil, sysexit.Errorf(sysexit.ErrUsage, "--input, --capacity and --output are required")
 	}
 
 	// Everything that can be checked before reading data is checked first.
@@ -186,11 +186,11 @@ func Run(ctx context.Context, cfg Config) (res *Result, err error) {
 			return &Result{Manifest: prev, Output: out.String(), ManifestKey: "manifest.json", AlreadyComplete: true}, nil
 		}
 		if !cfg.Force && prev.ToolVersion != m.ToolVersion {
-			return nil, sysexit.Errorf(sysexit.Usage, "output %s holds a run committed by recal %s (run %s); this is recal %s, whose outputs may differ: rerun with --force to recompute it with this version",
+			return nil, sysexit.Errorf(sysexit.ErrUsage, "output %s holds a run committed by recal %s (run %s); this is recal %s, whose outputs may differ: rerun with --force to recompute it with this version",
 				out, prev.ToolVersion, prev.RunID, m.ToolVersion)
 		}
 		if !cfg.Force {
-			return nil, sysexit.Errorf(sysexit.Usage, "output %s already holds a committed run of other inputs (run %s: policy %s, as of %s); rerun with --force to replace it",
+			return nil, sysexit.Errorf(sysexit.ErrUsage, "output %s already holds a committed run of other inputs (run %s: policy %s, as of %s); rerun with --force to replace it",
 				out, prev.RunID, prev.Policy.ID, prev.AsOf)
 		}
 		log.Info("--force: replacing the committed run", "old_run_id", prev.RunID, "run_id", m.RunID)
@@ -295,7 +295,7 @@ func Run(ctx context.Context, cfg Config) (res *Result, err error) {
 		m.OverflowByReason[o.Reason]++
 	}
 	if err := m.Check(); err != nil {
-		return nil, sysexit.With(sysexit.Software, err)
+		return nil, sysexit.With(sysexit.ErrInternal, err)
 	}
 
 	t.begin("report")
@@ -304,7 +304,7 @@ func Run(ctx context.Context, cfg Config) (res *Result, err error) {
 	if sp == nil {
 		imp, err := buildImpact(m, ib, cfg)
 		if err != nil {
-			return nil, sysexit.With(sysexit.Software, err)
+			return nil, sysexit.With(sysexit.ErrInternal, err)
 		}
 		if reports, err = report.Write(ctx, out, report.Dir, imp, report.Options{SuppressBelow: suppressBelow(cfg)}); err != nil {
 			return nil, err
@@ -335,7 +335,7 @@ func Run(ctx context.Context, cfg Config) (res *Result, err error) {
 	m.Timing = manifest.Timing{StartedAt: started.Format(time.RFC3339Nano), FinishedAt: time.Now().UTC().Format(time.RFC3339Nano), Seconds: t.seconds}
 	mb, err := m.Marshal()
 	if err != nil {
-		return nil, sysexit.With(sysexit.Software, err)
+		return nil, sysexit.With(sysexit.ErrInternal, err)
 	}
 	// What the commit makes visible is written only while the claim holds.
 	if err := oc.verify(ctx); err != nil {
@@ -380,7 +380,7 @@ func commit(ctx context.Context, out storage.Store, prefix, runID string) error 
 		if b, rerr := storage.ReadAll(ctx, out, prefix+"_SUCCESS"); rerr == nil && string(b) == runID+"\n" {
 			return nil
 		}
-		return sysexit.Errorf(sysexit.TempFail, "output %s: another run committed %s_SUCCESS while this one was writing: %v", out, prefix, err)
+		return sysexit.Errorf(sysexit.ErrTemporary, "output %s: another run committed %s_SUCCESS while this one was writing: %v", out, prefix, err)
 	}
 	return err
 }
@@ -389,7 +389,7 @@ func commit(ctx context.Context, out storage.Store, prefix, runID string) error 
 func putJSON(ctx context.Context, out storage.Store, key string, v any) (sink.Object, error) {
 	b, err := json.MarshalIndent(v, "", " ")
 	if err != nil {
-		return sink.Object{}, sysexit.With(sysexit.Software, err)
+		return sink.Object{}, sysexit.With(sysexit.ErrInternal, err)
 	}
 	b = append(b, '\n')
 	if err := storage.Put(ctx, out, key, bytes.NewReader(b)); err != nil {
@@ -948,7 +948,7 @@ type ValidateResult struct {
 func Validate(ctx context.Context, cfg Config) (*ValidateResult, error) {
 	if cfg.Input == "" {
 		if cfg.Policy == "" {
-			return nil, sysexit.Errorf(sysexit.Usage, "--input (or, to check a policy alone, --policy) is required")
+			return nil, sysexit.Errorf(sysexit.ErrUsage, "--input (or, to check a policy alone, --policy) is required")
 		}
 		pol, err := LoadPolicy(ctx, cfg.Policy, cfg.Locations)
 		if err != nil {

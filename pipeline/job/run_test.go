@@ -271,16 +271,16 @@ func TestRunErrors(t *testing.T) {
 			cfg := baseConfig(in, t.TempDir())
 			tt.mutate(&cfg)
 			_, err := Run(context.Background(), cfg)
-			if err == nil || Classify(err) != tt.code || !strings.Contains(err.Error(), tt.want) {
-				t.Fatalf("err = %v (exit %d), want exit %d containing %q", err, Classify(err), tt.code, tt.want)
+			if err == nil || sysexit.Code(err) != tt.code || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v (exit %d), want exit %d containing %q", err, sysexit.Code(err), tt.code, tt.want)
 			}
 		})
 	}
 	// A non-Parquet object under the prefix: a clean error naming it, exit 65.
 	os.WriteFile(filepath.Join(in, "export", "notes.parquet"), []byte("this is not parquet at all"), 0o644)
 	_, err := Run(context.Background(), baseConfig(in, t.TempDir()))
-	if Classify(err) != sysexit.DataErr || !strings.Contains(err.Error(), "export/notes.parquet") && !strings.Contains(err.Error(), "notes.parquet") {
-		t.Fatalf("corrupt object: %v (exit %d)", err, Classify(err))
+	if sysexit.Code(err) != sysexit.DataErr || !strings.Contains(err.Error(), "export/notes.parquet") && !strings.Contains(err.Error(), "notes.parquet") {
+		t.Fatalf("corrupt object: %v (exit %d)", err, sysexit.Code(err))
 	}
 	_ = source.ErrCorrupt
 }

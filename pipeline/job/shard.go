@@ -67,10 +67,10 @@ func (p *shardPlan) ownsRow(court int) bool {
 // checkShard validates --shard-index and --shard-count.
 func checkShard(index, count int) error {
 	if count < 1 {
-		return sysexit.Errorf(sysexit.Usage, "--shard-count=%d: want 1 or more", count)
+		return sysexit.Errorf(sysexit.ErrUsage, "--shard-count=%d: want 1 or more", count)
 	}
 	if index < 0 || index >= count {
-		return sysexit.Errorf(sysexit.Usage, "--shard-index=%d: want 0 to %d (--shard-count=%d)", index, count-1, count)
+		return sysexit.Errorf(sysexit.ErrUsage, "--shard-index=%d: want 0 to %d (--shard-count=%d)", index, count-1, count)
 	}
 	return nil
 }

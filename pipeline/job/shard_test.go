@@ -203,7 +203,7 @@ func shardsMerge(t *testing.T, cfg Config, single, out string) {
 func TestShardFlags(t *testing.T) {
 	for _, c := range []struct{ index, count int }{{0, 0}, {-1, 3}, {3, 3}, {5, 2}} {
 		err := checkShard(c.index, c.count)
-		if sysexit.CodeOf(err) != sysexit.Usage {
+		if sysexit.Code(err) != sysexit.Usage {
 			t.Errorf("index %d count %d: %v, want a usage error", c.index, c.count, err)
 		}
 	}

@@ -100,7 +100,7 @@ func put(ctx context.Context, out storage.Store, dir string, files []file) ([]si
 func Write(ctx context.Context, out storage.Store, dir string, imp *impact.Impact, opt Options) ([]sink.Object, error) {
 	files, err := renderImpact(imp, opt)
 	if err != nil {
-		return nil, sysexit.With(sysexit.Software, err)
+		return nil, sysexit.With(sysexit.ErrInternal, err)
 	}
 	return put(ctx, out, dir, files)
 }
@@ -110,7 +110,7 @@ func Write(ctx context.Context, out storage.Store, dir string, imp *impact.Impac
 func WriteComparison(ctx context.Context, out storage.Store, dir string, runs []*impact.Impact, opt Options) ([]sink.Object, error) {
 	files, err := renderComparison(impact.Compare(runs), opt)
 	if err != nil {
-		return nil, sysexit.With(sysexit.Software, err)
+		return nil, sysexit.With(sysexit.ErrInternal, err)
 	}
 	return put(ctx, out, dir, files)
 }
@@ -127,7 +127,7 @@ func Load(ctx context.Context, uri string, o location.Options) (*impact.Impact, 
 	}
 	if _, err := st.Stat(ctx, "_SUCCESS"); err != nil {
 		if errors.Is(err, storage.ErrNotExist) {
-			return nil, sysexit.Errorf(sysexit.NoInput, "run %s: no _SUCCESS: the run is not committed (unfinished, failed or not a recal output)", st)
+			return nil, sysexit.Errorf(sysexit.ErrNoInput, "run %s: no _SUCCESS: the run is not committed (unfinished, failed or not a recal output)", st)
 		}
 		return nil, err
 	}
@@ -137,7 +137,7 @@ func Load(ctx context.Context, uri string, o location.Options) (*impact.Impact, 
 	}
 	m, err := manifest.Parse(mb)
 	if err != nil {
-		return nil, sysexit.With(sysexit.DataErr, fmt.Errorf("run %s: %w", st, err))
+		return nil, sysexit.With(sysexit.ErrData, fmt.Errorf("run %s: %w", st, err))
 	}
 	key := Dir + "impact.json"
 	var want string
@@ -147,14 +147,14 @@ func Load(ctx context.Context, uri string, o location.Options) (*impact.Impact, 
 		}
 	}
 	if want == "" {
-		return nil, sysexit.With(sysexit.DataErr, fmt.Errorf("run %s: %w: its manifest lists no %s (written by a recal without reports?)", st, ErrNoReport, key))
+		return nil, sysexit.With(sysexit.ErrData, fmt.Errorf("run %s: %w: its manifest lists no %s (written by a recal without reports?)", st, ErrNoReport, key))
 	}
 	b, err := storage.ReadAll(ctx, st, key)
 	if err != nil {
 		return nil, fmt.Errorf("run %s: read %s: %w", st, key, err)
 	}
 	if got := sha256.Sum256(b); hex.EncodeToString(got[:]) != want {
-		return nil, sysexit.With(sysexit.DataErr, fmt.Errorf("run %s: %s does not match the sha256 in manifest.json (changed after the run committed)", st, key))
+		return nil, sysexit.With(sysexit.ErrData, fmt.Errorf("run %s: %s does not match the sha256 in manifest.json (changed after the run committed)", st, key))
 	}
 	return Parse(b, st.String()+"/"+key)
 }
@@ -164,13 +164,13 @@ func Parse(b []byte, name string) (*impact.Impact, error) {
 	var imp impact.Impact
 	dec := json.NewDecoder(bytes.NewReader(b))
 	if err := dec.Decode(&imp); err != nil {
-		return nil, sysexit.With(sysexit.DataErr, fmt.Errorf("%s: %w: %w", name, ErrNoReport, err))
+		return nil, sysexit.With(sysexit.ErrData, fmt.Errorf("%s: %w: %w", name, ErrNoReport, err))
 	}
 	if imp.Kind != impact.Kind {
-		return nil, sysexit.With(sysexit.DataErr, fmt.Errorf("%s: %w: kind %q, want %q", name, ErrNoReport, imp.Kind, impact.Kind))
+		return nil, sysexit.With(sysexit.ErrData, fmt.Errorf("%s: %w: kind %q, want %q", name, ErrNoReport, imp.Kind, impact.Kind))
 	}
 	if imp.SchemaVersion != impact.SchemaVersion {
-		return nil, sysexit.With(sysexit.DataErr, fmt.Errorf("%s: %w: schema_version %d, this recal reads %d", name, ErrNoReport, imp.SchemaVersion, impact.SchemaVersion))
+		return nil, sysexit.With(sysexit.ErrData, fmt.Errorf("%s: %w: schema_version %d, this recal reads %d", name, ErrNoReport, imp.SchemaVersion, impact.SchemaVersion))
 	}
 	return &imp, nil
 }
@@ -193,7 +193,7 @@ type Config struct {
 // keys written relative to the output.
 func Command(ctx context.Context, cfg Config) ([]sink.Object, string, error) {
 	if cfg.Run == "" || cfg.Output == "" {
-		return nil, "", sysexit.Errorf(sysexit.Usage, "--run and --output are required")
+		return nil, "", sysexit.Errorf(sysexit.ErrUsage, "--run and --output are required")
 	}
 	runs := []*impact.Impact{}
 	for _, uri := range append([]string{cfg.Run}, cfg.Compare...) {
