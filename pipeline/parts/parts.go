@@ -27,7 +27,7 @@ const batchRows = 64 << 10
 // use.
 type Stream struct {
 	ctx    context.Context
-	st     storage.Store
+	st     Opener
 	keys   []string
 	schema *arrow.Schema
 	mem    memory.Allocator
@@ -43,10 +43,16 @@ type Stream struct {
 	err  error
 }
 
+// Opener opens an object for ranged reads: all a Stream needs of a store
+// (storage.Store has it).
+type Opener interface {
+	Open(ctx context.Context, key string) (storage.ReaderAt, error)
+}
+
 // Open returns a Stream over the objects keys of st, each of which must
 // have the fields of schema (names and types, in order). mem allocates
 // the decoded batches (nil: memory.DefaultAllocator).
-func Open(ctx context.Context, st storage.Store, keys []string, schema *arrow.Schema, mem memory.Allocator) *Stream {
+func Open(ctx context.Context, st Opener, keys []string, schema *arrow.Schema, mem memory.Allocator) *Stream {
 	if mem == nil {
 		mem = memory.DefaultAllocator
 	}

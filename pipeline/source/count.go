@@ -19,7 +19,7 @@ import (
 // unsupported-feature detection, panic recovery, and the footer row-count
 // check — and returns how many rows it decoded. The compatibility test runs
 // it over the parquet-testing corpus.
-func CountRows(ctx context.Context, st storage.Store, obj storage.ObjectInfo, mem memory.Allocator) (stats ObjectStats, err error) {
+func CountRows(ctx context.Context, st Opener, obj storage.ObjectInfo, mem memory.Allocator) (stats ObjectStats, err error) {
 	stats.Info = obj
 	defer func() {
 		if p := recover(); p != nil {

@@ -41,6 +41,14 @@ var (
 	ErrUnsupported = errors.New("unsupported Parquet feature")
 )
 
+// Opener opens objects for ranged reads: all the reader needs of a store
+// (storage.Store has it). Open's ctx bounds every read made through the
+// returned ReaderAt; a missing object is an error wrapping
+// storage.ErrNotExist.
+type Opener interface {
+	Open(ctx context.Context, key string) (storage.ReaderAt, error)
+}
+
 // ObjectError is an error reading one object. It never carries cell values.
 type ObjectError struct {
 	Key string
@@ -96,7 +104,7 @@ type BatchFunc func(ctx context.Context, b *export.Batch) error
 // Object index of their batches) and passes its batches to fn. The first
 // error, from an object or from fn, cancels the rest and is returned,
 // unless Options.Quarantine takes it.
-func Read(ctx context.Context, st storage.Store, objects []storage.ObjectInfo, o Options, fn BatchFunc) ([]ObjectStats, error) {
+func Read(ctx context.Context, st Opener, objects []storage.ObjectInfo, o Options, fn BatchFunc) ([]ObjectStats, error) {
 	if o.Workers <= 0 {
 		o.Workers = 2
 	}
@@ -144,7 +152,7 @@ func IsDataError(err error) bool {
 // recovered into an ObjectError wrapping ErrCorrupt. A failure is reported
 // by its cause (blame): a cancellation, a failed read of the store, or, only
 // when neither happened, bad bytes.
-func ReadObject(ctx context.Context, st storage.Store, index int, obj storage.ObjectInfo, o Options, fn BatchFunc) (stats ObjectStats, err error) {
+func ReadObject(ctx context.Context, st Opener, index int, obj storage.ObjectInfo, o Options, fn BatchFunc) (stats ObjectStats, err error) {
 	stats.Info = obj
 	var rec *recordingReaderAt
 	defer func() {
@@ -590,7 +598,7 @@ const byteStreamSplit = parquet.Encoding(9)
 // FooterRows returns the row count an object's footer declares, after the
 // same checks the reader makes on open (magic, footer, row groups, column
 // chunk bounds). Callers use it to size their buffers before reading.
-func FooterRows(ctx context.Context, st storage.Store, obj storage.ObjectInfo) (n int64, err error) {
+func FooterRows(ctx context.Context, st Opener, obj storage.ObjectInfo) (n int64, err error) {
 	var rec *recordingReaderAt
 	defer func() {
 		if p := recover(); p != nil {

@@ -101,6 +101,8 @@ type Column struct {
 	Name     string
 	Kind     Kind
 	Required bool
+	// Doc says what the column holds (contract §1.1's meaning).
+	Doc string
 	// field returns the column inside a batch (one of *Int64s, *Strings,
 	// *Dates, *Bools, *Lists).
 	field func(b *Batch) any
@@ -109,31 +111,31 @@ type Column struct {
 // Columns lists every column recal reads, in contract order (alien_nbr is
 // deliberately absent).
 var Columns = []Column{
-	{"idncase", KindInt64, true, func(b *Batch) any { return &b.IDNCase }},
-	{"idnproceeding", KindInt64, true, func(b *Batch) any { return &b.IDNProceeding }},
-	{"base_city_code", KindString, true, func(b *Batch) any { return &b.BaseCityCode }},
-	{"hearing_loc_code", KindString, false, func(b *Batch) any { return &b.HearingLocCode }},
-	{"ij_code", KindString, false, func(b *Batch) any { return &b.IJCode }},
-	{"case_type", KindString, false, func(b *Batch) any { return &b.CaseType }},
-	{"custody", KindString, false, func(b *Batch) any { return &b.Custody }},
-	{"nat", KindString, false, func(b *Batch) any { return &b.Nat }},
-	{"lang", KindString, false, func(b *Batch) any { return &b.Lang }},
-	{"osc_date", KindDate, true, func(b *Batch) any { return &b.OSCDate }},
-	{"input_date", KindDate, false, func(b *Batch) any { return &b.InputDate }},
-	{"comp_date", KindDate, true, func(b *Batch) any { return &b.CompDate }},
-	{"other_comp", KindString, true, func(b *Batch) any { return &b.OtherComp }},
-	{"crim_ind", KindBool, false, func(b *Batch) any { return &b.CrimInd }},
-	{"aggravate_felon", KindBool, false, func(b *Batch) any { return &b.AggravateFelon }},
-	{"absentia", KindBool, false, func(b *Batch) any { return &b.Absentia }},
-	{"date_of_entry", KindDate, false, func(b *Batch) any { return &b.DateOfEntry }},
-	{"c_birthdate", KindDate, false, func(b *Batch) any { return &b.CBirthdate }},
-	{"casepriority_code", KindString, false, func(b *Batch) any { return &b.CasePriorityCode }},
-	{"e_28_date", KindDate, false, func(b *Batch) any { return &b.E28Date }},
-	{"latest_hearing", KindDate, false, func(b *Batch) any { return &b.LatestHearing }},
-	{"recal_motion_date", KindDate, false, func(b *Batch) any { return &b.RecalMotionDate }},
-	{"recal_motion_dec", KindString, false, func(b *Batch) any { return &b.RecalMotionDec }},
-	{"pending_applications", KindStringList, false, func(b *Batch) any { return &b.PendingApplications }},
-	{"application_outcome", KindString, false, func(b *Batch) any { return &b.ApplicationOutcome }},
+	{"idncase", KindInt64, true, "case id", func(b *Batch) any { return &b.IDNCase }},
+	{"idnproceeding", KindInt64, true, "proceeding id", func(b *Batch) any { return &b.IDNProceeding }},
+	{"base_city_code", KindString, true, "court with administrative control", func(b *Batch) any { return &b.BaseCityCode }},
+	{"hearing_loc_code", KindString, false, "hearing location", func(b *Batch) any { return &b.HearingLocCode }},
+	{"ij_code", KindString, false, "last assigned immigration judge", func(b *Batch) any { return &b.IJCode }},
+	{"case_type", KindString, false, "RMV, DEP, EXC, AOC, WHO, …", func(b *Batch) any { return &b.CaseType }},
+	{"custody", KindString, false, "D detained, R released, N never detained", func(b *Batch) any { return &b.Custody }},
+	{"nat", KindString, false, "nationality code", func(b *Batch) any { return &b.Nat }},
+	{"lang", KindString, false, "language code", func(b *Batch) any { return &b.Lang }},
+	{"osc_date", KindDate, true, "charging document (NTA) date", func(b *Batch) any { return &b.OSCDate }},
+	{"input_date", KindDate, false, "date entered", func(b *Batch) any { return &b.InputDate }},
+	{"comp_date", KindDate, true, "date of administrative closure", func(b *Batch) any { return &b.CompDate }},
+	{"other_comp", KindString, true, "closure code A, B, Y, K or M", func(b *Batch) any { return &b.OtherComp }},
+	{"crim_ind", KindBool, false, "criminal charge indicator", func(b *Batch) any { return &b.CrimInd }},
+	{"aggravate_felon", KindBool, false, "aggravated-felony charge", func(b *Batch) any { return &b.AggravateFelon }},
+	{"absentia", KindBool, false, "prior in-absentia order", func(b *Batch) any { return &b.Absentia }},
+	{"date_of_entry", KindDate, false, "entry date", func(b *Batch) any { return &b.DateOfEntry }},
+	{"c_birthdate", KindDate, false, "date of birth", func(b *Batch) any { return &b.CBirthdate }},
+	{"casepriority_code", KindString, false, "case priority, e.g. UC unaccompanied child", func(b *Batch) any { return &b.CasePriorityCode }},
+	{"e_28_date", KindDate, false, "attorney appearance (E-28) on file since", func(b *Batch) any { return &b.E28Date }},
+	{"latest_hearing", KindDate, false, "last hearing date before closure", func(b *Batch) any { return &b.LatestHearing }},
+	{"recal_motion_date", KindDate, false, "a motion to recalendar is on file since", func(b *Batch) any { return &b.RecalMotionDate }},
+	{"recal_motion_dec", KindString, false, "the motion's decision: G granted, D denied, …", func(b *Batch) any { return &b.RecalMotionDec }},
+	{"pending_applications", KindStringList, false, "collateral filings outside court", func(b *Batch) any { return &b.PendingApplications }},
+	{"application_outcome", KindString, false, "PENDING, APPROVED, DENIED or WITHDRAWN", func(b *Batch) any { return &b.ApplicationOutcome }},
 }
 
 // Field returns column c of batch b (one of *Int64s, *Strings, *Dates,

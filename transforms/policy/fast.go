@@ -67,38 +67,33 @@ var (
 
 func vBool(b bool) val { return val{k: boolK, b: b} }
 
-// fastGetters read fields without boxing. Fields absent here (none today)
-// make expressions that read them fall back to cel-go.
-var fastGetters = map[string]node{
-	"idncase":       func(a *activation) val { return fInt(&a.b.IDNCase, a.i) },
-	"idnproceeding": func(a *activation) val { return fInt(&a.b.IDNProceeding, a.i) },
-	"base_city_code": func(a *activation) val {
-		return fStr(&a.b.BaseCityCode, a.i)
-	},
-	"hearing_loc_code":    func(a *activation) val { return fStr(&a.b.HearingLocCode, a.i) },
-	"ij_code":             func(a *activation) val { return fStr(&a.b.IJCode, a.i) },
-	"case_type":           func(a *activation) val { return fStr(&a.b.CaseType, a.i) },
-	"custody":             func(a *activation) val { return fStr(&a.b.Custody, a.i) },
-	"nat":                 func(a *activation) val { return fStr(&a.b.Nat, a.i) },
-	"lang":                func(a *activation) val { return fStr(&a.b.Lang, a.i) },
-	"osc_date":            func(a *activation) val { return fDay(&a.b.OSCDate, a.i) },
-	"input_date":          func(a *activation) val { return fDay(&a.b.InputDate, a.i) },
-	"comp_date":           func(a *activation) val { return fDay(&a.b.CompDate, a.i) },
-	"other_comp":          func(a *activation) val { return fStr(&a.b.OtherComp, a.i) },
-	"crim_ind":            func(a *activation) val { return fBool(&a.b.CrimInd, a.i) },
-	"aggravate_felon":     func(a *activation) val { return fBool(&a.b.AggravateFelon, a.i) },
-	"absentia":            func(a *activation) val { return fBool(&a.b.Absentia, a.i) },
-	"date_of_entry":       func(a *activation) val { return fDay(&a.b.DateOfEntry, a.i) },
-	"c_birthdate":         func(a *activation) val { return fDay(&a.b.CBirthdate, a.i) },
-	"casepriority_code":   func(a *activation) val { return fStr(&a.b.CasePriorityCode, a.i) },
-	"e_28_date":           func(a *activation) val { return fDay(&a.b.E28Date, a.i) },
-	"latest_hearing":      func(a *activation) val { return fDay(&a.b.LatestHearing, a.i) },
-	"recal_motion_date":   func(a *activation) val { return fDay(&a.b.RecalMotionDate, a.i) },
-	"recal_motion_dec":    func(a *activation) val { return fStr(&a.b.RecalMotionDec, a.i) },
-	"application_outcome": func(a *activation) val { return fStr(&a.b.ApplicationOutcome, a.i) },
-	"pending_applications": func(a *activation) val {
-		return val{k: listK, l: &a.b.PendingApplications, i: int64(a.i)}
-	},
+// fastGetters read fields without boxing: the export's columns (derived
+// from export.Columns) and the derived fields. Fields absent here (none
+// today) make expressions that read them fall back to cel-go.
+var fastGetters = func() map[string]node {
+	m := map[string]node{}
+	for c, col := range export.Columns {
+		switch col.Kind {
+		case export.KindInt64:
+			m[col.Name] = func(a *activation) val { return fInt(a.ints[c], a.i) }
+		case export.KindDate:
+			m[col.Name] = func(a *activation) val { return fDay(a.dates[c], a.i) }
+		case export.KindBool:
+			m[col.Name] = func(a *activation) val { return fBool(a.bools[c], a.i) }
+		case export.KindStringList:
+			m[col.Name] = func(a *activation) val { return val{k: listK, l: a.lists[c], i: int64(a.i)} }
+		default:
+			m[col.Name] = func(a *activation) val { return fStr(a.strs[c], a.i) }
+		}
+	}
+	for k, v := range derivedGetters {
+		m[k] = v
+	}
+	return m
+}()
+
+// derivedGetters are the derived fields' fast getters.
+var derivedGetters = map[string]node{
 	"as_of": func(a *activation) val { return val{k: dayK, i: int64(a.asOf)} },
 	"circuit": func(a *activation) val {
 		if c := a.circuitOf(); c != "" {

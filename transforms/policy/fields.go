@@ -51,12 +51,48 @@ type activation struct {
 	circuit      string
 	circuitDone  bool
 	juv, juvDone bool
+	// The export's columns of b, by Columns index and kind (nil where the
+	// column is of another kind), bound once per batch: the getters that
+	// export.Columns derives index them as cheaply as a struct field.
+	boundTo *export.Batch
+	ints    []*export.Int64s
+	strs    []*export.Strings
+	dates   []*export.Dates
+	bools   []*export.Bools
+	lists   []*export.Lists
 }
 
 // at points the activation at row i of b.
 func (a *activation) at(b *export.Batch, i int) {
+	if b != a.boundTo {
+		a.bind(b)
+	}
 	a.b, a.i = b, i
 	a.circuitDone, a.juvDone = false, false
+}
+
+// bind looks up b's columns.
+func (a *activation) bind(b *export.Batch) {
+	n := len(export.Columns)
+	if a.ints == nil {
+		a.ints, a.strs, a.dates = make([]*export.Int64s, n), make([]*export.Strings, n), make([]*export.Dates, n)
+		a.bools, a.lists = make([]*export.Bools, n), make([]*export.Lists, n)
+	}
+	for c, col := range export.Columns {
+		switch f := col.Field(b).(type) {
+		case *export.Int64s:
+			a.ints[c] = f
+		case *export.Strings:
+			a.strs[c] = f
+		case *export.Dates:
+			a.dates[c] = f
+		case *export.Bools:
+			a.bools[c] = f
+		case *export.Lists:
+			a.lists[c] = f
+		}
+	}
+	a.boundTo = b
 }
 
 // circuitOf is the row's governing circuit ("" when unknown), memoised.
@@ -169,40 +205,45 @@ func closureKind(code string) string {
 func round6(x float64) float64 { return math.Round(x*1e6) / 1e6 }
 
 // Fields lists every name a policy expression may read, in the order
-// docs/policy.md lists them.
-var Fields = []*Field{
-	{Name: "idncase", Type: cel.IntType, Doc: "case id", get: func(a *activation) ref.Val { return integer(&a.b.IDNCase, a.i) }},
-	{Name: "idnproceeding", Type: cel.IntType, Doc: "proceeding id", get: func(a *activation) ref.Val { return integer(&a.b.IDNProceeding, a.i) }},
-	{Name: "base_city_code", Type: cel.StringType, Doc: "court with administrative control", get: func(a *activation) ref.Val { return str(&a.b.BaseCityCode, a.i) }},
-	{Name: "hearing_loc_code", Type: cel.StringType, Nullable: true, Doc: "hearing location", get: func(a *activation) ref.Val { return str(&a.b.HearingLocCode, a.i) }},
-	{Name: "ij_code", Type: cel.StringType, Nullable: true, Doc: "last assigned immigration judge", get: func(a *activation) ref.Val { return str(&a.b.IJCode, a.i) }},
-	{Name: "case_type", Type: cel.StringType, Nullable: true, Doc: "RMV, DEP, EXC, AOC, WHO, …", get: func(a *activation) ref.Val { return str(&a.b.CaseType, a.i) }},
-	{Name: "custody", Type: cel.StringType, Nullable: true, Doc: "D detained, R released, N never detained", get: func(a *activation) ref.Val { return str(&a.b.Custody, a.i) }},
-	{Name: "nat", Type: cel.StringType, Nullable: true, Doc: "nationality code", get: func(a *activation) ref.Val { return str(&a.b.Nat, a.i) }},
-	{Name: "lang", Type: cel.StringType, Nullable: true, Doc: "language code", get: func(a *activation) ref.Val { return str(&a.b.Lang, a.i) }},
-	{Name: "osc_date", Type: cel.TimestampType, Doc: "charging document (NTA) date", get: func(a *activation) ref.Val { return date(&a.b.OSCDate, a.i) }},
-	{Name: "input_date", Type: cel.TimestampType, Nullable: true, Doc: "date entered", get: func(a *activation) ref.Val { return date(&a.b.InputDate, a.i) }},
-	{Name: "comp_date", Type: cel.TimestampType, Doc: "date of administrative closure", get: func(a *activation) ref.Val { return date(&a.b.CompDate, a.i) }},
-	{Name: "other_comp", Type: cel.StringType, Doc: "closure code A, B, Y, K or M", get: func(a *activation) ref.Val { return str(&a.b.OtherComp, a.i) }},
-	{Name: "crim_ind", Type: cel.BoolType, Nullable: true, Doc: "criminal charge indicator", get: func(a *activation) ref.Val { return boolean(&a.b.CrimInd, a.i) }},
-	{Name: "aggravate_felon", Type: cel.BoolType, Nullable: true, Doc: "aggravated-felony charge", get: func(a *activation) ref.Val { return boolean(&a.b.AggravateFelon, a.i) }},
-	{Name: "absentia", Type: cel.BoolType, Nullable: true, Doc: "prior in-absentia order", get: func(a *activation) ref.Val { return boolean(&a.b.Absentia, a.i) }},
-	{Name: "date_of_entry", Type: cel.TimestampType, Nullable: true, Doc: "entry date", get: func(a *activation) ref.Val { return date(&a.b.DateOfEntry, a.i) }},
-	{Name: "c_birthdate", Type: cel.TimestampType, Nullable: true, Redacted: true, Doc: "date of birth (prefer age_at_as_of)", get: func(a *activation) ref.Val { return date(&a.b.CBirthdate, a.i) }},
-	{Name: "casepriority_code", Type: cel.StringType, Nullable: true, Doc: "case priority, e.g. UC unaccompanied child", get: func(a *activation) ref.Val { return str(&a.b.CasePriorityCode, a.i) }},
-	{Name: "e_28_date", Type: cel.TimestampType, Nullable: true, Doc: "attorney appearance (E-28) on file since", get: func(a *activation) ref.Val { return date(&a.b.E28Date, a.i) }},
-	{Name: "latest_hearing", Type: cel.TimestampType, Nullable: true, Doc: "last hearing date before closure", get: func(a *activation) ref.Val { return date(&a.b.LatestHearing, a.i) }},
-	{Name: "recal_motion_date", Type: cel.TimestampType, Nullable: true, Doc: "a motion to recalendar is on file since", get: func(a *activation) ref.Val { return date(&a.b.RecalMotionDate, a.i) }},
-	{Name: "recal_motion_dec", Type: cel.StringType, Nullable: true, Doc: "the motion's decision: G granted, D denied, …", get: func(a *activation) ref.Val { return str(&a.b.RecalMotionDec, a.i) }},
-	{Name: "pending_applications", Type: cel.ListType(cel.StringType), Doc: "collateral filings outside court; null reads as [] (none known)", get: func(a *activation) ref.Val {
-		l := &a.b.PendingApplications
-		if l.S[a.i] != export.Valid {
-			return emptyList
-		}
-		return types.DefaultTypeAdapter.NativeToValue(l.Row(a.i))
-	}},
-	{Name: "application_outcome", Type: cel.StringType, Nullable: true, Doc: "PENDING, APPROVED, DENIED or WITHDRAWN", get: func(a *activation) ref.Val { return str(&a.b.ApplicationOutcome, a.i) }},
+// docs/policy.md lists them: the export's columns (export.Columns), then the
+// derived fields.
+var Fields = append(columnFields(), derivedFields...)
 
+// columnFields derives a field from each export column: its CEL type from
+// the column's kind, nullable unless required.
+func columnFields() []*Field {
+	fs := make([]*Field, 0, len(export.Columns))
+	for c, col := range export.Columns {
+		f := &Field{Name: col.Name, Doc: col.Doc, Nullable: !col.Required}
+		switch col.Kind {
+		case export.KindInt64:
+			f.Type, f.get = cel.IntType, func(a *activation) ref.Val { return integer(a.ints[c], a.i) }
+		case export.KindDate:
+			f.Type, f.get = cel.TimestampType, func(a *activation) ref.Val { return date(a.dates[c], a.i) }
+		case export.KindBool:
+			f.Type, f.get = cel.BoolType, func(a *activation) ref.Val { return boolean(a.bools[c], a.i) }
+		case export.KindStringList:
+			f.Type, f.Nullable, f.Doc = cel.ListType(cel.StringType), false, col.Doc+"; null reads as [] (none known)"
+			f.get = func(a *activation) ref.Val {
+				l := a.lists[c]
+				if l.S[a.i] != export.Valid {
+					return emptyList
+				}
+				return types.DefaultTypeAdapter.NativeToValue(l.Row(a.i))
+			}
+		default:
+			f.Type, f.get = cel.StringType, func(a *activation) ref.Val { return str(a.strs[c], a.i) }
+		}
+		if col.Name == "c_birthdate" {
+			f.Redacted, f.Doc = true, col.Doc+" (prefer age_at_as_of)"
+		}
+		fs = append(fs, f)
+	}
+	return fs
+}
+
+// derivedFields are computed by recal (contract §1.4).
+var derivedFields = []*Field{
 	{Name: "as_of", Type: cel.TimestampType, Derived: true, Doc: "the run's as-of date", get: func(a *activation) ref.Val { return a.asOfVal }},
 	{Name: "circuit", Type: cel.StringType, Derived: true, Nullable: true, Doc: `governing federal circuit "1".."11" or "DC": the hearing location's, else the court's`, get: func(a *activation) ref.Val {
 		if c := a.circuitOf(); c != "" {
