@@ -162,12 +162,9 @@ func (v *Validator) Row(b *export.Batch, i int, q *Quality) (Reject, bool) {
 		return Reject{UnknownCourt, "base_city_code"}, false
 	}
 	// Optional columns: malformed → unknown, counted.
-	for ci, c := range export.Columns {
-		if c.Required {
-			continue
-		}
-		if stateOf(c.Field(b), i) == export.Malformed {
-			setNull(c.Field(b), i)
+	for _, ci := range optionalCols {
+		if f := export.Columns[ci].Field(b); stateOf(f, i) == export.Malformed {
+			setNull(f, i)
 			q[ci]++
 		}
 	}
@@ -207,6 +204,18 @@ var requiredCols = func() []reqCol {
 }()
 
 var custodyCol, birthCol, ijCol = colIndex("custody"), colIndex("c_birthdate"), colIndex("ij_code")
+
+// optionalCols are the indices of the optional columns, which Row checks
+// for every row (indexing avoids copying a Column per row and column).
+var optionalCols = func() []int {
+	var out []int
+	for i := range export.Columns {
+		if !export.Columns[i].Required {
+			out = append(out, i)
+		}
+	}
+	return out
+}()
 
 // isJudgeCode reports whether s looks like an EOIR judge code: 1 to 6
 // ASCII letters or digits. A-numbers (8 or 9 digits, with or without "A")
