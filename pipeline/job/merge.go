@@ -1,31 +1,24 @@
 package job
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
 	"maps"
 	"slices"
-	"sort"
-	"strings"
 	"time"
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/recal-project/recal/pipeline/location"
 	"github.com/recal-project/recal/pipeline/manifest"
 	"github.com/recal-project/recal/pipeline/parts"
-	"github.com/recal-project/recal/pipeline/report"
 	"github.com/recal-project/recal/pipeline/sink"
 	"github.com/recal-project/recal/pipeline/storage"
-	"github.com/recal-project/recal/pipeline/sysexit"
 	"github.com/recal-project/recal/transforms/impact"
 	"github.com/recal-project/recal/transforms/reference"
-	"github.com/recal-project/recal/transforms/schedule"
 )
 
 // MergeConfig is the configuration of `recal merge`.
@@ -90,232 +83,24 @@ func mergedDatasets(ref *reference.Data, inputs []manifest.Input) []mergedDatase
 // run of the same job, byte for byte; only the manifest's shard count,
 // timing and the assignment files' names (part-<shard>-…) differ.
 func Merge(ctx context.Context, mc MergeConfig) (res *Result, err error) {
-	var oc *outputClaim
-	defer func() { res, err = oc.end(ctx, res, err) }()
-	cfg0 := Config{Log: mc.Log}
-	log := logger(&cfg0)
-	started := time.Now().UTC()
-	t := newStageTimer(log)
-	if mc.Output == "" || mc.ShardCount < 1 {
-		return nil, sysexit.Errorf(sysexit.ErrUsage, "--output and --shard-count (1 or more) are required")
-	}
-	if mc.Workers <= 0 {
-		mc.Workers = 2
-	}
-	n := mc.ShardCount
-	out, err := location.Open(ctx, mc.Output, mc.Locations)
-	if err != nil {
-		return nil, err
-	}
-
-	t.begin("load")
-	top, err := committed(ctx, out, "")
-	if err != nil {
-		return nil, err
-	}
-	shards := make([]*manifest.Manifest, n)
-	for i := range n {
-		m, err := committed(ctx, out, ShardPrefix(i, n))
-		if err != nil {
-			return nil, fmt.Errorf("shard %d: %w", i, err)
-		}
-		if m == nil {
-			if top != nil && top.Shard.Count == n {
-				// The merge committed and cleared the shards' prefixes.
-				log.Info("output already holds this merged run; nothing to do", "run_id", top.RunID)
-				return &Result{Manifest: top, Output: out.String(), ManifestKey: "manifest.json", AlreadyComplete: true}, nil
-			}
-			return nil, sysexit.Errorf(sysexit.ErrNoInput, "shard %d of %d has not committed under %s (no %s_SUCCESS): run or rerun it, then merge", i, n, out, ShardPrefix(i, n))
-		}
-		if m.Shard != (manifest.Shard{Index: i, Count: n}) {
-			return nil, sysexit.Errorf(sysexit.ErrData, "shard %d of %d: its manifest says shard %d of %d", i, n, m.Shard.Index, m.Shard.Count)
-		}
-		if m.Job == nil {
-			return nil, sysexit.Errorf(sysexit.ErrData, "shard %d of %d: its manifest has no job settings (written by an older recal)", i, n)
-		}
-		if i > 0 {
-			if err := sameJob(shards[0], m); err != nil {
-				return nil, sysexit.Errorf(sysexit.ErrData, "shard %d of %d ran another job than shard 0: %v; rerun the shards with the same inputs, policy, calendar, as-of date and recal version", i, n, err)
-			}
-		}
-		shards[i] = m
-	}
-	first := shards[0]
-	if top != nil {
-		if top.RunID == first.RunID {
-			log.Info("output already holds this run; nothing to do", "run_id", top.RunID)
-			return &Result{Manifest: top, Output: out.String(), ManifestKey: "manifest.json", AlreadyComplete: true}, nil
-		}
-		if !mc.Force {
-			return nil, sysexit.Errorf(sysexit.ErrUsage, "output %s already holds a committed run of other inputs (run %s); rerun with --force to replace it", out, top.RunID)
-		}
-	}
-	if first.ToolVersion != Version {
-		return nil, sysexit.Errorf(sysexit.ErrUsage, "the shards ran recal %s; merge them with the same version (this is %s)", first.ToolVersion, Version)
-	}
-
-	// The policy, calendar and reference data the shards used, reloaded
-	// and checked against their hashes.
-	j := first.Job
-	cfg := Config{Capacity: j.Capacity, Closures: j.Closures, Policy: j.Policy, AsOf: first.AsOf, Courts: j.Courts,
-		HearingLocations: j.HearingLocations, SuppressBelow: j.SuppressBelow, BaselinePending: j.BaselinePending,
-		OnCorrupt: j.OnCorrupt, Workers: mc.Workers, TempDir: mc.TempDir, Locations: mc.Locations, Log: mc.Log}
-	if cfg.SuppressBelow == 0 {
-		cfg.SuppressBelow = -1 // recorded 0 means off
-	}
-	su, err := load(ctx, &cfg, true)
-	if err != nil {
-		return nil, fmt.Errorf("reload the shards' settings: %w", err)
-	}
-	for _, c := range []struct{ what, got, want string }{
-		{"policy " + j.Policy, su.pol.SHA256, first.Policy.SHA256},
-		{"capacity calendar " + j.Capacity, sha(su.capBytes), first.Capacity.SHA256},
-		{"closures " + j.Closures, closuresSHA(j.Closures, su.closBytes), first.Closures.SHA256},
-		{"reference data", su.ref.SHA256, first.Reference.SHA256},
+	r := &mergeState{mc: mc}
+	defer func() { res, err = r.oc.end(ctx, res, err) }() // releases the claim, says what a failure was
+	for _, stage := range []func(context.Context) error{
+		r.readShards,    // every shard committed the same job; the output holds it already?
+		r.reload,        // the policy, calendar and reference data, checked against the shards' hashes
+		r.claim,         // one writer per output
+		r.report,        // the shards' impact states, added up
+		r.mergeDatasets, // the shards' sorted datasets, joined
+		r.commit,        // manifest.json, cleanup, _SUCCESS, then the shards' prefixes go
 	} {
-		if c.got != c.want {
-			return nil, sysexit.Errorf(sysexit.ErrData, "%s changed since the shards ran (sha256 %s, the shards used %s)", c.what, c.got, c.want)
+		if err := stage(ctx); err != nil {
+			return nil, err
+		}
+		if r.done != nil {
+			return r.done, nil
 		}
 	}
-	m := mergedManifest(shards)
-	var prevID string
-	var policyChanged bool
-	if ch := m.Changes; ch != nil {
-		prevID, policyChanged = ch.PreviousRunID, ch.PolicyChanged
-	}
-	if id := runID(m, reportSettings(cfg)+previousSettings(prevID, policyChanged)); id != first.RunID {
-		return nil, sysexit.Errorf(sysexit.ErrInternal, "the merged settings give run id %s, the shards ran %s", id, first.RunID)
-	}
-	if err := m.Check(); err != nil {
-		return nil, sysexit.With(sysexit.ErrData, fmt.Errorf("the shards' counts: %w", err))
-	}
-	t.end("shards", n, "input_rows", m.Counts.InputRows)
-
-	// One writer per output: claimed before anything is written. Two
-	// merges of one sharded run are the same job: the later takes over,
-	// and the earlier stops at its next check (or finds the job done).
-	cs := claimSettings{command: "merge", force: mc.Force, stale: mc.ClaimStale, heartbeat: mc.claimHeartbeat}
-	if top != nil {
-		cs.committed = top.RunID
-	}
-	if oc, err = claimOutput(ctx, out, "", first.RunID, cs, log); err != nil {
-		return nil, err
-	}
-	// From here until the new _SUCCESS, no reader may trust the prefix.
-	if err := out.Delete(ctx, "_SUCCESS"); err != nil {
-		return nil, err
-	}
-
-	t.begin("report")
-	params := schedule.Params{AsOf: su.asOf, MinNoticeDays: su.pol.MinNoticeDays, JuvenileNoticeDays: su.pol.JuvenileNoticeDays, HorizonDays: su.pol.HorizonDays}
-	su.cal.WarmHolidays(su.asOf, su.asOf+int32(su.pol.HorizonDays)+400)
-	ib := impact.NewBuilder(su.ref, su.pol, su.cal, params)
-	for i, s := range shards {
-		st, err := readState(ctx, out, ShardPrefix(i, n)+impactStateKey, s)
-		if err != nil {
-			return nil, sysexit.With(sysexit.ErrData, fmt.Errorf("shard %d: %w", i, err))
-		}
-		if err := ib.Merge(st); err != nil {
-			return nil, sysexit.With(sysexit.ErrData, fmt.Errorf("shard %d: %s: %w", i, impactStateKey, err))
-		}
-	}
-	imp, err := buildImpact(m, ib, cfg)
-	if err != nil {
-		return nil, sysexit.With(sysexit.ErrData, fmt.Errorf("the shards' impact states: %w", err))
-	}
-	reports, err := report.Write(ctx, out, report.Dir, imp, report.Options{SuppressBelow: suppressBelow(cfg)})
-	if err != nil {
-		return nil, err
-	}
-	t.end("objects", len(reports))
-
-	t.begin("merge")
-	merging := mergedDatasets(su.ref, m.Inputs)
-	var outputs []sink.Object
-	for _, s := range shards {
-		for _, o := range s.Outputs {
-			if strings.HasPrefix(o.Key, "assignments/") {
-				outputs = append(outputs, o)
-			}
-		}
-	}
-	merged := make([][]sink.Object, len(merging))
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(mc.Workers)
-	for d, ds := range merging {
-		if ds.dir == "changes" && m.Changes == nil {
-			continue
-		}
-		g.Go(func() error {
-			streams := make([]*parts.Stream, n)
-			var rows int64
-			for i, s := range shards {
-				var ks []string
-				for _, o := range s.Outputs {
-					if strings.HasPrefix(o.Key, ShardPrefix(i, n)+ds.dir+"/") {
-						ks = append(ks, o.Key)
-						rows += o.Rows
-					}
-				}
-				streams[i] = parts.Open(gctx, out, ks, ds.schema, nil)
-			}
-			mg := parts.NewMerger(streams, ds.key)
-			defer mg.Close()
-			objs, err := sink.WriteParts(gctx, out, ds.dir, 0, ds.schema, int(rows), mg.Fill, sink.Options{TempDir: mc.TempDir, RunTag: m.RunID})
-			if err != nil {
-				return fmt.Errorf("merge %s: %w", ds.dir, err)
-			}
-			if got, err := mg.Done(); err != nil {
-				return sysexit.With(sysexit.ErrData, fmt.Errorf("merge %s: %w", ds.dir, err))
-			} else if got != rows {
-				return sysexit.Errorf(sysexit.ErrData, "merge %s: %d rows merged, the shards' manifests list %d", ds.dir, got, rows)
-			}
-			merged[d] = objs
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
-		return nil, err
-	}
-	for _, objs := range merged {
-		outputs = append(outputs, objs...)
-	}
-	outputs = append(outputs, reports...)
-	sort.Slice(outputs, func(i, j int) bool { return outputs[i].Key < outputs[j].Key })
-	m.Outputs = outputs
-	t.end("objects", len(outputs))
-
-	m.Timing = manifest.Timing{StartedAt: started.Format(time.RFC3339Nano), FinishedAt: time.Now().UTC().Format(time.RFC3339Nano), Seconds: t.seconds}
-	mb, err := m.Marshal()
-	if err != nil {
-		return nil, sysexit.With(sysexit.ErrInternal, err)
-	}
-	if err := oc.verify(ctx); err != nil {
-		return nil, err
-	}
-	if err := storage.Put(ctx, out, "manifest.json", bytes.NewReader(mb)); err != nil {
-		return nil, err
-	}
-	log.Info("committing", "run_id", m.RunID, "objects", len(m.Outputs))
-	// The shards' prefixes are kept until the commit: a merge that fails
-	// before it can be rerun.
-	if err := cleanup(ctx, out, m, slices.DeleteFunc(slices.Clone(ownedDirs), func(d string) bool { return d == ShardsDir })); err != nil {
-		return nil, err
-	}
-	if err := oc.verify(ctx); err != nil {
-		return nil, err
-	}
-	if err := commit(ctx, out, "", m.RunID); err != nil {
-		return nil, err
-	}
-	if err := cleanup(ctx, out, m, []string{ShardsDir}); err != nil {
-		// The run is committed; what is left under _shards/ is not listed
-		// and the next run of this output removes it.
-		log.Warn("could not remove the shards' staging objects", "error", err)
-	}
-	log.Info("merge complete", "run_id", m.RunID, "shards", n, "input_rows", m.Counts.InputRows, "assigned", m.Counts.Assigned,
-		"remain_closed", m.Counts.RemainClosed, "overflow", m.Counts.Overflow, "rejected", m.Counts.Rejected)
-	return &Result{Manifest: m, Output: out.String(), ManifestKey: "manifest.json"}, nil
+	return &Result{Manifest: r.m, Output: r.out.String(), ManifestKey: "manifest.json"}, nil
 }
 
 // closuresSHA is the closures hash a run records ("" when none was given).

@@ -1,7 +1,6 @@
 package job
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"sort"
@@ -364,34 +363,12 @@ func (r *runState) write(ctx context.Context) error {
 // commit. A shard cleans only its own prefix: the other shards are writing
 // beside it, and merge cleans the rest.
 func (r *runState) commit(ctx context.Context) error {
-	m, out, stage := r.m, r.out, r.stage
-	m.Timing = manifest.Timing{StartedAt: r.started.Format(time.RFC3339Nano), FinishedAt: time.Now().UTC().Format(time.RFC3339Nano), Seconds: r.t.seconds}
-	mb, err := m.Marshal()
-	if err != nil {
-		return sysexit.With(sysexit.ErrInternal, err)
-	}
-	if err := r.oc.verify(ctx); err != nil {
-		return err
-	}
-	if err := storage.Put(ctx, out, stage+"manifest.json", bytes.NewReader(mb)); err != nil {
-		return err
-	}
-	r.log.Info("committing", "run_id", m.RunID, "objects", len(m.Outputs))
+	m := r.m
 	dirs := ownedDirs
 	if r.sp != nil {
-		dirs = []string{stage}
+		dirs = []string{r.stage}
 	}
-	keep, err := claimKeys(ctx, out, stage)
-	if err != nil {
-		return err
-	}
-	if err := cleanup(ctx, out, m, dirs, append(keep, stage+"manifest.json")...); err != nil {
-		return err
-	}
-	if err := r.oc.verify(ctx); err != nil {
-		return err
-	}
-	if err := commit(ctx, out, stage, m.RunID); err != nil {
+	if err := publish(ctx, r.out, r.stage, m, r.oc, dirs, r.started, r.t, r.log); err != nil {
 		return err
 	}
 	r.log.Info("run complete", "run_id", m.RunID, "input_rows", m.Counts.InputRows, "assigned", m.Counts.Assigned,
