@@ -237,139 +237,186 @@ func collect(ctx context.Context, st storage.Store, objs []storage.ObjectInfo, r
 	if err != nil {
 		return nil, nil, err
 	}
-	// Object i's rows go to slab[start[i]:start[i+1]], row by row: the
-	// slab is in export order whatever order the workers finish in.
-	start := make([]int, len(objs)+1)
-	for i, n := range rows {
-		start[i+1] = start[i] + int(n)
-	}
-	slab, free := cases.NewSlab(start[len(objs)])
-	out := &collected{judges: cases.NewJudges(), cases: slab, free: free, shard: shard, footer: rows}
-	// Rows, rejects and quality are kept per object until the end, so that
-	// a quarantined object's already-delivered batches can be dropped.
-	objRows := make([]int64, len(objs))
-	readRows := make([]int64, len(objs)) // every row, for progress
-	prog.startRead(len(objs))
-	objQuality := make([]validate.Quality, len(objs))
+	k := newCollector(objs, rows, bad, ref, pol, asOf, shard, prog)
 	opts := source.Options{Workers: workers}
 	if quarantine {
 		// Objects whose footer was unreadable are not opened again.
 		footerBad := slices.Clone(bad)
 		opts.Skip = func(i int) bool { return footerBad[i] != nil }
-		opts.Quarantine = func(i int, err error) bool {
-			if !source.IsDataError(err) {
-				return false
-			}
-			clear(out.cases[start[i]:start[i+1]])
-			out.mu.Lock()
-			if bad[i] == nil {
-				bad[i] = err
-			}
-			out.mu.Unlock()
-			return true
-		}
+		opts.Quarantine = k.quarantine
 	}
-	val := validate.New(ref, asOf)
-	stats, err := source.Read(ctx, st, objs, opts, func(ctx context.Context, b *export.Batch) error {
-		ev := pol.NewEvaluator(ref, asOf)
-		judges := map[string]uint32{} // this batch's judges, to lock the shared table once per code
-		var q, foreignQ validate.Quality
-		owned := int64(b.N)
-		off := start[b.Object] + int(b.Row0)
-		if b.Row0 < 0 || off+b.N > start[b.Object+1] {
-			return &source.ObjectError{Key: b.Key, Err: fmt.Errorf("%w: more rows than its footer declares (%d)", source.ErrRowCount, rows[b.Object])}
+	prog.startRead(len(objs))
+	stats, err := source.Read(ctx, st, objs, opts, k.batch)
+	k.finish(stats)
+	if err != nil {
+		k.out.free()
+		return nil, nil, err
+	}
+	return k.out, stats, nil
+}
+
+// collector is the read stage's state: the rows, rejects and quality of
+// each object are kept per object until the end, so that a quarantined
+// object's already-delivered batches can be dropped.
+type collector struct {
+	out  *collected
+	objs []storage.ObjectInfo
+	// rows are the footers' row counts; object i's rows go to
+	// out.cases[start[i]:start[i+1]], row by row: the slab is in export
+	// order whatever order the workers finish in.
+	rows, start []int64
+	// bad[i] is why object i was quarantined (nil: it was not).
+	bad        []error
+	objRows    []int64 // rows this run owns (all unless sharded)
+	readRows   []int64 // every row, for progress
+	objQuality []validate.Quality
+	ref        *reference.Data
+	pol        *policy.Policy
+	asOf       int32
+	shard      *shardPlan
+	val        *validate.Validator
+	prog       *Progress
+}
+
+func newCollector(objs []storage.ObjectInfo, rows []int64, bad []error, ref *reference.Data, pol *policy.Policy, asOf int32, shard *shardPlan, prog *Progress) *collector {
+	start := make([]int64, len(objs)+1)
+	for i, n := range rows {
+		start[i+1] = start[i] + n
+	}
+	slab, free := cases.NewSlab(int(start[len(objs)]))
+	return &collector{
+		out:  &collected{judges: cases.NewJudges(), cases: slab, free: free, shard: shard, footer: rows},
+		objs: objs, rows: rows, start: start, bad: bad,
+		objRows: make([]int64, len(objs)), readRows: make([]int64, len(objs)), objQuality: make([]validate.Quality, len(objs)),
+		ref: ref, pol: pol, asOf: asOf, shard: shard, val: validate.New(ref, asOf), prog: prog,
+	}
+}
+
+// quarantine is source.Options.Quarantine: a data error quarantines
+// object i (its delivered records are cleared); anything else fails the
+// run.
+func (k *collector) quarantine(i int, err error) bool {
+	if !source.IsDataError(err) {
+		return false
+	}
+	clear(k.out.cases[k.start[i]:k.start[i+1]])
+	k.out.mu.Lock()
+	if k.bad[i] == nil {
+		k.bad[i] = err
+	}
+	k.out.mu.Unlock()
+	return true
+}
+
+// batch is the source.BatchFunc: it validates and decides each row of b
+// into the object's range of the slab.
+func (k *collector) batch(ctx context.Context, b *export.Batch) error {
+	off := k.start[b.Object] + b.Row0
+	if b.Row0 < 0 || off+int64(b.N) > k.start[b.Object+1] {
+		return &source.ObjectError{Key: b.Key, Err: fmt.Errorf("%w: more rows than its footer declares (%d)", source.ErrRowCount, k.rows[b.Object])}
+	}
+	ev := k.pol.NewEvaluator(k.ref, k.asOf)
+	judges := map[string]uint32{} // this batch's judges, to lock the shared table once per code
+	var q, foreignQ validate.Quality
+	owned := int64(b.N)
+	cs := k.out.cases[off : off : off+int64(b.N)]
+	var rj []rejectRec
+	for i := 0; i < b.N; i++ {
+		row := b.Row0 + int64(i)
+		qq := &q
+		mine := true
+		if k.shard != nil {
+			court := -1
+			if b.BaseCityCode.S[i] == export.Valid {
+				court = k.ref.CourtIndex(b.BaseCityCode.V[i])
+			}
+			if mine = k.shard.ownsRow(court); !mine {
+				qq = &foreignQ
+				owned--
+			}
 		}
-		cs := out.cases[off : off : off+b.N]
-		var rj []rejectRec
-		for i := 0; i < b.N; i++ {
-			row := b.Row0 + int64(i)
-			qq := &q
-			mine := true
-			if shard != nil {
-				court := -1
-				if b.BaseCityCode.S[i] == export.Valid {
-					court = ref.CourtIndex(b.BaseCityCode.V[i])
-				}
-				if mine = shard.ownsRow(court); !mine {
-					qq = &foreignQ
-					owned--
-				}
-			}
-			if r, ok := val.Row(b, i, qq); !ok {
-				if mine {
-					rj = append(rj, rejectRec{object: b.Object, row: row, idnProc: b.IDNProceeding.V[i],
-						hasID: b.IDNProceeding.S[i] == export.Valid, reject: r})
-				}
-				continue
-			}
-			c := cases.Case{
-				IDNCase: b.IDNCase.V[i], IDNProceeding: b.IDNProceeding.V[i],
-				Ord: cases.Ord(b.Object, row), Court: uint16(ref.CourtIndex(b.BaseCityCode.V[i])),
-			}
-			if !mine {
-				// Kept only for deduplication: another shard's case.
-				cs = append(cs, c)
-				continue
-			}
-			if b.IJCode.S[i] == export.Valid {
-				code := b.IJCode.V[i]
-				j, ok := judges[code]
-				if !ok {
-					j = out.judges.Intern(code)
-					judges[code] = j
-				}
-				c.IJ = j
-			}
-			if b.Lang.S[i] == export.Valid {
-				c.Lang = ref.Languages.Index(b.Lang.V[i])
-			}
-			if b.Nat.S[i] == export.Valid {
-				c.Nat = ref.Nationalities.Index(b.Nat.V[i])
-			}
-			c.Closure = uint8(max(0, cases.ClosureIndex(b.OtherComp.V[i])))
-			c.YearsClosed = cases.YearsBetween(b.CompDate.V[i], asOf)
-			if err := ev.Decide(b, i, &c); err != nil {
-				return err
-			}
-			cs = append(cs, c)
-		}
-		out.mu.Lock()
-		out.rejects = append(out.rejects, rj...)
-		objQuality[b.Object].Add(&q)
-		objRows[b.Object] += owned
-		readRows[b.Object] += int64(b.N)
-		done := readRows[b.Object] == rows[b.Object]
-		out.mu.Unlock()
-		prog.readRows(b.N)
-		if done {
-			prog.readObject(objs[b.Object].Size)
-		}
-		return nil
-	})
-	out.objRows = objRows
-	for i := range objs {
-		if bad[i] != nil {
-			objRows[i] = 0
-			out.quarantined = append(out.quarantined, quarantined{object: i, err: bad[i]})
-			if stats != nil {
-				stats[i].Rows, stats[i].Quarantined = 0, bad[i]
+		if r, ok := k.val.Row(b, i, qq); !ok {
+			if mine {
+				rj = append(rj, rejectRec{object: b.Object, row: row, idnProc: b.IDNProceeding.V[i],
+					hasID: b.IDNProceeding.S[i] == export.Valid, reject: r})
 			}
 			continue
 		}
-		out.rows += objRows[i]
-		out.quality.Add(&objQuality[i])
+		c := cases.Case{
+			IDNCase: b.IDNCase.V[i], IDNProceeding: b.IDNProceeding.V[i],
+			Ord: cases.Ord(b.Object, row), Court: uint16(k.ref.CourtIndex(b.BaseCityCode.V[i])),
+		}
+		if mine {
+			if err := k.decide(ev, b, i, &c, judges); err != nil {
+				return err
+			}
+		} // else kept only for deduplication: another shard's case
+		cs = append(cs, c)
+	}
+	k.out.mu.Lock()
+	k.out.rejects = append(k.out.rejects, rj...)
+	k.objQuality[b.Object].Add(&q)
+	k.objRows[b.Object] += owned
+	k.readRows[b.Object] += int64(b.N)
+	done := k.readRows[b.Object] == k.rows[b.Object]
+	k.out.mu.Unlock()
+	k.prog.readRows(b.N)
+	if done {
+		k.prog.readObject(k.objs[b.Object].Size)
+	}
+	return nil
+}
+
+// decide fills a valid row's case record: judge, language, nationality,
+// closure, years closed, and the policy's decision.
+func (k *collector) decide(ev *policy.Evaluator, b *export.Batch, i int, c *cases.Case, judges map[string]uint32) error {
+	if b.IJCode.S[i] == export.Valid {
+		code := b.IJCode.V[i]
+		j, ok := judges[code]
+		if !ok {
+			j = k.out.judges.Intern(code)
+			judges[code] = j
+		}
+		c.IJ = j
+	}
+	if b.Lang.S[i] == export.Valid {
+		c.Lang = k.ref.Languages.Index(b.Lang.V[i])
+	}
+	if b.Nat.S[i] == export.Valid {
+		c.Nat = k.ref.Nationalities.Index(b.Nat.V[i])
+	}
+	c.Closure = uint8(max(0, cases.ClosureIndex(b.OtherComp.V[i])))
+	c.YearsClosed = cases.YearsBetween(b.CompDate.V[i], k.asOf)
+	return ev.Decide(b, i, c)
+}
+
+// finish adds up the objects that were read, drops what quarantined
+// objects delivered, and drops the records that rejected rows left empty.
+func (k *collector) finish(stats []source.ObjectStats) {
+	out := k.out
+	out.objRows = k.objRows
+	for i := range k.objs {
+		if k.bad[i] != nil {
+			k.objRows[i] = 0
+			out.quarantined = append(out.quarantined, quarantined{object: i, err: k.bad[i]})
+			if stats != nil {
+				stats[i].Rows, stats[i].Quarantined = 0, k.bad[i]
+			}
+			continue
+		}
+		out.rows += k.objRows[i]
+		out.quality.Add(&k.objQuality[i])
 	}
 	if len(out.quarantined) > 0 {
 		kept := out.rejects[:0]
 		for _, r := range out.rejects {
-			if bad[r.object] == nil {
+			if k.bad[r.object] == nil {
 				kept = append(kept, r)
 			}
 		}
 		out.rejects = kept
 	}
-	// Drop the reserved records that rejected rows left empty (a valid
-	// case's idnproceeding is positive).
+	// A valid case's idnproceeding is positive.
 	kept := out.cases[:0]
 	for i := range out.cases {
 		if out.cases[i].IDNProceeding != 0 {
@@ -377,11 +424,6 @@ func collect(ctx context.Context, st storage.Store, objs []storage.ObjectInfo, r
 		}
 	}
 	out.cases = kept
-	if err != nil {
-		free()
-		return nil, nil, err
-	}
-	return out, stats, nil
 }
 
 // dedupe applies "the first idnproceeding wins, ordered by object key then

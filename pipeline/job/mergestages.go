@@ -179,8 +179,18 @@ func (r *mergeState) claim(ctx context.Context) error {
 	if r.oc, err = claimOutput(ctx, r.out, "", r.m.RunID, cs, r.log); err != nil {
 		return err
 	}
-	// From here until the new _SUCCESS, no reader may trust the prefix.
-	return r.out.Delete(ctx, "_SUCCESS")
+	// From here until the new _SUCCESS, no reader may trust the prefix;
+	// a merge of this job that committed meanwhile ends this one.
+	done, err := withdraw(ctx, r.out, "", r.m.RunID)
+	if err != nil || !done {
+		return err
+	}
+	m, err := committed(ctx, r.out, "")
+	if err == nil && m != nil {
+		r.log.Info("a merge of this run committed the output meanwhile; nothing to do", "run_id", m.RunID)
+		r.done = &Result{Manifest: m, Output: r.out.String(), ManifestKey: "manifest.json", AlreadyComplete: true}
+	}
+	return err
 }
 
 // report adds up the shards' impact states and writes the reports.

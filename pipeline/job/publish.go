@@ -3,7 +3,9 @@ package job
 import (
 	"bytes"
 	"context"
+	"errors"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/recal-project/recal/pipeline/manifest"
@@ -41,4 +43,22 @@ func publish(ctx context.Context, out storage.Store, prefix string, m *manifest.
 		return err
 	}
 	return commit(ctx, out, prefix, m.RunID)
+}
+
+// withdraw removes prefix/_SUCCESS before a run rewrites the prefix,
+// unless the marker names runID: then a run of this same job committed
+// (perhaps this very moment, as a duplicate start), and withdraw reports
+// the job done instead. It never removes a marker of the same job: the
+// claim keeps other jobs out, but not a duplicate of this one.
+func withdraw(ctx context.Context, out storage.Store, prefix, runID string) (done bool, err error) {
+	b, err := storage.ReadAll(ctx, out, prefix+"_SUCCESS")
+	switch {
+	case errors.Is(err, storage.ErrNotExist):
+		return false, nil
+	case err != nil:
+		return false, err
+	case strings.TrimSpace(string(b)) == runID:
+		return true, nil
+	}
+	return false, out.Delete(ctx, prefix+"_SUCCESS")
 }

@@ -206,8 +206,8 @@ func (r *runState) findCommitted(ctx context.Context) error {
 }
 
 // claim claims the output (one writer per output) before anything is
-// written, then withdraws the old _SUCCESS: from here until the new one,
-// no reader may trust the prefix.
+// written, then withdraws the old _SUCCESS (never one of this same job):
+// from here until the new one, no reader may trust the prefix.
 func (r *runState) claim(ctx context.Context) error {
 	cfg, out := &r.cfg, r.out
 	cs := claimSettings{command: "run", force: cfg.Force, stale: cfg.ClaimStale, heartbeat: cfg.claimHeartbeat}
@@ -221,12 +221,28 @@ func (r *runState) claim(ctx context.Context) error {
 	if cfg.afterClaim != nil {
 		cfg.afterClaim()
 	}
-	if err := out.Delete(ctx, "_SUCCESS"); err != nil {
+	if r.sp == nil {
+		return r.withdraw(ctx, "")
+	}
+	if err := out.Delete(ctx, "_SUCCESS"); err != nil { // the merged run's: the shards replace it
 		return err
 	}
-	if r.sp != nil {
-		return out.Delete(ctx, r.stage+"_SUCCESS")
+	return r.withdraw(ctx, r.stage)
+}
+
+// withdraw withdraws prefix/_SUCCESS, or ends the run as done when a run
+// of this same job committed there meanwhile.
+func (r *runState) withdraw(ctx context.Context, prefix string) error {
+	done, err := withdraw(ctx, r.out, prefix, r.m.RunID)
+	if err != nil || !done {
+		return err
 	}
+	m, err := committed(ctx, r.out, prefix)
+	if err != nil || m == nil {
+		return err
+	}
+	r.log.Info("a run of this job committed the output meanwhile; nothing to do", "run_id", m.RunID)
+	r.done = &Result{Manifest: m, Output: r.out.String(), ManifestKey: prefix + "manifest.json", AlreadyComplete: true}
 	return nil
 }
 
