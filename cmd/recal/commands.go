@@ -184,6 +184,12 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
+	printRun(stdout, cfg, res)
+	return nil
+}
+
+// printRun is recal run's summary on stdout: what it committed and where.
+func printRun(stdout io.Writer, cfg job.Config, res *job.Result) {
 	c := res.Manifest.Counts
 	if res.ManifestKey != "manifest.json" { // a shard's commit, under _shards/
 		if res.AlreadyComplete {
@@ -194,7 +200,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			c.InputRows, c.Assigned, c.RemainClosed, c.Overflow, c.Rejected)
 		fmt.Fprintf(stdout, "shard manifest: %s\n", joinOut(res.Output, res.ManifestKey))
 		fmt.Fprintf(stdout, "when every shard has committed: recal merge --output %s --shard-count %d\n", res.Output, cfg.ShardCount)
-		return nil
+		return
 	}
 	if res.AlreadyComplete {
 		fmt.Fprintf(stdout, "recal run %s: already complete under %s (same inputs, policy, calendar, as-of date and recal version); nothing to do\n", res.Manifest.RunID, res.Output)
@@ -220,7 +226,6 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		fmt.Fprintf(stdout, "  %s\n", joinOut(res.Output, d))
 	}
 	fmt.Fprintf(stdout, "impact report (open in a browser): %s\n", joinOut(res.Output, "reports/impact.html"))
-	return nil
 }
 
 // shardDefaults fills --shard-index and --shard-count, when neither the

@@ -287,12 +287,51 @@ type plan struct {
 }
 
 func scheduleAll(ctx context.Context, cal *schedule.Calendar, all []cases.Case, p schedule.Params, workers int, prog *Progress) (*plan, error) {
-	// Lay the cases out in place, group by group: the cases that stay
-	// closed first, then each (court, docket) group in key order, each one
-	// contiguous range of all. Scheduling, the report and the writers then
-	// walk memory in order; with groups of pointers into the whole slice
-	// they chased pointers across gigabytes (TLB misses dominated the
-	// writers' fill loop at 10M rows).
+	closed, keys := partitionGroups(all)
+	pl := &plan{groups: map[uint16][]schedule.Assignment{}, closed: closed}
+	courts := 0
+	for i, k := range keys {
+		if i == 0 || k.court != keys[i-1].court {
+			courts++
+		}
+	}
+	prog.startSchedule(courts)
+	assigns := make([][]schedule.Assignment, len(keys))
+	overs := make([][]schedule.Overflow, len(keys))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(max(1, workers))
+	for i, k := range keys {
+		g.Go(func() error {
+			if err := gctx.Err(); err != nil {
+				return err
+			}
+			assigns[i], overs[i] = schedule.Group(cal, k.court, k.docket, all[k.from:k.to], p)
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	if err := pl.joinCourts(ctx, keys, assigns, overs, workers, prog); err != nil {
+		return nil, err
+	}
+	return pl, nil
+}
+
+// groupKey is one (court, docket) group: all[from:to].
+type groupKey struct {
+	court    uint16
+	docket   cases.Docket
+	from, to int
+}
+
+// partitionGroups lays the cases out in place, group by group: the cases
+// that stay closed first (returned sorted by idnproceeding), then each
+// (court, docket) group in key order, each one contiguous range of all.
+// Scheduling, the report and the writers then walk memory in order; with
+// groups of pointers into the whole slice they chased pointers across
+// gigabytes (TLB misses dominated the writers' fill loop at 10M rows).
+func partitionGroups(all []cases.Case) ([]cases.Case, []groupKey) {
 	maxCourt := 0
 	for i := range all {
 		maxCourt = max(maxCourt, int(all[i].Court))
@@ -330,45 +369,20 @@ func scheduleAll(ctx context.Context, cal *schedule.Calendar, all []cases.Case, 
 	}
 	closed := all[:bounds[1]]
 	slices.SortFunc(closed, func(a, b cases.Case) int { return cmp.Compare(a.IDNProceeding, b.IDNProceeding) })
-	pl := &plan{groups: map[uint16][]schedule.Assignment{}, closed: closed}
-	type key struct {
-		court  uint16
-		docket cases.Docket
-		from   int
-		to     int
-	}
-	var keys []key
+	var keys []groupKey
 	for b := 1; b < nb; b++ {
 		if bounds[b] < bounds[b+1] {
-			keys = append(keys, key{uint16((b - 1) / int(cases.NumDockets)), cases.Docket((b - 1) % int(cases.NumDockets)), bounds[b], bounds[b+1]})
+			keys = append(keys, groupKey{uint16((b - 1) / int(cases.NumDockets)), cases.Docket((b - 1) % int(cases.NumDockets)), bounds[b], bounds[b+1]})
 		}
 	}
-	courts := 0
-	for i, k := range keys {
-		if i == 0 || k.court != keys[i-1].court {
-			courts++
-		}
-	}
-	prog.startSchedule(courts)
-	assigns := make([][]schedule.Assignment, len(keys))
-	overs := make([][]schedule.Overflow, len(keys))
+	return closed, keys
+}
+
+// joinCourts joins each court's dockets and puts them in hearing order,
+// courts in parallel (keys are in court order, so a court's groups are
+// adjacent), and collects the overflow.
+func (pl *plan) joinCourts(ctx context.Context, keys []groupKey, assigns [][]schedule.Assignment, overs [][]schedule.Overflow, workers int, prog *Progress) error {
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(max(1, workers))
-	for i, k := range keys {
-		g.Go(func() error {
-			if err := gctx.Err(); err != nil {
-				return err
-			}
-			assigns[i], overs[i] = schedule.Group(cal, k.court, k.docket, all[k.from:k.to], p)
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
-		return nil, err
-	}
-	// Each court's dockets are joined and put in hearing order, courts in
-	// parallel (keys are in court order, so a court's groups are adjacent).
-	g, gctx = errgroup.WithContext(ctx)
 	g.SetLimit(max(1, workers))
 	var mu sync.Mutex
 	for lo := 0; lo < len(keys); {
@@ -396,17 +410,7 @@ func scheduleAll(ctx context.Context, cal *schedule.Calendar, all []cases.Case, 
 			for _, p := range parts {
 				as = append(as, p...)
 			}
-			slices.SortFunc(as, func(a, b schedule.Assignment) int {
-				switch {
-				case a.Date != b.Date:
-					return cmp.Compare(a.Date, b.Date)
-				case a.Session.Start != b.Session.Start:
-					return cmp.Compare(a.Session.Start, b.Session.Start)
-				case a.Case.Docket != b.Case.Docket:
-					return cmp.Compare(a.Case.Docket, b.Case.Docket)
-				}
-				return cases.Compare(a.Case, b.Case)
-			})
+			slices.SortFunc(as, hearingOrder)
 			mu.Lock()
 			pl.groups[court] = as
 			pl.courts = append(pl.courts, court)
@@ -416,10 +420,24 @@ func scheduleAll(ctx context.Context, cal *schedule.Calendar, all []cases.Case, 
 		})
 	}
 	if err := g.Wait(); err != nil {
-		return nil, err
+		return err
 	}
 	sort.Slice(pl.courts, func(i, j int) bool { return pl.courts[i] < pl.courts[j] })
-	return pl, nil
+	return nil
+}
+
+// hearingOrder orders a court's assignments: date, start, docket, then
+// priority.
+func hearingOrder(a, b schedule.Assignment) int {
+	switch {
+	case a.Date != b.Date:
+		return cmp.Compare(a.Date, b.Date)
+	case a.Session.Start != b.Session.Start:
+		return cmp.Compare(a.Session.Start, b.Session.Start)
+	case a.Case.Docket != b.Case.Docket:
+		return cmp.Compare(a.Case.Docket, b.Case.Docket)
+	}
+	return cases.Compare(a.Case, b.Case)
 }
 
 // Output schemas (contract §2).

@@ -211,30 +211,14 @@ func (d *decoder) fallbackFill(pr *reader.ParquetReader, b *export.Batch, fc fal
 	return nil
 }
 
+// setter stores one non-null parquet-go value in row i of a batch's column.
+type setter func(b *export.Batch, i int, v any) error
+
 // fallbackSetter returns how one non-null parquet-go value of column col is
 // stored, from the leaf's physical and logical types.
-func (d *decoder) fallbackSetter(col export.Column, se *pqgo.SchemaElement) (func(*export.Batch, int, any) error, error) {
+func (d *decoder) fallbackSetter(col export.Column, se *pqgo.SchemaElement) (setter, error) {
 	phys := se.GetType()
 	lt := se.GetLogicalType()
-	ct := se.ConvertedType
-	isDate := (lt != nil && lt.IsSetDATE()) || (ct != nil && *ct == pqgo.ConvertedType_DATE)
-	perDay := int64(0) // timestamp units per day
-	switch {
-	case lt != nil && lt.IsSetTIMESTAMP():
-		u := lt.GetTIMESTAMP().GetUnit()
-		switch {
-		case u.IsSetMILLIS():
-			perDay = 86_400_000
-		case u.IsSetMICROS():
-			perDay = 86_400_000_000
-		case u.IsSetNANOS():
-			perDay = 86_400_000_000_000
-		}
-	case ct != nil && *ct == pqgo.ConvertedType_TIMESTAMP_MILLIS:
-		perDay = 86_400_000
-	case ct != nil && *ct == pqgo.ConvertedType_TIMESTAMP_MICROS:
-		perDay = 86_400_000_000
-	}
 	bad := func(v any) error { return fmt.Errorf("%w: %s (%T) for a %s column", ErrType, phys, v, col.Kind) }
 	if lt != nil && lt.IsSetUNKNOWN() {
 		// Parquet's Null logical type (arrow's Null): no value in any row.
@@ -242,18 +226,7 @@ func (d *decoder) fallbackSetter(col export.Column, se *pqgo.SchemaElement) (fun
 	}
 	switch col.Kind {
 	case export.KindInt64:
-		return func(b *export.Batch, i int, v any) error {
-			f := col.Field(b).(*export.Int64s)
-			switch x := v.(type) {
-			case int32:
-				f.V[i], f.S[i] = int64(x), export.Valid
-			case int64:
-				f.V[i], f.S[i] = x, export.Valid
-			default:
-				return bad(v)
-			}
-			return nil
-		}, nil
+		return intSetter(col, bad), nil
 	case export.KindString:
 		return func(b *export.Batch, i int, v any) error {
 			s, ok := v.(string)
@@ -265,77 +238,127 @@ func (d *decoder) fallbackSetter(col export.Column, se *pqgo.SchemaElement) (fun
 			return nil
 		}, nil
 	case export.KindBool:
-		return func(b *export.Batch, i int, v any) error {
-			f := col.Field(b).(*export.Bools)
-			var val, ok bool
-			switch x := v.(type) {
-			case bool:
-				val, ok = x, true
-			case string:
-				val, ok = parseFlag(x)
-			case int32:
-				val, ok = x == 1, x == 0 || x == 1
-			case int64:
-				val, ok = x == 1, x == 0 || x == 1
-			default:
-				return bad(v)
-			}
-			if ok {
-				f.V[i], f.S[i] = val, export.Valid
-			} else {
-				f.S[i] = export.Malformed
-			}
-			return nil
-		}, nil
+		return boolSetter(col, bad), nil
 	case export.KindDate:
-		return func(b *export.Batch, i int, v any) error {
-			f := col.Field(b).(*export.Dates)
-			var day int64
-			switch x := v.(type) {
-			case int32:
-				if !isDate {
-					return bad(v)
-				}
-				day = int64(x)
-			case int64:
-				if perDay == 0 {
-					return bad(v)
-				}
-				day = floorDiv(x, perDay)
-			case string:
-				if phys == pqgo.Type_INT96 {
-					if len(x) != 12 {
-						f.S[i] = export.Malformed
-						return nil
-					}
-					nanos := binary.LittleEndian.Uint64([]byte(x[:8]))
-					if nanos >= 86_400_000_000_000 {
-						f.S[i] = export.Malformed
-						return nil
-					}
-					day = int64(binary.LittleEndian.Uint32([]byte(x[8:]))) - julianEpochDay
-					break
-				}
-				dd, ok := civil.ParseDate(strings.TrimSpace(x))
-				if !ok {
-					f.S[i] = export.Malformed
-					return nil
-				}
-				day = int64(dd)
-			default:
-				return bad(v)
-			}
-			if day < int64(minSaneDay) || day > int64(maxSaneDay) {
-				f.S[i] = export.Malformed
-				return nil
-			}
-			f.V[i], f.S[i] = int32(day), export.Valid
-			return nil
-		}, nil
+		return dateSetter(col, se, bad), nil
 	case export.KindStringList:
 		return func(*export.Batch, int, any) error { return nil }, nil // filled by fallbackFill
 	}
 	return nil, fmt.Errorf("%w: %s", ErrType, col.Kind)
+}
+
+func intSetter(col export.Column, bad func(any) error) setter {
+	return func(b *export.Batch, i int, v any) error {
+		f := col.Field(b).(*export.Int64s)
+		switch x := v.(type) {
+		case int32:
+			f.V[i], f.S[i] = int64(x), export.Valid
+		case int64:
+			f.V[i], f.S[i] = x, export.Valid
+		default:
+			return bad(v)
+		}
+		return nil
+	}
+}
+
+func boolSetter(col export.Column, bad func(any) error) setter {
+	return func(b *export.Batch, i int, v any) error {
+		f := col.Field(b).(*export.Bools)
+		var val, ok bool
+		switch x := v.(type) {
+		case bool:
+			val, ok = x, true
+		case string:
+			val, ok = parseFlag(x)
+		case int32:
+			val, ok = x == 1, x == 0 || x == 1
+		case int64:
+			val, ok = x == 1, x == 0 || x == 1
+		default:
+			return bad(v)
+		}
+		if ok {
+			f.V[i], f.S[i] = val, export.Valid
+		} else {
+			f.S[i] = export.Malformed
+		}
+		return nil
+	}
+}
+
+// unitsPerDay is a timestamp leaf's units per day (0: not a timestamp).
+func unitsPerDay(se *pqgo.SchemaElement) int64 {
+	lt, ct := se.GetLogicalType(), se.ConvertedType
+	switch {
+	case lt != nil && lt.IsSetTIMESTAMP():
+		u := lt.GetTIMESTAMP().GetUnit()
+		switch {
+		case u.IsSetMILLIS():
+			return 86_400_000
+		case u.IsSetMICROS():
+			return 86_400_000_000
+		case u.IsSetNANOS():
+			return 86_400_000_000_000
+		}
+	case ct != nil && *ct == pqgo.ConvertedType_TIMESTAMP_MILLIS:
+		return 86_400_000
+	case ct != nil && *ct == pqgo.ConvertedType_TIMESTAMP_MICROS:
+		return 86_400_000_000
+	}
+	return 0
+}
+
+func dateSetter(col export.Column, se *pqgo.SchemaElement, bad func(any) error) setter {
+	phys, lt, ct := se.GetType(), se.GetLogicalType(), se.ConvertedType
+	isDate := (lt != nil && lt.IsSetDATE()) || (ct != nil && *ct == pqgo.ConvertedType_DATE)
+	perDay := unitsPerDay(se)
+	return func(b *export.Batch, i int, v any) error {
+		f := col.Field(b).(*export.Dates)
+		var day int64
+		switch x := v.(type) {
+		case int32:
+			if !isDate {
+				return bad(v)
+			}
+			day = int64(x)
+		case int64:
+			if perDay == 0 {
+				return bad(v)
+			}
+			day = floorDiv(x, perDay)
+		case string:
+			var ok bool
+			if day, ok = stringDay(x, phys == pqgo.Type_INT96); !ok {
+				f.S[i] = export.Malformed
+				return nil
+			}
+		default:
+			return bad(v)
+		}
+		if day < int64(minSaneDay) || day > int64(maxSaneDay) {
+			f.S[i] = export.Malformed
+			return nil
+		}
+		f.V[i], f.S[i] = int32(day), export.Valid
+		return nil
+	}
+}
+
+// stringDay is the day of a string value: a 12-byte INT96 timestamp, or an
+// ISO date.
+func stringDay(x string, int96 bool) (int64, bool) {
+	if !int96 {
+		dd, ok := civil.ParseDate(strings.TrimSpace(x))
+		return int64(dd), ok
+	}
+	if len(x) != 12 {
+		return 0, false
+	}
+	if nanos := binary.LittleEndian.Uint64([]byte(x[:8])); nanos >= 86_400_000_000_000 {
+		return 0, false
+	}
+	return int64(binary.LittleEndian.Uint32([]byte(x[8:]))) - julianEpochDay, true
 }
 
 // fallbackCount decodes every leaf column of an object with parquet-go and
