@@ -84,134 +84,178 @@ func (p Params) Earliest(c *cases.Case) int32 {
 func Group(cal *Calendar, court uint16, docket cases.Docket, cs []cases.Case, p Params) ([]Assignment, []Overflow) {
 	// The order is total, so any sort gives the same result.
 	slices.SortFunc(cs, func(a, b cases.Case) int { return cases.Compare(&a, &b) })
-	sessions := cal.Sessions(court, docket)
-	end := p.AsOf + int32(p.HorizonDays)
+	g := &grouper{cal: cal, court: court, docket: docket, cs: cs, p: p, sessions: cal.Sessions(court, docket),
+		end: p.AsOf + int32(p.HorizonDays), assigned: make([]bool, len(cs)), out: make([]Assignment, 0, len(cs)), left: len(cs)}
+	g.judgeQueues()
+	if p.Standing != nil {
+		g.keepStanding()
+	}
+	g.fill()
+	if g.left == 0 {
+		return g.out, nil
+	}
+	return g.out, g.overflow()
+}
 
-	assigned := make([]bool, len(cs))
-	// Per-judge queues, in priority order, for judge-tied sessions.
-	byJudge := map[string][]int{}
+// grouper is the state of scheduling one group.
+type grouper struct {
+	cal      *Calendar
+	court    uint16
+	docket   cases.Docket
+	cs       []cases.Case
+	p        Params
+	sessions []Session
+	end      int32 // the horizon's last day
+	assigned []bool
+	// byJudge queues, in priority order, the cases of judges that have
+	// judge-tied sessions; judgeNext is each queue's first unassigned.
+	byJudge   map[string][]int
+	judgeNext map[string]int
+	// used counts standing hearings per session and day (nil without
+	// standing hearings: reads give 0); released says why a case's
+	// standing hearing could not stand.
+	used     map[slotKey]int
+	released []string
+	out      []Assignment
+	left     int // cases not yet assigned
+}
+
+// judgeQueues builds the per-judge queues for judge-tied sessions.
+func (g *grouper) judgeQueues() {
+	g.byJudge, g.judgeNext = map[string][]int{}, map[string]int{}
 	hasJudgeSession := map[uint32]string{}
-	for _, s := range sessions {
+	for _, s := range g.sessions {
 		if s.IJ != "" {
-			if j, ok := p.Judges.Lookup(s.IJ); ok {
+			if j, ok := g.p.Judges.Lookup(s.IJ); ok {
 				hasJudgeSession[j] = s.IJ
 			}
 		}
 	}
-	for i := range cs {
-		if code, ok := hasJudgeSession[cs[i].IJ]; ok && cs[i].IJ != 0 {
-			byJudge[code] = append(byJudge[code], i)
+	for i := range g.cs {
+		if code, ok := hasJudgeSession[g.cs[i].IJ]; ok && g.cs[i].IJ != 0 {
+			g.byJudge[code] = append(g.byJudge[code], i)
 		}
 	}
-	judgeNext := map[string]int{}
-	// Standing hearings first, in priority order: each keeps its slot
-	// while its session still has room on its day, and consumes it.
-	var used map[slotKey]int // nil without standing hearings: reads give 0
-	var released []string
-	out := make([]Assignment, 0, len(cs))
-	left := len(cs)
-	if p.Standing != nil {
-		used = map[slotKey]int{}
-		released = make([]string, len(cs))
-		for i := range cs {
-			st, ok := p.Standing(&cs[i])
-			if !ok {
-				continue
-			}
-			si, why := keep(cal, court, docket, sessions, st, end, p.AsOf, used)
-			if why != "" {
-				released[i] = why
-				continue
-			}
-			used[slotKey{si, st.Date}]++
-			assigned[i] = true
-			left--
-			out = append(out, Assignment{Case: &cs[i], Date: st.Date, Session: &sessions[si], Standing: true})
-		}
-	}
-	why := func(i int) string {
-		if released == nil {
-			return ""
-		}
-		return released[i]
-	}
-	// Cases whose lead is longer than the minimum wait in a side queue until
-	// their first feasible day; the main pointer skips them until then.
-	minLead := int32(p.MinNoticeDays)
-	next := 0 // first possibly unassigned case in priority order
-	feasible := func(i int, d int32) bool { return !assigned[i] && d >= p.Earliest(&cs[i]) }
+}
 
-	for d := p.AsOf + minLead; d <= end && left > 0; d++ {
-		if !cal.Open(court, d) {
+// keepStanding places the standing hearings first, in priority order: each
+// keeps its slot while its session still has room on its day, and
+// consumes it.
+func (g *grouper) keepStanding() {
+	g.used = map[slotKey]int{}
+	g.released = make([]string, len(g.cs))
+	for i := range g.cs {
+		st, ok := g.p.Standing(&g.cs[i])
+		if !ok {
+			continue
+		}
+		si, why := keep(g.cal, g.court, g.docket, g.sessions, st, g.end, g.p.AsOf, g.used)
+		if why != "" {
+			g.released[i] = why
+			continue
+		}
+		g.used[slotKey{si, st.Date}]++
+		g.assigned[i] = true
+		g.left--
+		g.out = append(g.out, Assignment{Case: &g.cs[i], Date: st.Date, Session: &g.sessions[si], Standing: true})
+	}
+}
+
+// why is why case i's standing hearing was released ("" for none).
+func (g *grouper) why(i int) string {
+	if g.released == nil {
+		return ""
+	}
+	return g.released[i]
+}
+
+// fill walks the open days of the horizon and gives each session's free
+// slots to the highest-priority feasible cases, judge-tied sessions taking
+// their judge's cases first. Cases whose lead is longer than the minimum
+// are skipped until their first feasible day.
+func (g *grouper) fill() {
+	cs, p := g.cs, g.p
+	next := 0 // first possibly unassigned case in priority order
+	feasible := func(i int, d int32) bool { return !g.assigned[i] && d >= p.Earliest(&cs[i]) }
+	for d := p.AsOf + int32(p.MinNoticeDays); d <= g.end && g.left > 0; d++ {
+		if !g.cal.Open(g.court, d) {
 			continue
 		}
 		wd := Weekday(d)
-		for si := range sessions {
-			s := &sessions[si]
+		for si := range g.sessions {
+			s := &g.sessions[si]
 			if s.Weekday != wd || d < s.From || d > s.To || s.Slots == 0 {
 				continue
 			}
-			free := s.Slots - used[slotKey{si, d}]
+			free := s.Slots - g.used[slotKey{si, d}]
 			if s.IJ != "" {
-				q := byJudge[s.IJ]
-				for k := judgeNext[s.IJ]; k < len(q) && free > 0; k++ {
-					i := q[k]
-					if feasible(i, d) {
-						assigned[i] = true
-						out = append(out, Assignment{Case: &cs[i], Date: d, Session: s, Released: why(i)})
-						free--
-						left--
-					}
-				}
-				// Advance past the assigned prefix.
-				k := judgeNext[s.IJ]
-				for k < len(q) && assigned[q[k]] {
-					k++
-				}
-				judgeNext[s.IJ] = k
+				free = g.fillJudge(s, d, free, feasible)
 			}
 			for i := next; i < len(cs) && free > 0; i++ {
 				if feasible(i, d) {
-					assigned[i] = true
-					out = append(out, Assignment{Case: &cs[i], Date: d, Session: s, Released: why(i)})
+					g.assigned[i] = true
+					g.out = append(g.out, Assignment{Case: &cs[i], Date: d, Session: s, Released: g.why(i)})
 					free--
-					left--
+					g.left--
 				}
 			}
-			for next < len(cs) && assigned[next] {
+			for next < len(cs) && g.assigned[next] {
 				next++
 			}
 		}
 	}
-	if left == 0 {
-		return out, nil
+}
+
+// fillJudge gives a judge-tied session's free slots on day d to its
+// judge's feasible cases first, and returns the slots left.
+func (g *grouper) fillJudge(s *Session, d int32, free int, feasible func(int, int32) bool) int {
+	q := g.byJudge[s.IJ]
+	for k := g.judgeNext[s.IJ]; k < len(q) && free > 0; k++ {
+		i := q[k]
+		if feasible(i, d) {
+			g.assigned[i] = true
+			g.out = append(g.out, Assignment{Case: &g.cs[i], Date: d, Session: s, Released: g.why(i)})
+			free--
+			g.left--
+		}
 	}
-	// Overflow: projected at the steady weekly capacity after the horizon.
+	// Advance past the assigned prefix.
+	k := g.judgeNext[s.IJ]
+	for k < len(q) && g.assigned[q[k]] {
+		k++
+	}
+	g.judgeNext[s.IJ] = k
+	return free
+}
+
+// overflow projects the unassigned cases at the steady weekly capacity
+// after the horizon.
+func (g *grouper) overflow() []Overflow {
 	weekly := 0
-	after := end + 1
-	for _, s := range sessions {
+	after := g.end + 1
+	for _, s := range g.sessions {
 		if after >= s.From && after <= s.To || s.From > after && s.To == math.MaxInt32 {
 			weekly += s.Slots
 		}
 	}
-	over := make([]Overflow, 0, left)
+	over := make([]Overflow, 0, g.left)
 	k := 0
-	for i := range cs {
-		if assigned[i] {
+	for i := range g.cs {
+		if g.assigned[i] {
 			continue
 		}
-		o := Overflow{Case: &cs[i], Reason: "NO_SLOT_IN_HORIZON", Released: why(i)}
+		o := Overflow{Case: &g.cs[i], Reason: "NO_SLOT_IN_HORIZON", Released: g.why(i)}
 		if weekly == 0 {
 			o.Reason = "NO_CAPACITY"
 		} else {
 			week := int32(k / weekly)
-			o.Projected = nextOpen(cal, court, after+7*week)
+			o.Projected = nextOpen(g.cal, g.court, after+7*week)
 			o.HasProjection = true
 		}
 		over = append(over, o)
 		k++
 	}
-	return out, over
+	return over
 }
 
 // slotKey is one session (an index into the group's sessions) on one day.
