@@ -281,26 +281,117 @@ func (b *Builder) Build(run Run, opt Options) *Impact {
 		MinNoticeDays: b.p.MinNoticeDays, JuvenileNoticeDays: b.p.JuvenileNoticeDays, HorizonDays: b.p.HorizonDays,
 		FirstHearingDay: civil.FormatDate(b.first), LastHearingDay: civil.FormatDate(b.last),
 	}
-	windowDays := b.last - b.first + 1
-
-	// Capacity of every court and docket that has sessions or cases.
-	type cd struct {
-		court  uint16
-		docket cases.Docket
+	t := b.tally()
+	imp.Overall = t.overall.figures(true, true, t.windowDays)
+	t.courtsAndCircuits(b, imp)
+	t.docketsAndTiers(b, imp)
+	t.courtDockets(b, imp)
+	b.outcomes(imp, &t.overall, opt)
+	b.demand(imp)
+	imp.DaysToHearing = b.histogram(t.byDocket)
+	imp.DataQuality = opt.DataQuality
+	if imp.DataQuality == nil {
+		imp.DataQuality = map[string]int64{}
 	}
-	capSlots, capSess, used := map[cd]int64{}, map[cd]int64{}, map[cd]int64{}
+	return imp
+}
+
+// courtDocket is one court's docket.
+type courtDocket struct {
+	court  uint16
+	docket cases.Docket
+}
+
+// tally is the builder's cells added up: by court, docket, tier and court
+// × docket, with each group's capacity in the window.
+type tally struct {
+	windowDays              int32
+	capSlots, capSess, used map[courtDocket]int64
+	courts                  []uint16 // every court with sessions or cases, ascending
+	overall                 acc
+	byCourt                 map[uint16]*acc
+	byCD                    map[courtDocket]*acc
+	byDocket                [cases.NumDockets]acc
+	byTier                  map[uint8]*acc
+}
+
+// addCap adds court-docket k's capacity to a.
+func (t *tally) addCap(a *acc, k courtDocket) {
+	a.slots += t.capSlots[k]
+	a.sessOffered += t.capSess[k]
+	a.sessUsed += t.used[k]
+}
+
+// tally adds the cells up.
+func (b *Builder) tally() *tally {
+	t := &tally{windowDays: b.last - b.first + 1, capSlots: map[courtDocket]int64{}, capSess: map[courtDocket]int64{}, used: map[courtDocket]int64{},
+		byCourt: map[uint16]*acc{}, byCD: map[courtDocket]*acc{}, byTier: map[uint8]*acc{}}
+	t.courts = b.capacity(t)
+	for _, c := range t.courts {
+		a := &acc{closed: b.closedCourt[c]}
+		t.byCourt[c] = a
+		t.overall.closed += a.closed
+		for d := cases.Docket(0); d < cases.NumDockets; d++ {
+			t.addCap(a, courtDocket{c, d})
+			t.addCap(&t.overall, courtDocket{c, d})
+		}
+	}
+	// In court, docket, tier order, as the index holds them.
+	for court, ds := range b.cells {
+		for d, tiers := range ds {
+			for tier, x := range tiers {
+				if x != nil {
+					t.add(uint16(court), cases.Docket(d), uint8(tier), x)
+				}
+			}
+		}
+	}
+	for k := range t.capSlots {
+		if t.byCD[k] == nil {
+			a := &acc{}
+			t.addCap(a, k)
+			t.byCD[k] = a
+		}
+	}
+	return t
+}
+
+// add adds one cell to every grouping it belongs to.
+func (t *tally) add(court uint16, d cases.Docket, tier uint8, x *cell) {
+	t.overall.add(x)
+	t.byCourt[court].add(x)
+	t.byDocket[d].add(x)
+	tt := t.byTier[tier]
+	if tt == nil {
+		tt = &acc{}
+		t.byTier[tier] = tt
+	}
+	tt.add(x)
+	ck := courtDocket{court, d}
+	a := t.byCD[ck]
+	if a == nil {
+		a = &acc{}
+		t.addCap(a, ck)
+		t.byCD[ck] = a
+	}
+	a.add(x)
+}
+
+// capacity fills the capacity of every court and docket that has sessions
+// in the window, and returns every court with sessions or cases.
+func (b *Builder) capacity(t *tally) []uint16 {
 	courtSet := map[uint16]bool{}
 	for _, c := range b.cal.Courts() {
 		courtSet[c] = true
 		for d := cases.Docket(0); d < cases.NumDockets; d++ {
 			s, n := b.cal.Offered(c, d, b.first, b.last)
 			if n > 0 {
-				capSlots[cd{c, d}], capSess[cd{c, d}] = s, n
+				t.capSlots[courtDocket{c, d}], t.capSess[courtDocket{c, d}] = s, n
 			}
 		}
 	}
 	for k := range b.sessions {
-		used[cd{k.court, k.docket}]++
+		t.used[courtDocket{k.court, k.docket}]++
 	}
 	for court, ds := range b.cells {
 		for _, tiers := range ds {
@@ -319,68 +410,17 @@ func (b *Builder) Build(run Run, opt Options) *Impact {
 		courts = append(courts, c)
 	}
 	sort.Slice(courts, func(i, j int) bool { return courts[i] < courts[j] })
-	addCap := func(a *acc, k cd) {
-		a.slots += capSlots[k]
-		a.sessOffered += capSess[k]
-		a.sessUsed += used[k]
-	}
+	return courts
+}
 
-	// Overall, by court, by circuit, by court × docket.
-	var overall acc
-	byCourt := map[uint16]*acc{}
-	byCD := map[cd]*acc{}
-	for _, c := range courts {
-		a := &acc{closed: b.closedCourt[c]}
-		byCourt[c] = a
-		overall.closed += a.closed
-		for d := cases.Docket(0); d < cases.NumDockets; d++ {
-			addCap(a, cd{c, d})
-			addCap(&overall, cd{c, d})
-		}
-	}
-	byDocket := [cases.NumDockets]acc{}
-	byTier := map[uint8]*acc{}
-	// In court, docket, tier order, as the index holds them.
-	for court, ds := range b.cells {
-		for d, tiers := range ds {
-			for tier, x := range tiers {
-				if x == nil {
-					continue
-				}
-				overall.add(x)
-				byCourt[uint16(court)].add(x)
-				byDocket[d].add(x)
-				t := byTier[uint8(tier)]
-				if t == nil {
-					t = &acc{}
-					byTier[uint8(tier)] = t
-				}
-				t.add(x)
-				ck := cd{uint16(court), cases.Docket(d)}
-				a := byCD[ck]
-				if a == nil {
-					a = &acc{}
-					addCap(a, ck)
-					byCD[ck] = a
-				}
-				a.add(x)
-			}
-		}
-	}
-	for k := range capSlots {
-		if byCD[k] == nil {
-			a := &acc{}
-			addCap(a, k)
-			byCD[k] = a
-		}
-	}
-	imp.Overall = overall.figures(true, true, windowDays)
-
+// courtsAndCircuits fills ByCourt and ByCircuit (with the cases that remain
+// closed, by rule).
+func (t *tally) courtsAndCircuits(b *Builder, imp *Impact) {
 	circuits := map[string]*acc{}
 	circuitRules := map[string]map[string]int64{}
-	for _, c := range courts {
+	for _, c := range t.courts {
 		court := b.ref.Courts[c]
-		a := byCourt[c]
+		a := t.byCourt[c]
 		var rules map[string]int64
 		for r, id := range b.pol.RuleIDs {
 			if n := b.closedBoth[[2]uint16{c, uint16(r)}]; n > 0 {
@@ -395,7 +435,7 @@ func (b *Builder) Build(run Run, opt Options) *Impact {
 			}
 		}
 		imp.ByCourt = append(imp.ByCourt, Group{Key: court.Code, Label: CourtLabel(court), Court: court.Code, State: court.State, Circuit: court.Circuit,
-			Figures: a.figures(true, true, windowDays), RemainClosedByRule: rules})
+			Figures: a.figures(true, true, t.windowDays), RemainClosedByRule: rules})
 		ca := circuits[court.Circuit]
 		if ca == nil {
 			ca = &acc{}
@@ -409,51 +449,61 @@ func (b *Builder) Build(run Run, opt Options) *Impact {
 	}
 	sort.Slice(circuitKeys, func(i, j int) bool { return circuitOrder(circuitKeys[i]) < circuitOrder(circuitKeys[j]) })
 	for _, k := range circuitKeys {
-		imp.ByCircuit = append(imp.ByCircuit, Group{Key: k, Label: CircuitLabel(k), Circuit: k, Figures: circuits[k].figures(true, true, windowDays), RemainClosedByRule: circuitRules[k]})
+		imp.ByCircuit = append(imp.ByCircuit, Group{Key: k, Label: CircuitLabel(k), Circuit: k, Figures: circuits[k].figures(true, true, t.windowDays), RemainClosedByRule: circuitRules[k]})
 	}
+}
+
+// docketsAndTiers fills ByDocket and ByTier.
+func (t *tally) docketsAndTiers(b *Builder, imp *Impact) {
 	for d := cases.Docket(0); d < cases.NumDockets; d++ {
-		a := &byDocket[d]
-		for _, c := range courts {
-			addCap(a, cd{c, d})
+		a := &t.byDocket[d]
+		for _, c := range t.courts {
+			t.addCap(a, courtDocket{c, d})
 		}
-		imp.ByDocket = append(imp.ByDocket, Group{Key: d.String(), Label: DocketLabel(d.String()), Docket: d.String(), Figures: a.figures(false, true, windowDays)})
+		imp.ByDocket = append(imp.ByDocket, Group{Key: d.String(), Label: DocketLabel(d.String()), Docket: d.String(), Figures: a.figures(false, true, t.windowDays)})
 	}
-	tiers := make([]uint8, 0, len(byTier))
-	for t := range byTier {
-		tiers = append(tiers, t)
+	tiers := make([]uint8, 0, len(t.byTier))
+	for tier := range t.byTier {
+		tiers = append(tiers, tier)
 	}
 	sort.Slice(tiers, func(i, j int) bool { return tiers[i] < tiers[j] })
-	for _, t := range tiers {
+	for _, tier := range tiers {
 		rule := ""
-		if int(t)-1 < len(b.pol.TierRuleIDs) {
-			rule = b.pol.TierRuleIDs[t-1]
+		if int(tier)-1 < len(b.pol.TierRuleIDs) {
+			rule = b.pol.TierRuleIDs[tier-1]
 		}
-		imp.ByTier = append(imp.ByTier, Group{Key: strconv.Itoa(int(t)), Label: "Tier " + strconv.Itoa(int(t)) + " (" + rule + ")",
-			Figures: byTier[t].figures(false, false, windowDays)})
+		imp.ByTier = append(imp.ByTier, Group{Key: strconv.Itoa(int(tier)), Label: "Tier " + strconv.Itoa(int(tier)) + " (" + rule + ")",
+			Figures: t.byTier[tier].figures(false, false, t.windowDays)})
 	}
-	cdKeys := make([]cd, 0, len(byCD))
-	for k := range byCD {
-		cdKeys = append(cdKeys, k)
+}
+
+// courtDockets fills ByCourtDocket, in court then docket order.
+func (t *tally) courtDockets(b *Builder, imp *Impact) {
+	keys := make([]courtDocket, 0, len(t.byCD))
+	for k := range t.byCD {
+		keys = append(keys, k)
 	}
-	sort.Slice(cdKeys, func(i, j int) bool {
-		if cdKeys[i].court != cdKeys[j].court {
-			return cdKeys[i].court < cdKeys[j].court
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].court != keys[j].court {
+			return keys[i].court < keys[j].court
 		}
-		return cdKeys[i].docket < cdKeys[j].docket
+		return keys[i].docket < keys[j].docket
 	})
-	for _, k := range cdKeys {
+	for _, k := range keys {
 		court := b.ref.Courts[k.court]
 		imp.ByCourtDocket = append(imp.ByCourtDocket, Group{Key: court.Code + "/" + k.docket.String(), Label: CourtLabel(court) + " – " + DocketLabel(k.docket.String()),
-			Court: court.Code, State: court.State, Circuit: court.Circuit, Docket: k.docket.String(), Figures: byCD[k].figures(false, true, windowDays)})
+			Court: court.Code, State: court.State, Circuit: court.Circuit, Docket: k.docket.String(), Figures: t.byCD[k].figures(false, true, t.windowDays)})
 	}
+}
 
-	// Remain closed by rule: the exempt rules in policy order, then
-	// NOT_SELECTED.
+// outcomes fills the cases that remain closed by rule (the exempt rules in
+// policy order, then NOT_SELECTED), the rejects by code, the totals and
+// the backlog.
+func (b *Builder) outcomes(imp *Impact, overall *acc, opt Options) {
 	for r := 1; r <= b.pol.NumExempt; r++ {
 		imp.RemainClosedByRule = append(imp.RemainClosedByRule, RuleCount{RuleID: b.pol.RuleIDs[r], Rationale: b.pol.RuleRationale[r], Cases: b.closedRule[r]})
 	}
 	imp.RemainClosedByRule = append(imp.RemainClosedByRule, RuleCount{RuleID: b.pol.RuleIDs[0], Rationale: b.pol.RuleRationale[0], Cases: b.closedRule[0]})
-
 	var rejected int64
 	codes := make([]string, 0, len(b.rejects))
 	for c, n := range b.rejects {
@@ -464,7 +514,6 @@ func (b *Builder) Build(run Run, opt Options) *Impact {
 	for _, c := range codes {
 		imp.RejectedByCode = append(imp.RejectedByCode, CodeCount{Code: c, Rows: b.rejects[c]})
 	}
-
 	recal := overall.assigned + overall.overflow
 	imp.Totals = Totals{InputRows: recal + overall.closed + rejected, ValidCases: recal + overall.closed, Recalendared: recal,
 		Assigned: overall.assigned, Overflow: overall.overflow, RemainClosed: overall.closed, Rejected: rejected}
@@ -472,7 +521,12 @@ func (b *Builder) Build(run Run, opt Options) *Impact {
 	if opt.BaselinePending != nil && *opt.BaselinePending > 0 {
 		imp.Backlog.IncreasePct = ptr(round(float64(recal)*100/float64(*opt.BaselinePending), 4))
 	}
+}
 
+// demand fills the language, nationality, closure and years-closed demand
+// of the recalendared cases, and the hearings per week of the window.
+func (b *Builder) demand(imp *Impact) {
+	recal := imp.Totals.Recalendared
 	imp.ByLanguage = codeDemand(b.lang, b.ref.Languages, recal)
 	imp.ByNationality = codeDemand(b.nat, b.ref.Nationalities, recal)
 	for i, code := range cases.ClosureCodes {
@@ -481,8 +535,6 @@ func (b *Builder) Build(run Run, opt Options) *Impact {
 	for i, yb := range yearBuckets {
 		imp.ByYearsClosed = append(imp.ByYearsClosed, b.years[i].row(yb.code, yb.label, recal))
 	}
-
-	// Hearings per week, every week of the window.
 	for wk := b.first - int32((schedule.Weekday(b.first)+6)%7); wk <= b.last; wk += 7 {
 		w := Week{WeekStart: civil.FormatDate(wk)}
 		if n := b.weeks[wk]; n != nil {
@@ -491,12 +543,6 @@ func (b *Builder) Build(run Run, opt Options) *Impact {
 		}
 		imp.HearingsPerWeek = append(imp.HearingsPerWeek, w)
 	}
-	imp.DaysToHearing = b.histogram(byDocket)
-	imp.DataQuality = opt.DataQuality
-	if imp.DataQuality == nil {
-		imp.DataQuality = map[string]int64{}
-	}
-	return imp
 }
 
 // histogram buckets days-to-hearing by docket: weeks for horizons up to
