@@ -138,11 +138,25 @@ func suppressionNote(d disclosure) string {
 
 // impactDoc builds the single-run document.
 func impactDoc(imp *impact.Impact, d disclosure) *document {
-	t := imp.Totals
 	doc := &document{
 		title:    fmt.Sprintf("Recalendaring impact: %s", imp.Run.Policy.Title),
 		subtitle: fmt.Sprintf("Policy %s (effective %s) · as of %s · run %s", imp.Run.Policy.ID, imp.Run.Policy.Effective, imp.Run.AsOf, imp.Run.RunID),
 	}
+	doc.facts = impactFacts(imp, d)
+	doc.sections = append(doc.sections, chartSections(imp, d)...)
+	doc.sections = append(doc.sections, tableSections(imp, d)...)
+	if q, ok := qualitySection(imp, d); ok {
+		doc.sections = append(doc.sections, q)
+	}
+	doc.notes = impactNotes(imp, d)
+	return doc
+}
+
+// impactFacts are the headline figures (with --previous, tonight's changes
+// and the release guard first).
+func impactFacts(imp *impact.Impact, d disclosure) [][2]string {
+	t := imp.Totals
+	doc := &document{}
 	backlog := "not computed (no --baseline-pending)"
 	if imp.Backlog.BaselinePending != nil && imp.Backlog.IncreasePct != nil {
 		backlog = fmt.Sprintf("+%s cases on a baseline of %s pending (+%s%%)", d.count(imp.Backlog.Added), Commas(*imp.Backlog.BaselinePending),
@@ -172,9 +186,14 @@ func impactDoc(imp *impact.Impact, d disclosure) *document {
 					pct(g.ReleaseShare), pct(g.ReleaseLimit), pct(g.InputShare), pct(g.InputFloor))}}, doc.facts[1:]...)
 		}
 	}
-	sub := subtitle(imp)
+	return doc.facts
+}
 
-	// Charts.
+// chartSections are the calendar, courts and who-stays-closed sections.
+func chartSections(imp *impact.Impact, d disclosure) []section {
+	t := imp.Totals
+	sub := subtitle(imp)
+	doc := &document{}
 	weeks := &chart{id: "chart-weekly", title: "Hearings per week by docket", subtitle: sub, xLabel: "week starting (Monday)", yLabel: "hearings per week", kind: "stacked"}
 	dk := []string{"DETAINED", "NON_DETAINED", "JUVENILE"}
 	sr := make([]series, len(dk))
@@ -256,7 +275,12 @@ func impactDoc(imp *impact.Impact, d disclosure) *document {
 		closedSection,
 	)
 
-	// Tables.
+	return doc.sections
+}
+
+// tableSections are the figures, outcomes, changes and demand sections.
+func tableSections(imp *impact.Impact, d disclosure) []section {
+	doc := &document{}
 	overall := groupTable("All courts", "Scope", []impact.Group{{Label: "All courts and dockets", Figures: imp.Overall}}, d, true)
 	doc.sections = append(doc.sections, section{id: "figures", title: "Figures", tables: []table{
 		overall,
@@ -292,6 +316,12 @@ func impactDoc(imp *impact.Impact, d disclosure) *document {
 			demandTable("By closure code (other_comp)", "Closure", imp.ByClosure, d, 0),
 			demandTable("By years closed (comp_date to as-of)", "Years closed", imp.ByYearsClosed, d, 0),
 		}})
+	return doc.sections
+}
+
+// qualitySection is the data-quality section: malformed optional values
+// and quarantined objects (ok is false when there is neither).
+func qualitySection(imp *impact.Impact, d disclosure) (section, bool) {
 	dq := table{caption: "Data quality: malformed optional values treated as unknown", head: []string{"Column", "Values"}, left: map[int]bool{0: true}}
 	cols := make([]string, 0, len(imp.DataQuality))
 	for c := range imp.DataQuality {
@@ -319,17 +349,20 @@ func impactDoc(imp *impact.Impact, d disclosure) *document {
 				pct(share(s.FooterRows, s.InputFooterRows)), strconv.FormatFloat(100*s.Limit, 'f', -1, 64)+"%")
 		}
 	}
-	if len(tables) > 0 {
-		doc.sections = append(doc.sections, section{id: "quality", title: "Data quality", intro: intro, tables: tables})
-	}
-	doc.notes = []string{
+	return section{id: "quality", title: "Data quality", intro: intro, tables: tables}, len(tables) > 0
+}
+
+// impactNotes are the report's notes: disclosure, PII, conservation,
+// reproducibility.
+func impactNotes(imp *impact.Impact, d disclosure) []string {
+	t := imp.Totals
+	return []string{
 		suppressionNote(d),
 		"Aggregates only: no row, A-number or name is in this report. Language and nationality codes not in the EOIR tables are counted as \"unknown\" and never shown.",
 		fmt.Sprintf("Conservation: %s rows in = %s assigned + %s overflow + %s remain closed + %s rejected.", Commas(t.InputRows), Commas(t.Assigned), Commas(t.Overflow), Commas(t.RemainClosed), Commas(t.Rejected)),
 		fmt.Sprintf("Reproducible: run %s, tool %s, policy sha256 %s, capacity sha256 %s, reference sha256 %s, export fingerprint %s (%d objects).",
 			imp.Run.RunID, imp.Run.ToolVersion, short(imp.Run.Policy.SHA256), short(imp.Run.CapacitySHA256), short(imp.Run.ReferenceSHA256), short(imp.Run.InputsSHA256), imp.Run.InputObjects),
 	}
-	return doc
 }
 
 func short(s string) string {
