@@ -29,7 +29,38 @@ func compareDoc(c *impact.Comparison, d disclosure) *document {
 	doc := &document{
 		title:    "Recalendaring scenarios compared: " + strings.Join(names, " vs "),
 		subtitle: "Reference scenario: " + names[0] + ". Deltas are each scenario minus the reference. As of " + strings.Join(dates, ", ") + ".",
+		facts:    compareFacts(c, d),
 	}
+	ch := compareCharts(c, d, sub)
+	rules := table{caption: "Remain closed, by scenario and rule", head: []string{"Scenario", "Rule", "Cases", "Rationale"}, left: map[int]bool{0: true, 1: true, 3: true}}
+	for _, s := range c.Scenarios {
+		for _, r := range s.RemainClosedByRule {
+			rules.rows = append(rules.rows, []string{scenarioName(s), r.RuleID, d.count(r.Cases), r.Rationale})
+		}
+	}
+	doc.sections = append(doc.sections,
+		section{id: "overall", title: "Side by side", charts: []*chart{ch.totals}, tables: []table{overallTable(c, names, d)}},
+		section{id: "calendar", title: "When the hearings fall", charts: []*chart{ch.weekly, ch.days}},
+		section{id: "courts", title: "Where", charts: []*chart{ch.courts}, tables: []table{
+			compareTable("By docket", "Docket", c.ByDocket, names, d),
+			compareTable("By circuit", "Circuit", c.ByCircuit, names, d),
+			compareTable("By court", "Court", c.ByCourt, names, d),
+		}},
+		section{id: "closed", title: "Who stays closed", charts: []*chart{ch.closed}, tables: []table{rules}},
+		section{id: "people", title: "Interpreter demand", tables: []table{languageTable(c, names, d)}},
+	)
+	doc.notes = []string{suppressionNote(d), "Aggregates only: no row, A-number or name is in this report."}
+	for _, s := range c.Scenarios {
+		doc.notes = append(doc.notes, fmt.Sprintf("%s: run %s, tool %s, as of %s, policy sha256 %s, export fingerprint %s.",
+			s.Run.Policy.ID, s.Run.RunID, s.Run.ToolVersion, s.Run.AsOf, short(s.Run.Policy.SHA256), short(s.Run.InputsSHA256)))
+	}
+	return doc
+}
+
+// compareFacts are the comparison's headline figures: whether the inputs
+// and capacity were the same, and each scenario's totals and deltas.
+func compareFacts(c *impact.Comparison, d disclosure) [][2]string {
+	doc := &document{}
 	if !c.SameInputs {
 		doc.facts = append(doc.facts, [2]string{"Warning", "the scenarios did not read the same export, as-of date or reference data: differences are not the policies' alone"})
 	} else {
@@ -44,8 +75,12 @@ func compareDoc(c *impact.Comparison, d disclosure) *document {
 		doc.facts = append(doc.facts, [2]string{s.Run.Policy.ID + ": " + s.Run.Policy.Title, fact})
 	}
 
-	// Overall side by side: one row per measure, one column per scenario
-	// and one per delta.
+	return doc.facts
+}
+
+// overallTable is the overall figures side by side: one row per measure,
+// one column per scenario and one per delta.
+func overallTable(c *impact.Comparison, names []string, d disclosure) table {
 	head := []string{"Measure"}
 	for i, n := range names {
 		head = append(head, n)
@@ -99,7 +134,15 @@ func compareDoc(c *impact.Comparison, d disclosure) *document {
 		overall.rows = append(overall.rows, row)
 	}
 
-	// Charts.
+	return overall
+}
+
+// comparisonCharts are the comparison's charts.
+type comparisonCharts struct {
+	totals, weekly, days, courts, closed *chart
+}
+
+func compareCharts(c *impact.Comparison, d disclosure, sub string) comparisonCharts {
 	totals := &chart{id: "chart-totals", title: "Outcomes by scenario", subtitle: sub, xLabel: "cases", yLabel: "outcome", kind: "hbar"}
 	totals.cats = []string{"Recalendared", "Assigned inside the horizon", "Overflow", "Remain closed"}
 	for _, s := range c.Scenarios {
@@ -207,24 +250,12 @@ func compareDoc(c *impact.Comparison, d disclosure) *document {
 	}
 	closed.series = []series{cs}
 
-	doc.sections = append(doc.sections,
-		section{id: "overall", title: "Side by side", charts: []*chart{totals}, tables: []table{overall}},
-		section{id: "calendar", title: "When the hearings fall", charts: []*chart{weekly, days}},
-		section{id: "courts", title: "Where", charts: []*chart{courts}, tables: []table{
-			compareTable("By docket", "Docket", c.ByDocket, names, d),
-			compareTable("By circuit", "Circuit", c.ByCircuit, names, d),
-			compareTable("By court", "Court", c.ByCourt, names, d),
-		}},
-		section{id: "closed", title: "Who stays closed", charts: []*chart{closed}},
-	)
-	rules := table{caption: "Remain closed, by scenario and rule", head: []string{"Scenario", "Rule", "Cases", "Rationale"}, left: map[int]bool{0: true, 1: true, 3: true}}
-	for _, s := range c.Scenarios {
-		for _, r := range s.RemainClosedByRule {
-			rules.rows = append(rules.rows, []string{scenarioName(s), r.RuleID, d.count(r.Cases), r.Rationale})
-		}
-	}
-	doc.sections[len(doc.sections)-1].tables = []table{rules}
+	return comparisonCharts{totals: totals, weekly: weekly, days: days, courts: courts, closed: closed}
+}
 
+// languageTable is the recalendared cases by language (top topN), per
+// scenario with deltas: interpreter demand.
+func languageTable(c *impact.Comparison, names []string, d disclosure) table {
 	langHead := []string{"Language"}
 	for i, n := range names {
 		langHead = append(langHead, n)
@@ -258,14 +289,7 @@ func compareDoc(c *impact.Comparison, d disclosure) *document {
 		}
 		lang.rows = append(lang.rows, row)
 	}
-	doc.sections = append(doc.sections, section{id: "people", title: "Interpreter demand", tables: []table{lang}})
-
-	doc.notes = []string{suppressionNote(d), "Aggregates only: no row, A-number or name is in this report."}
-	for _, s := range c.Scenarios {
-		doc.notes = append(doc.notes, fmt.Sprintf("%s: run %s, tool %s, as of %s, policy sha256 %s, export fingerprint %s.",
-			s.Run.Policy.ID, s.Run.RunID, s.Run.ToolVersion, s.Run.AsOf, short(s.Run.Policy.SHA256), short(s.Run.InputsSHA256)))
-	}
-	return doc
+	return lang
 }
 
 func intp(p *int) (int64, bool) {
