@@ -143,6 +143,11 @@ type comparisonCharts struct {
 }
 
 func compareCharts(c *impact.Comparison, d disclosure, sub string) comparisonCharts {
+	return comparisonCharts{totals: totalsChart(c, d, sub), weekly: weeklyChart(c, d, sub), days: daysChart(c, d, sub),
+		courts: courtsChart(c, d, sub), closed: closedChart(c, d, sub)}
+}
+
+func totalsChart(c *impact.Comparison, d disclosure, sub string) *chart {
 	totals := &chart{id: "chart-totals", title: "Outcomes by scenario", subtitle: sub, xLabel: "cases", yLabel: "outcome", kind: "hbar"}
 	totals.cats = []string{"Recalendared", "Assigned inside the horizon", "Overflow", "Remain closed"}
 	for _, s := range c.Scenarios {
@@ -153,7 +158,10 @@ func compareCharts(c *impact.Comparison, d disclosure, sub string) comparisonCha
 		}
 		totals.series = append(totals.series, sr)
 	}
+	return totals
+}
 
+func weeklyChart(c *impact.Comparison, d disclosure, sub string) *chart {
 	weekly := &chart{id: "chart-weekly", title: "Hearings per week, all dockets", subtitle: sub, xLabel: "week starting (Monday)", yLabel: "hearings per week", kind: "line"}
 	weekIdx := map[string]int{}
 	for _, s := range c.Scenarios {
@@ -177,7 +185,10 @@ func compareCharts(c *impact.Comparison, d disclosure, sub string) comparisonCha
 		weekly.series = append(weekly.series, sr)
 	}
 	weekly.labelEvery = max(1, (len(weekly.cats)+5)/6)
+	return weekly
+}
 
+func daysChart(c *impact.Comparison, d disclosure, sub string) *chart {
 	days := &chart{id: "chart-days", title: "Days from as-of date to hearing, by scenario", subtitle: sub, xLabel: "days after the as-of date", yLabel: "hearings", kind: "grouped"}
 	bucketIdx := map[[2]int]int{}
 	var buckets [][2]int
@@ -207,7 +218,10 @@ func compareCharts(c *impact.Comparison, d disclosure, sub string) comparisonCha
 		days.series = append(days.series, sr)
 	}
 	days.labelEvery = max(1, (len(days.cats)+7)/8)
+	return days
+}
 
+func courtsChart(c *impact.Comparison, d disclosure, sub string) *chart {
 	courts := &chart{id: "chart-courts", title: "Recalendared cases by court and scenario (largest 25 courts)", subtitle: sub, xLabel: "recalendared cases", yLabel: "court", kind: "hbar"}
 	rows := append([]impact.CompareRow(nil), c.ByCourt...)
 	maxRec := func(r impact.CompareRow) int64 {
@@ -238,7 +252,10 @@ func compareCharts(c *impact.Comparison, d disclosure, sub string) comparisonCha
 		}
 		courts.series = append(courts.series, sr)
 	}
+	return courts
+}
 
+func closedChart(c *impact.Comparison, d disclosure, sub string) *chart {
 	closed := &chart{id: "chart-closed", title: "Cases that remain closed, by scenario and rule", subtitle: sub, xLabel: "cases", yLabel: "scenario: rule", kind: "hbar"}
 	cs := series{name: "cases"}
 	for _, s := range c.Scenarios {
@@ -249,8 +266,7 @@ func compareCharts(c *impact.Comparison, d disclosure, sub string) comparisonCha
 		}
 	}
 	closed.series = []series{cs}
-
-	return comparisonCharts{totals: totals, weekly: weekly, days: days, courts: courts, closed: closed}
+	return closed
 }
 
 // languageTable is the recalendared cases by language (top topN), per

@@ -235,19 +235,7 @@ func (fc *fastCompiler) call(e ast.Expr) node {
 	}
 	switch c.FunctionName() {
 	case "date":
-		if len(args) != 1 || args[0].Kind() != ast.LiteralKind {
-			return nil
-		}
-		s, ok := args[0].AsLiteral().(types.String)
-		if !ok {
-			return nil
-		}
-		d, ok := civil.ParseDate(string(s))
-		if !ok || len(s) != 10 {
-			return nil
-		}
-		v := val{k: dayK, i: int64(d)}
-		return func(*activation) val { return v }
+		return dateLiteral(args)
 	case "known":
 		x := sub[0]
 		return func(a *activation) val {
@@ -300,27 +288,49 @@ func (fc *fastCompiler) call(e ast.Expr) node {
 		}
 		return arith(c.FunctionName(), kinds[0], sub[0], sub[1])
 	case operators.Negate:
-		x := sub[0]
-		switch kinds[0] {
-		case intK:
-			return func(a *activation) val {
-				v := x(a)
-				if v.k != intK {
-					return v
-				}
-				if v.i == math.MinInt64 {
-					return vErr
-				}
-				return val{k: intK, i: -v.i}
+		return negate(kinds[0], sub[0])
+	}
+	return nil
+}
+
+// dateLiteral is date("YYYY-MM-DD") of a literal, computed once.
+func dateLiteral(args []ast.Expr) node {
+	if len(args) != 1 || args[0].Kind() != ast.LiteralKind {
+		return nil
+	}
+	s, ok := args[0].AsLiteral().(types.String)
+	if !ok {
+		return nil
+	}
+	d, ok := civil.ParseDate(string(s))
+	if !ok || len(s) != 10 {
+		return nil
+	}
+	v := val{k: dayK, i: int64(d)}
+	return func(*activation) val { return v }
+}
+
+// negate is unary minus of an int (an error on overflow) or a double.
+func negate(k kind, x node) node {
+	switch k {
+	case intK:
+		return func(a *activation) val {
+			v := x(a)
+			if v.k != intK {
+				return v
 			}
-		case dblK:
-			return func(a *activation) val {
-				v := x(a)
-				if v.k != dblK {
-					return v
-				}
-				return val{k: dblK, f: -v.f}
+			if v.i == math.MinInt64 {
+				return vErr
 			}
+			return val{k: intK, i: -v.i}
+		}
+	case dblK:
+		return func(a *activation) val {
+			v := x(a)
+			if v.k != dblK {
+				return v
+			}
+			return val{k: dblK, f: -v.f}
 		}
 	}
 	return nil
