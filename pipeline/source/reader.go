@@ -277,13 +277,7 @@ func (d *decoder) decode(ra storage.ReaderAt, stats ObjectStats) (ObjectStats, e
 	plainDictionaries(fr.Manifest)
 	d.stored = storedDateTypes(fr.Manifest, proj.top)
 	if feature := arrowLacks(pf, proj); feature != "" {
-		stats.Decoder = "parquet-go"
-		rows, err := d.decodeFallback(ra, proj, feature)
-		stats.Rows = rows
-		if err != nil {
-			return stats, err
-		}
-		return stats, d.checkRows(rows, md.NumRows, feature)
+		return d.viaFallback(ra, proj, feature, stats)
 	}
 	stats.Decoder = "arrow"
 	rows, err := d.decodeArrow(pf, fr, proj)
@@ -296,19 +290,24 @@ func (d *decoder) decode(ra storage.ReaderAt, stats ObjectStats) (ObjectStats, e
 			return stats, fmt.Errorf("%w: arrow v15 cannot go on after %d rows (%w) and the batches already delivered cannot be read again by the fallback decoder",
 				ErrUnsupported, rows, err)
 		}
-		const feature = "a layout arrow v15 does not implement"
-		stats.Decoder = "parquet-go"
-		rows, err := d.decodeFallback(ra, proj, feature)
-		stats.Rows = rows
-		if err != nil {
-			return stats, err
-		}
-		return stats, d.checkRows(rows, md.NumRows, feature)
+		return d.viaFallback(ra, proj, "a layout arrow v15 does not implement", stats)
 	}
 	if err != nil {
 		return stats, err
 	}
 	return stats, d.checkRows(rows, md.NumRows, "")
+}
+
+// viaFallback decodes the object with parquet-go (feature says why) and
+// checks its rows against the footer's count (stats.FooterRows).
+func (d *decoder) viaFallback(ra storage.ReaderAt, proj projection, feature string, stats ObjectStats) (ObjectStats, error) {
+	stats.Decoder = "parquet-go"
+	rows, err := d.decodeFallback(ra, proj, feature)
+	stats.Rows = rows
+	if err != nil {
+		return stats, err
+	}
+	return stats, d.checkRows(rows, stats.FooterRows, feature)
 }
 
 // openParquet opens a Parquet file over ranged reads with bounded buffering
