@@ -50,33 +50,42 @@ func TestPushToPushgateway(t *testing.T) {
 	ok := &metrics.Run{Job: "recal", Grouping: [][2]string{{"shard", "1"}}, Success: true, Finished: time.Unix(1767225600, 0),
 		Rows:         map[string]int64{"input": 100, "assigned": 60, "remain_closed": 30, "overflow": 5, "rejected": 5},
 		StageSeconds: map[string]float64{"read": 1.5, "write": 0.25}, BytesRead: 1000, BytesWritten: 2000,
-		Changes: map[string]int64{"new": 7, "unchanged": 50, "moved": 3, "released": 4}}
+		Changes: map[string]int64{"new": 7, "unchanged": 50, "moved": 3, "released": 4},
+		Guard:   []metrics.GuardMeasure{{Measure: "released_left_export", Share: 0.05, Threshold: 0.1}, {Measure: "input_rows", Share: 1.01, Threshold: 0.8}}}
 	if err := metrics.Push(ctx, http.DefaultClient, g.URL, ok); err != nil {
 		t.Fatal(err)
 	}
 	lbl := `instance="",job="recal",shard="1"`
 	for series, want := range map[string]string{
-		`recal_last_success_timestamp_seconds{` + lbl + `}`:      "1.7672256e+09",
-		`recal_rows{` + lbl + `,outcome="assigned"}`:             "60",
-		`recal_stage_duration_seconds{` + lbl + `,stage="read"}`: "1.5",
-		`recal_run_duration_seconds{` + lbl + `}`:                "1.75",
-		`recal_bytes_written{` + lbl + `}`:                       "2000",
-		`recal_hearing_changes{` + lbl + `,change="moved"}`:      "3",
-		`recal_last_run_exit_code{` + lbl + `}`:                  "0",
+		`recal_last_success_timestamp_seconds{` + lbl + `}`:                         "1.7672256e+09",
+		`recal_rows{` + lbl + `,outcome="assigned"}`:                                "60",
+		`recal_stage_duration_seconds{` + lbl + `,stage="read"}`:                    "1.5",
+		`recal_run_duration_seconds{` + lbl + `}`:                                   "1.75",
+		`recal_bytes_written{` + lbl + `}`:                                          "2000",
+		`recal_hearing_changes{` + lbl + `,change="moved"}`:                         "3",
+		`recal_last_run_exit_code{` + lbl + `}`:                                     "0",
+		`recal_release_guard_share{` + lbl + `,measure="released_left_export"}`:     "0.05",
+		`recal_release_guard_threshold{` + lbl + `,measure="released_left_export"}`: "0.1",
+		`recal_release_guard_share{` + lbl + `,measure="input_rows"}`:               "1.01",
+		`recal_release_guard_threshold{` + lbl + `,measure="input_rows"}`:           "0.8",
 	} {
 		if got := g.Value(t, reorder(series)); got != want {
 			t.Errorf("%s = %s, want %s", series, got, want)
 		}
 	}
-	fail := &metrics.Run{Job: "recal", Grouping: [][2]string{{"shard", "1"}}, Finished: time.Unix(1767312000, 0), ExitCode: 69}
+	// A night the release guard refused pushes how far past it was.
+	fail := &metrics.Run{Job: "recal", Grouping: [][2]string{{"shard", "1"}}, Finished: time.Unix(1767312000, 0), ExitCode: 65,
+		Guard: []metrics.GuardMeasure{{Measure: "released_left_export", Share: 1, Threshold: 0.1}, {Measure: "input_rows", Share: 0, Threshold: 0.8}}}
 	if err := metrics.Push(ctx, http.DefaultClient, g.URL, fail); err != nil {
 		t.Fatal(err)
 	}
 	for series, want := range map[string]string{
-		`recal_last_success_timestamp_seconds{` + lbl + `}`: "1.7672256e+09", // kept
-		`recal_rows{` + lbl + `,outcome="assigned"}`:        "60",
-		`recal_last_failure_timestamp_seconds{` + lbl + `}`: "1.767312e+09",
-		`recal_last_run_exit_code{` + lbl + `}`:             "69",
+		`recal_last_success_timestamp_seconds{` + lbl + `}`:                     "1.7672256e+09", // kept
+		`recal_rows{` + lbl + `,outcome="assigned"}`:                            "60",
+		`recal_last_failure_timestamp_seconds{` + lbl + `}`:                     "1.767312e+09",
+		`recal_last_run_exit_code{` + lbl + `}`:                                 "65",
+		`recal_release_guard_share{` + lbl + `,measure="released_left_export"}`: "1",
+		`recal_release_guard_share{` + lbl + `,measure="input_rows"}`:           "0",
 	} {
 		if got := g.Value(t, reorder(series)); got != want {
 			t.Errorf("after the failure: %s = %s, want %s", series, got, want)
