@@ -1,8 +1,8 @@
 // Package datasets holds the Arrow schemas of the Parquet datasets recal
-// writes that more than one command shares: rejects/ (recal run, recal
-// merge and recal import-eoir) and the closed-case export (recal
-// import-eoir writes it; recal gen's reference layout has the same types),
-// the latter derived from the one table of the export's columns
+// writes (contract §2 and its additions): assignments/, remain_closed/,
+// overflow/, changes/ and rejects/ (recal run and recal merge; rejects/ also
+// recal import-eoir), and the closed-case export as recal import-eoir writes
+// it, derived from the one table of the export's columns
 // (transforms/export.Columns).
 package datasets
 
@@ -13,6 +13,64 @@ import (
 
 	"github.com/recal-project/recal/transforms/export"
 )
+
+// Assignments is assignments/ (contract §2); earliest_hearing_date and
+// case_ij_code are additions (docs/contract-additions.md): what makes
+// invariants 3–5 checkable from the outputs alone.
+var Assignments = arrow.NewSchema([]arrow.Field{
+	{Name: "idncase", Type: arrow.PrimitiveTypes.Int64},
+	{Name: "idnproceeding", Type: arrow.PrimitiveTypes.Int64},
+	{Name: "base_city_code", Type: arrow.BinaryTypes.String},
+	{Name: "docket", Type: arrow.BinaryTypes.String},
+	{Name: "hearing_date", Type: arrow.FixedWidthTypes.Date32},
+	{Name: "hearing_time", Type: arrow.BinaryTypes.String},
+	{Name: "ij_code", Type: arrow.BinaryTypes.String, Nullable: true},
+	{Name: "priority_tier", Type: arrow.PrimitiveTypes.Int32},
+	{Name: "priority_score", Type: arrow.PrimitiveTypes.Float64},
+	{Name: "rule_id", Type: arrow.BinaryTypes.String},
+	{Name: "tier_rule_id", Type: arrow.BinaryTypes.String},
+	{Name: "policy_id", Type: arrow.BinaryTypes.String},
+	{Name: "earliest_hearing_date", Type: arrow.FixedWidthTypes.Date32},
+	{Name: "case_ij_code", Type: arrow.BinaryTypes.String, Nullable: true},
+}, nil)
+
+// RemainClosed is remain_closed/ (contract §2).
+var RemainClosed = arrow.NewSchema([]arrow.Field{
+	{Name: "idncase", Type: arrow.PrimitiveTypes.Int64},
+	{Name: "idnproceeding", Type: arrow.PrimitiveTypes.Int64},
+	{Name: "base_city_code", Type: arrow.BinaryTypes.String},
+	{Name: "rule_id", Type: arrow.BinaryTypes.String},
+	{Name: "reason", Type: arrow.BinaryTypes.String},
+}, nil)
+
+// Overflow is overflow/ (contract §2); overflow_reason,
+// earliest_hearing_date and case_ij_code are additions.
+var Overflow = arrow.NewSchema([]arrow.Field{
+	{Name: "idncase", Type: arrow.PrimitiveTypes.Int64},
+	{Name: "idnproceeding", Type: arrow.PrimitiveTypes.Int64},
+	{Name: "base_city_code", Type: arrow.BinaryTypes.String},
+	{Name: "docket", Type: arrow.BinaryTypes.String},
+	{Name: "priority_tier", Type: arrow.PrimitiveTypes.Int32},
+	{Name: "priority_score", Type: arrow.PrimitiveTypes.Float64},
+	{Name: "rule_id", Type: arrow.BinaryTypes.String},
+	{Name: "projected_hearing_date", Type: arrow.FixedWidthTypes.Date32, Nullable: true},
+	{Name: "overflow_reason", Type: arrow.BinaryTypes.String},
+	{Name: "earliest_hearing_date", Type: arrow.FixedWidthTypes.Date32},
+	{Name: "case_ij_code", Type: arrow.BinaryTypes.String, Nullable: true},
+}, nil)
+
+// Changes is changes/ (an addition, docs/contract-additions.md): with
+// --previous, what changed since that run.
+var Changes = arrow.NewSchema([]arrow.Field{
+	{Name: "idnproceeding", Type: arrow.PrimitiveTypes.Int64},
+	{Name: "base_city_code", Type: arrow.BinaryTypes.String, Nullable: true},
+	{Name: "change", Type: arrow.BinaryTypes.String},
+	{Name: "previous_hearing_date", Type: arrow.FixedWidthTypes.Date32, Nullable: true},
+	{Name: "previous_hearing_time", Type: arrow.BinaryTypes.String, Nullable: true},
+	{Name: "hearing_date", Type: arrow.FixedWidthTypes.Date32, Nullable: true},
+	{Name: "hearing_time", Type: arrow.BinaryTypes.String, Nullable: true},
+	{Name: "reason", Type: arrow.BinaryTypes.String, Nullable: true},
+}, nil)
 
 // Rejects is rejects/ (contract §2): the object (or release table) a row
 // came from, its row (a 0-based row of an object, or a 1-based line of a

@@ -12,6 +12,7 @@ import (
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
 
+	"github.com/recal-project/recal/pipeline/datasets"
 	"github.com/recal-project/recal/pipeline/location"
 	"github.com/recal-project/recal/pipeline/manifest"
 	"github.com/recal-project/recal/pipeline/parts"
@@ -60,18 +61,18 @@ func mergedDatasets(ref *reference.Data, inputs []manifest.Input) []mergedDatase
 		return func(r arrow.Record, i int) [2]int64 { return [2]int64{r.Column(col).(*array.Int64).Value(i), 0} }
 	}
 	return []mergedDataset{
-		{"remain_closed", remainClosedSchema, byProceeding(1)},
-		{"overflow", overflowSchema, func(r arrow.Record, i int) [2]int64 {
+		{"remain_closed", datasets.RemainClosed, byProceeding(1)},
+		{"overflow", datasets.Overflow, func(r arrow.Record, i int) [2]int64 {
 			return [2]int64{int64(ref.CourtIndex(r.Column(2).(*array.String).Value(i))), 0}
 		}},
-		{"rejects", RejectSchema, func(r arrow.Record, i int) [2]int64 {
+		{"rejects", datasets.Rejects, func(r arrow.Record, i int) [2]int64 {
 			k, ok := objIndex[r.Column(0).(*array.String).Value(i)]
 			if !ok {
 				k = int64(len(objIndex))
 			}
 			return [2]int64{k, r.Column(1).(*array.Int64).Value(i)}
 		}},
-		{"changes", changeSchema, byProceeding(0)},
+		{"changes", datasets.Changes, byProceeding(0)},
 	}
 }
 
@@ -84,7 +85,7 @@ func mergedDatasets(ref *reference.Data, inputs []manifest.Input) []mergedDatase
 // timing and the assignment files' names (part-<shard>-…) differ.
 func Merge(ctx context.Context, mc MergeConfig) (res *Result, err error) {
 	r := &mergeState{mc: mc}
-	defer func() { res, err = r.oc.end(ctx, res, err) }() // releases the claim, says what a failure was
+	defer func() { res, err = endClaim(ctx, r.oc, r.outName(), res, err) }() // releases the claim, says what a failure was
 	for _, stage := range []func(context.Context) error{
 		r.readShards,    // every shard committed the same job; the output holds it already?
 		r.reload,        // the policy, calendar and reference data, checked against the shards' hashes

@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/recal-project/recal/pipeline/commit"
 	"github.com/recal-project/recal/pipeline/location"
 	"github.com/recal-project/recal/pipeline/manifest"
 	"github.com/recal-project/recal/pipeline/parts"
@@ -36,9 +37,17 @@ type mergeState struct {
 	cfg     Config
 	su      *setup
 	m       *manifest.Manifest
-	oc      *outputClaim
+	oc      *commit.Output
 	reports []sink.Object
 	done    *Result
+}
+
+// outName names the output for the Result ("" before it is open).
+func (r *mergeState) outName() string {
+	if r.out == nil {
+		return ""
+	}
+	return r.out.String()
 }
 
 // readShards checks that every shard committed the same job, and whether
@@ -61,12 +70,12 @@ func (r *mergeState) readShards(ctx context.Context) error {
 		return err
 	}
 	r.t.begin("load")
-	if r.top, err = committed(ctx, r.out, ""); err != nil {
+	if r.top, err = commit.Committed(ctx, r.out, ""); err != nil {
 		return err
 	}
 	r.shards = make([]*manifest.Manifest, n)
 	for i := range n {
-		m, err := committed(ctx, r.out, ShardPrefix(i, n))
+		m, err := commit.Committed(ctx, r.out, ShardPrefix(i, n))
 		if err != nil {
 			return fmt.Errorf("shard %d: %w", i, err)
 		}
@@ -171,21 +180,17 @@ func (r *mergeState) reload(ctx context.Context) error {
 // sharded run are the same job: the later takes over, and the earlier
 // stops at its next check (or finds the job done).
 func (r *mergeState) claim(ctx context.Context) error {
-	cs := claimSettings{command: "merge", force: r.mc.Force, stale: r.mc.ClaimStale, heartbeat: r.mc.claimHeartbeat}
+	cs := commit.Settings{Command: "merge", Force: r.mc.Force, Stale: r.mc.ClaimStale, Heartbeat: r.mc.claimHeartbeat}
 	if r.top != nil {
-		cs.committed = r.top.RunID
+		cs.Committed = r.top.RunID
 	}
 	var err error
-	if r.oc, err = claimOutput(ctx, r.out, "", r.m.RunID, cs, r.log); err != nil {
+	if r.oc, err = commit.Claim(ctx, r.out, "", r.m.RunID, cs, r.log); err != nil {
 		return err
 	}
 	// From here until the new _SUCCESS, no reader may trust the prefix;
 	// a merge of this job that committed meanwhile ends this one.
-	done, err := withdraw(ctx, r.out, "", r.m.RunID)
-	if err != nil || !done {
-		return err
-	}
-	m, err := committed(ctx, r.out, "")
+	m, err := r.oc.Withdraw(ctx)
 	if err == nil && m != nil {
 		r.log.Info("a merge of this run committed the output meanwhile; nothing to do", "run_id", m.RunID)
 		r.done = &Result{Manifest: m, Output: r.out.String(), ManifestKey: "manifest.json", AlreadyComplete: true}
@@ -295,10 +300,11 @@ func (r *mergeState) mergeDataset(ctx context.Context, ds mergedDataset) ([]sink
 func (r *mergeState) commit(ctx context.Context) error {
 	m := r.m
 	dirs := slices.DeleteFunc(slices.Clone(ownedDirs), func(d string) bool { return d == ShardsDir })
-	if err := publish(ctx, r.out, "", m, r.oc, dirs, r.started, r.t, r.log); err != nil {
+	m.Timing = manifest.Timing{StartedAt: r.started.Format(time.RFC3339Nano), FinishedAt: time.Now().UTC().Format(time.RFC3339Nano), Seconds: r.t.seconds}
+	if err := r.oc.Publish(ctx, m, dirs); err != nil {
 		return err
 	}
-	if err := cleanup(ctx, r.out, m, []string{ShardsDir}); err != nil {
+	if err := commit.Cleanup(ctx, r.out, m, []string{ShardsDir}); err != nil {
 		// The run is committed; what is left under _shards/ is not listed
 		// and the next run of this output removes it.
 		r.log.Warn("could not remove the shards' staging objects", "error", err)

@@ -9,6 +9,7 @@ import (
 	"github.com/apache/arrow/go/v15/arrow/array"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/recal-project/recal/pipeline/datasets"
 	"github.com/recal-project/recal/pipeline/sink"
 	"github.com/recal-project/recal/transforms/schedule"
 )
@@ -90,7 +91,7 @@ func (w *outputWriter) assignments(ci uint16) writeJob {
 	dir := "assignments/base_city_code=" + w.court(ci)
 	pol, prev, params := w.r.su.pol, w.r.prev, w.r.params
 	return writeJob{dir, func(ctx context.Context) ([]sink.Object, error) {
-		return sink.WriteParts(ctx, w.r.out, dir, w.r.cfg.ShardIndex, assignmentSchema, len(as), func(b *array.RecordBuilder, from, to int) {
+		return sink.WriteParts(ctx, w.r.out, dir, w.r.cfg.ShardIndex, datasets.Assignments, len(as), func(b *array.RecordBuilder, from, to int) {
 			// Typed builders taken once per chunk, not per value.
 			idc, idp := b.Field(0).(*array.Int64Builder), b.Field(1).(*array.Int64Builder)
 			court, docket := b.Field(2).(*array.StringBuilder), b.Field(3).(*array.StringBuilder)
@@ -126,7 +127,7 @@ func (w *outputWriter) assignments(ci uint16) writeJob {
 func (w *outputWriter) remainClosed() writeJob {
 	cs, pol := w.r.plan.closed, w.r.su.pol
 	return writeJob{"remain_closed", func(ctx context.Context) ([]sink.Object, error) {
-		return sink.WriteParts(ctx, w.r.out, w.r.stage+"remain_closed", w.r.cfg.ShardIndex, remainClosedSchema, len(cs), func(b *array.RecordBuilder, from, to int) {
+		return sink.WriteParts(ctx, w.r.out, w.r.stage+"remain_closed", w.r.cfg.ShardIndex, datasets.RemainClosed, len(cs), func(b *array.RecordBuilder, from, to int) {
 			for i := range cs[from:to] {
 				c := &cs[from+i]
 				b.Field(0).(*array.Int64Builder).Append(c.IDNCase)
@@ -142,7 +143,7 @@ func (w *outputWriter) remainClosed() writeJob {
 func (w *outputWriter) overflow() writeJob {
 	ov, pol, params := w.r.plan.overflow, w.r.su.pol, w.r.params
 	return writeJob{"overflow", func(ctx context.Context) ([]sink.Object, error) {
-		return sink.WriteParts(ctx, w.r.out, w.r.stage+"overflow", w.r.cfg.ShardIndex, overflowSchema, len(ov), func(b *array.RecordBuilder, from, to int) {
+		return sink.WriteParts(ctx, w.r.out, w.r.stage+"overflow", w.r.cfg.ShardIndex, datasets.Overflow, len(ov), func(b *array.RecordBuilder, from, to int) {
 			for _, o := range ov[from:to] {
 				c := o.Case
 				b.Field(0).(*array.Int64Builder).Append(c.IDNCase)
@@ -168,7 +169,7 @@ func (w *outputWriter) overflow() writeJob {
 func (w *outputWriter) changes() writeJob {
 	changes, nCourts := w.r.changes, len(w.r.su.ref.Courts)
 	return writeJob{"changes", func(ctx context.Context) ([]sink.Object, error) {
-		return sink.WriteParts(ctx, w.r.out, w.r.stage+"changes", w.r.cfg.ShardIndex, changeSchema, len(changes.rows), func(b *array.RecordBuilder, from, to int) {
+		return sink.WriteParts(ctx, w.r.out, w.r.stage+"changes", w.r.cfg.ShardIndex, datasets.Changes, len(changes.rows), func(b *array.RecordBuilder, from, to int) {
 			idp, court, kind := b.Field(0).(*array.Int64Builder), b.Field(1).(*array.StringBuilder), b.Field(2).(*array.StringBuilder)
 			reason := b.Field(7).(*array.StringBuilder)
 			when := func(day int32, minute int16, d, t array.Builder) {
@@ -199,7 +200,7 @@ func (w *outputWriter) changes() writeJob {
 func (w *outputWriter) rejects() writeJob {
 	rj, objs := w.r.col.rejects, w.r.su.objs
 	return writeJob{"rejects", func(ctx context.Context) ([]sink.Object, error) {
-		return sink.WriteParts(ctx, w.r.out, w.r.stage+"rejects", w.r.cfg.ShardIndex, RejectSchema, len(rj), func(b *array.RecordBuilder, from, to int) {
+		return sink.WriteParts(ctx, w.r.out, w.r.stage+"rejects", w.r.cfg.ShardIndex, datasets.Rejects, len(rj), func(b *array.RecordBuilder, from, to int) {
 			for _, r := range rj[from:to] {
 				b.Field(0).(*array.StringBuilder).Append(objs[r.object].Key)
 				b.Field(1).(*array.Int64Builder).Append(r.row)

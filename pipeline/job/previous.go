@@ -13,6 +13,8 @@ import (
 	"github.com/apache/arrow/go/v15/arrow/array"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/recal-project/recal/pipeline/commit"
+	"github.com/recal-project/recal/pipeline/datasets"
 	"github.com/recal-project/recal/pipeline/location"
 	"github.com/recal-project/recal/pipeline/manifest"
 	"github.com/recal-project/recal/pipeline/parts"
@@ -111,7 +113,7 @@ func loadPrevious(ctx context.Context, cfg *Config, pol *policy.Policy, ref *ref
 	if st.String() == out.String() {
 		return nil, sysexit.Errorf(sysexit.ErrUsage, "--previous and --output are both %s: write each night to its own prefix", out)
 	}
-	m, err := committed(ctx, st, "")
+	m, err := commit.Committed(ctx, st, "")
 	if err != nil {
 		return nil, fmt.Errorf("--previous: %w", err)
 	}
@@ -182,7 +184,7 @@ func readStanding(ctx context.Context, st storage.Store, keys []string, ref *ref
 	// Only the columns a standing hearing needs: idnproceeding,
 	// base_city_code, docket, hearing_date, hearing_time, ij_code and
 	// earliest_hearing_date.
-	s := parts.Open(ctx, st, keys, assignmentSchema, nil).Select(1, 2, 3, 4, 5, 6, 12)
+	s := parts.Open(ctx, st, keys, datasets.Assignments, nil).Select(1, 2, 3, 4, 5, 6, 12)
 	defer s.Close()
 	var rec arrow.Record
 	var ids *array.Int64
@@ -343,15 +345,3 @@ func (p *previous) changes(pl *plan, sp *shardPlan) (*changeSet, *manifest.Chang
 	slices.SortFunc(out, func(a, b change) int { return cmp.Compare(a.idnProc, b.idnProc) })
 	return &changeSet{out, reasons}, ch
 }
-
-// changeSchema is changes/ (an addition, docs/contract-additions.md).
-var changeSchema = arrow.NewSchema([]arrow.Field{
-	{Name: "idnproceeding", Type: arrow.PrimitiveTypes.Int64},
-	{Name: "base_city_code", Type: arrow.BinaryTypes.String, Nullable: true},
-	{Name: "change", Type: arrow.BinaryTypes.String},
-	{Name: "previous_hearing_date", Type: arrow.FixedWidthTypes.Date32, Nullable: true},
-	{Name: "previous_hearing_time", Type: arrow.BinaryTypes.String, Nullable: true},
-	{Name: "hearing_date", Type: arrow.FixedWidthTypes.Date32, Nullable: true},
-	{Name: "hearing_time", Type: arrow.BinaryTypes.String, Nullable: true},
-	{Name: "reason", Type: arrow.BinaryTypes.String, Nullable: true},
-}, nil)

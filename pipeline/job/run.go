@@ -5,7 +5,6 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -13,11 +12,9 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/recal-project/recal/pipeline/datasets"
 	"github.com/recal-project/recal/pipeline/manifest"
 	"github.com/recal-project/recal/pipeline/report"
 	"github.com/recal-project/recal/pipeline/sink"
@@ -51,55 +48,6 @@ var ownedDirs = []string{"assignments/", "remain_closed/", "overflow/", "rejects
 // is the same on every machine for the same input bytes.
 type contentTagger interface {
 	ContentTag(ctx context.Context, key string) (string, error)
-}
-
-// committed returns the manifest of the run committed under out (with
-// prefix: the shard committed there), or nil when there is no _SUCCESS.
-func committed(ctx context.Context, out storage.Store, prefix string) (*manifest.Manifest, error) {
-	if _, err := out.Stat(ctx, prefix+"_SUCCESS"); errors.Is(err, storage.ErrNotExist) {
-		return nil, nil
-	} else if err != nil {
-		return nil, err
-	}
-	b, err := storage.ReadAll(ctx, out, prefix+"manifest.json")
-	if err != nil {
-		return nil, fmt.Errorf("output %s has %s_SUCCESS but its manifest cannot be read: %w", out, prefix, err)
-	}
-	m, err := manifest.Parse(b)
-	if err != nil {
-		return nil, sysexit.With(sysexit.ErrData, fmt.Errorf("output %s: %smanifest.json: %w", out, prefix, err))
-	}
-	return m, nil
-}
-
-// cleanup deletes every object under the prefixes dirs that neither the
-// manifest nor also lists: parts of an unfinished or replaced run.
-func cleanup(ctx context.Context, out storage.Store, m *manifest.Manifest, dirs []string, also ...string) error {
-	keep := make(map[string]bool, len(m.Outputs)+len(also))
-	for _, o := range m.Outputs {
-		keep[o.Key] = true
-	}
-	for _, k := range also {
-		keep[k] = true
-	}
-	if err := storage.DeleteOthers(ctx, out, dirs, keep); err != nil {
-		return fmt.Errorf("clean up: %w", err)
-	}
-	return nil
-}
-
-// commit writes prefix/_SUCCESS holding the run id, only if it is absent.
-func commit(ctx context.Context, out storage.Store, prefix, runID string) error {
-	err := out.CreateExclusive(ctx, prefix+"_SUCCESS", []byte(runID+"\n"))
-	if errors.Is(err, storage.ErrExist) {
-		// A retried conditional PUT whose first attempt reached the store
-		// but whose answer was lost finds its own marker: that is a commit.
-		if b, rerr := storage.ReadAll(ctx, out, prefix+"_SUCCESS"); rerr == nil && string(b) == runID+"\n" {
-			return nil
-		}
-		return sysexit.Errorf(sysexit.ErrTemporary, "output %s: another run committed %s_SUCCESS while this one was writing: %v", out, prefix, err)
-	}
-	return err
 }
 
 // putJSON writes v as indented JSON under key and describes the object.
@@ -439,51 +387,6 @@ func hearingOrder(a, b schedule.Assignment) int {
 	}
 	return cases.Compare(a.Case, b.Case)
 }
-
-// Output schemas (contract §2).
-var (
-	assignmentSchema = arrow.NewSchema([]arrow.Field{
-		{Name: "idncase", Type: arrow.PrimitiveTypes.Int64},
-		{Name: "idnproceeding", Type: arrow.PrimitiveTypes.Int64},
-		{Name: "base_city_code", Type: arrow.BinaryTypes.String},
-		{Name: "docket", Type: arrow.BinaryTypes.String},
-		{Name: "hearing_date", Type: arrow.FixedWidthTypes.Date32},
-		{Name: "hearing_time", Type: arrow.BinaryTypes.String},
-		{Name: "ij_code", Type: arrow.BinaryTypes.String, Nullable: true},
-		{Name: "priority_tier", Type: arrow.PrimitiveTypes.Int32},
-		{Name: "priority_score", Type: arrow.PrimitiveTypes.Float64},
-		{Name: "rule_id", Type: arrow.BinaryTypes.String},
-		{Name: "tier_rule_id", Type: arrow.BinaryTypes.String},
-		{Name: "policy_id", Type: arrow.BinaryTypes.String},
-		// Additions (docs/contract-additions.md): what makes invariants 3–5
-		// checkable from the outputs alone.
-		{Name: "earliest_hearing_date", Type: arrow.FixedWidthTypes.Date32},
-		{Name: "case_ij_code", Type: arrow.BinaryTypes.String, Nullable: true},
-	}, nil)
-	remainClosedSchema = arrow.NewSchema([]arrow.Field{
-		{Name: "idncase", Type: arrow.PrimitiveTypes.Int64},
-		{Name: "idnproceeding", Type: arrow.PrimitiveTypes.Int64},
-		{Name: "base_city_code", Type: arrow.BinaryTypes.String},
-		{Name: "rule_id", Type: arrow.BinaryTypes.String},
-		{Name: "reason", Type: arrow.BinaryTypes.String},
-	}, nil)
-	overflowSchema = arrow.NewSchema([]arrow.Field{
-		{Name: "idncase", Type: arrow.PrimitiveTypes.Int64},
-		{Name: "idnproceeding", Type: arrow.PrimitiveTypes.Int64},
-		{Name: "base_city_code", Type: arrow.BinaryTypes.String},
-		{Name: "docket", Type: arrow.BinaryTypes.String},
-		{Name: "priority_tier", Type: arrow.PrimitiveTypes.Int32},
-		{Name: "priority_score", Type: arrow.PrimitiveTypes.Float64},
-		{Name: "rule_id", Type: arrow.BinaryTypes.String},
-		{Name: "projected_hearing_date", Type: arrow.FixedWidthTypes.Date32, Nullable: true},
-		{Name: "overflow_reason", Type: arrow.BinaryTypes.String}, // addition: docs/contract-additions.md
-		{Name: "earliest_hearing_date", Type: arrow.FixedWidthTypes.Date32},
-		{Name: "case_ij_code", Type: arrow.BinaryTypes.String, Nullable: true},
-	}, nil)
-	// RejectSchema is rejects/ (contract §2), shared with recal merge and
-	// recal import-eoir.
-	RejectSchema = datasets.Rejects
-)
 
 // appendOptString appends s, or null when it is empty.
 func appendOptString(b *array.StringBuilder, s string) {

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/recal-project/recal/pipeline/commit"
 	"github.com/recal-project/recal/pipeline/location"
 	"github.com/recal-project/recal/pipeline/manifest"
 	"github.com/recal-project/recal/pipeline/report"
@@ -20,7 +21,7 @@ import (
 // state of the run.
 func Run(ctx context.Context, cfg Config) (res *Result, err error) {
 	r := &runState{cfg: cfg}
-	defer func() { res, err = r.oc.end(ctx, res, err) }() // releases the claim, says what a failure was
+	defer func() { res, err = endClaim(ctx, r.oc, r.outName(), res, err) }() // releases the claim, says what a failure was
 	defer r.free()
 	for _, stage := range []func(context.Context) error{
 		r.checkSettings, // flags that need no input
@@ -58,7 +59,7 @@ type runState struct {
 	// it commits: the output itself, or its shard's prefix under it.
 	sp      *shardPlan
 	stage   string
-	oc      *outputClaim
+	oc      *commit.Output
 	col     *collected
 	stats   []source.ObjectStats
 	guard   *manifest.Guard
@@ -68,6 +69,14 @@ type runState struct {
 	reports []sink.Object
 	// done, when a stage sets it, ends the run with that result.
 	done *Result
+}
+
+// outName names the output for the Result ("" before it is open).
+func (r *runState) outName() string {
+	if r.out == nil {
+		return ""
+	}
+	return r.out.String()
 }
 
 // free returns the memory of the cases (nothing of a run outlives Run:
@@ -167,7 +176,7 @@ func (r *runState) load(ctx context.Context) error {
 // another recal version is another run), or, for a shard, its stage.
 func (r *runState) findCommitted(ctx context.Context) error {
 	m, out, log := r.m, r.out, r.log
-	prev, err := committed(ctx, out, "")
+	prev, err := commit.Committed(ctx, out, "")
 	if err != nil {
 		return err
 	}
@@ -192,7 +201,7 @@ func (r *runState) findCommitted(ctx context.Context) error {
 	if r.sp == nil {
 		return nil
 	}
-	prev, err = committed(ctx, out, r.stage)
+	prev, err = commit.Committed(ctx, out, r.stage)
 	switch {
 	case err != nil:
 		return err
@@ -210,39 +219,28 @@ func (r *runState) findCommitted(ctx context.Context) error {
 // from here until the new one, no reader may trust the prefix.
 func (r *runState) claim(ctx context.Context) error {
 	cfg, out := &r.cfg, r.out
-	cs := claimSettings{command: "run", force: cfg.Force, stale: cfg.ClaimStale, heartbeat: cfg.claimHeartbeat}
-	if prev, err := committed(ctx, out, r.stage); err == nil && prev != nil {
-		cs.committed = prev.RunID
+	cs := commit.Settings{Command: "run", Force: cfg.Force, Stale: cfg.ClaimStale, Heartbeat: cfg.claimHeartbeat}
+	if prev, err := commit.Committed(ctx, out, r.stage); err == nil && prev != nil {
+		cs.Committed = prev.RunID
 	}
 	var err error
-	if r.oc, err = claimOutput(ctx, out, r.stage, r.m.RunID, cs, r.log); err != nil {
+	if r.oc, err = commit.Claim(ctx, out, r.stage, r.m.RunID, cs, r.log); err != nil {
 		return err
 	}
 	if cfg.afterClaim != nil {
 		cfg.afterClaim()
 	}
-	if r.sp == nil {
-		return r.withdraw(ctx, "")
+	if r.sp != nil {
+		if err := out.Delete(ctx, "_SUCCESS"); err != nil { // the merged run's: the shards replace it
+			return err
+		}
 	}
-	if err := out.Delete(ctx, "_SUCCESS"); err != nil { // the merged run's: the shards replace it
-		return err
-	}
-	return r.withdraw(ctx, r.stage)
-}
-
-// withdraw withdraws prefix/_SUCCESS, or ends the run as done when a run
-// of this same job committed there meanwhile.
-func (r *runState) withdraw(ctx context.Context, prefix string) error {
-	done, err := withdraw(ctx, r.out, prefix, r.m.RunID)
-	if err != nil || !done {
-		return err
-	}
-	m, err := committed(ctx, r.out, prefix)
+	m, err := r.oc.Withdraw(ctx)
 	if err != nil || m == nil {
 		return err
 	}
 	r.log.Info("a run of this job committed the output meanwhile; nothing to do", "run_id", m.RunID)
-	r.done = &Result{Manifest: m, Output: r.out.String(), ManifestKey: prefix + "manifest.json", AlreadyComplete: true}
+	r.done = &Result{Manifest: m, Output: out.String(), ManifestKey: r.stage + "manifest.json", AlreadyComplete: true}
 	return nil
 }
 
@@ -384,7 +382,8 @@ func (r *runState) commit(ctx context.Context) error {
 	if r.sp != nil {
 		dirs = []string{r.stage}
 	}
-	if err := publish(ctx, r.out, r.stage, m, r.oc, dirs, r.started, r.t, r.log); err != nil {
+	m.Timing = manifest.Timing{StartedAt: r.started.Format(time.RFC3339Nano), FinishedAt: time.Now().UTC().Format(time.RFC3339Nano), Seconds: r.t.seconds}
+	if err := r.oc.Publish(ctx, m, dirs); err != nil {
 		return err
 	}
 	r.log.Info("run complete", "run_id", m.RunID, "input_rows", m.Counts.InputRows, "assigned", m.Counts.Assigned,
