@@ -100,9 +100,18 @@ Examples:
     --previous s3://recal/runs/2026-01-15 --output s3://recal/runs/2026-01-16
 `
 
-func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	var cfg job.Config
-	var insecure, debugLog bool
+// runFlags are recal run's flags that are not job.Config fields.
+type runFlags struct {
+	insecure, debug          bool
+	push                     *pusher
+	explain, baseline        *int64
+	cpuProfile, memProfile   *string
+	releaseLimit, inputFloor *float64
+}
+
+// runFlagSet defines recal run's flags over cfg.
+func runFlagSet(stderr io.Writer, cfg *job.Config) (*flag.FlagSet, *runFlags) {
+	rf := &runFlags{}
 	fs := flagSet("run", runHelp, stderr)
 	fs.StringVar(&cfg.Input, "input", "", "URI of the closed-case export (a prefix of Parquet objects)")
 	fs.StringVar(&cfg.Capacity, "capacity", "", "URI of the capacity calendar (CSV or Parquet)")
@@ -118,17 +127,24 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.StringVar(&cfg.Previous, "previous", "", "URI of the last committed run: its hearings stand where they still can, and changes/ says what changed (nightly runs)")
 	fs.BoolVar(&cfg.PreviousPolicyChange, "previous-policy-change", false, "accept a --previous run of another policy (the change is intended)")
 	fs.StringVar(&cfg.OnCorrupt, "on-corrupt", "fail", "what a corrupt input object does: fail (exit 65) or quarantine (skip it, list it in the manifest and the report, count none of its rows)")
-	releaseLimit := fs.Float64("release-limit", job.DefaultReleaseLimit, "with --previous, the largest share of the previous run's hearings that may be released because their cases left the export (LEFT_EXPORT); more fails the run (exit 65, nothing committed)")
-	inputFloor := fs.Float64("input-floor", job.DefaultInputFloor, "with --previous, the smallest share of the previous run's input rows tonight's export must hold; fewer fails the run (exit 65, nothing committed); 0 turns it off")
+	rf.releaseLimit = fs.Float64("release-limit", job.DefaultReleaseLimit, "with --previous, the largest share of the previous run's hearings that may be released because their cases left the export (LEFT_EXPORT); more fails the run (exit 65, nothing committed)")
+	rf.inputFloor = fs.Float64("input-floor", job.DefaultInputFloor, "with --previous, the smallest share of the previous run's input rows tonight's export must hold; fewer fails the run (exit 65, nothing committed); 0 turns it off")
 	fs.Float64Var(&cfg.QuarantineLimit, "quarantine-limit", job.DefaultQuarantineLimit, "with --on-corrupt=quarantine, the largest share of the input (in objects, and in rows by footer) that may be dropped; more fails the run (exit 65, nothing committed), as does dropping every row")
-	fs.BoolVar(&debugLog, "debug", false, "debug logging")
-	push := pushFlags(fs)
-	explain := fs.Int64("explain", 0, "print why the case with this idnproceeding gets its outcome, and write nothing")
+	fs.BoolVar(&rf.debug, "debug", false, "debug logging")
+	rf.push = pushFlags(fs)
+	rf.explain = fs.Int64("explain", 0, "print why the case with this idnproceeding gets its outcome, and write nothing")
 	fs.IntVar(&cfg.SuppressBelow, "suppress-below", report.DefaultSuppressBelow, "in impact.md and impact.html, replace counts from 1 to N-1 with \"<N\" (0: off)")
-	baseline := fs.Int64("baseline-pending", 0, "pending caseload to measure the backlog increase against, e.g. 3600000 (0: none)")
-	cpuProfile := fs.String("cpuprofile", "", "write a pprof CPU profile of the run to this file (for docs/performance.md)")
-	memProfile := fs.String("memprofile", "", "write a pprof heap profile at the end of the run to this file")
-	commonFlags(fs, &cfg, &insecure)
+	rf.baseline = fs.Int64("baseline-pending", 0, "pending caseload to measure the backlog increase against, e.g. 3600000 (0: none)")
+	rf.cpuProfile = fs.String("cpuprofile", "", "write a pprof CPU profile of the run to this file (for docs/performance.md)")
+	rf.memProfile = fs.String("memprofile", "", "write a pprof heap profile at the end of the run to this file")
+	commonFlags(fs, cfg, &rf.insecure)
+	return fs, rf
+}
+
+func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var cfg job.Config
+	fs, rf := runFlagSet(stderr, &cfg)
+	push, explain, baseline := rf.push, rf.explain, rf.baseline // pointers: set by parse
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -138,14 +154,14 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := job.ResolveDates(&cfg, time.Now()); err != nil {
 		return err
 	}
-	stop, err := startCPUProfile(*cpuProfile)
+	stop, err := startCPUProfile(*rf.cpuProfile)
 	if err != nil {
 		return err
 	}
 	defer stop()
-	if *memProfile != "" {
+	if *rf.memProfile != "" {
 		defer func() {
-			if f, err := os.Create(*memProfile); err == nil {
+			if f, err := os.Create(*rf.memProfile); err == nil {
 				pprof.Lookup("allocs").WriteTo(f, 0)
 				f.Close()
 			}
@@ -160,9 +176,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if *baseline > 0 {
 		cfg.BaselinePending = baseline
 	}
-	cfg.ReleaseLimit, cfg.InputFloor = releaseLimit, inputFloor
-	cfg.Locations = locations(insecure)
-	cfg.Log = newLogger(stderr, debugLog)
+	cfg.ReleaseLimit, cfg.InputFloor = rf.releaseLimit, rf.inputFloor
+	cfg.Locations = locations(rf.insecure)
+	cfg.Log = newLogger(stderr, rf.debug)
 	if *explain != 0 {
 		return job.Explain(ctx, cfg, *explain, stdout)
 	}
@@ -170,7 +186,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	var disp *display
 	if isTerminal(stderr) {
 		disp = newDisplay(stderr, cfg.Progress, 250*time.Millisecond)
-		cfg.Log = newLoggerTo(disp, true, debugLog)
+		cfg.Log = newLoggerTo(disp, true, rf.debug)
 	}
 	res, err := job.Run(ctx, cfg)
 	if disp != nil {

@@ -191,11 +191,22 @@ func impactFacts(imp *impact.Impact, d disclosure) [][2]string {
 
 // chartSections are the calendar, courts and who-stays-closed sections.
 func chartSections(imp *impact.Impact, d disclosure) []section {
-	t := imp.Totals
 	sub := subtitle(imp)
-	doc := &document{}
+	return []section{
+		{id: "calendar", title: "When the hearings fall", charts: []*chart{weeklyHearings(imp, d, sub), daysToHearing(imp, d, sub)}},
+		{id: "courts", title: "Where: courts and their capacity", charts: []*chart{courtCapacity(imp, d, sub)},
+			intro: "Slots offered are the capacity calendar's slots for recalendared cases between the first and last hearing day of the window; weeks to absorb divide a group's recalendared cases by its average weekly slots in the window."},
+		closedSection(imp, d, sub),
+	}
+}
+
+// dockets are the dockets the charts stack, in order.
+var dockets = []string{"DETAINED", "NON_DETAINED", "JUVENILE"}
+
+// weeklyHearings is the hearings per week, stacked by docket.
+func weeklyHearings(imp *impact.Impact, d disclosure, sub string) *chart {
 	weeks := &chart{id: "chart-weekly", title: "Hearings per week by docket", subtitle: sub, xLabel: "week starting (Monday)", yLabel: "hearings per week", kind: "stacked"}
-	dk := []string{"DETAINED", "NON_DETAINED", "JUVENILE"}
+	dk := dockets
 	sr := make([]series, len(dk))
 	for i, k := range dk {
 		sr[i].name = impact.DocketLabel(k)
@@ -217,6 +228,11 @@ func chartSections(imp *impact.Impact, d disclosure) []section {
 		weeks.note = fmt.Sprintf("%d week × docket values below %d are not drawn.", hiddenWeeks, d.below)
 	}
 
+	return weeks
+}
+
+// courtCapacity is the recalendared cases and slots offered, by court.
+func courtCapacity(imp *impact.Impact, d disclosure, sub string) *chart {
 	courts := append([]impact.Group(nil), imp.ByCourt...)
 	sort.SliceStable(courts, func(i, j int) bool { return courts[i].Recalendared > courts[j].Recalendared })
 	courtChart := &chart{id: "chart-courts", title: "Recalendared cases and slots offered, by court", subtitle: sub,
@@ -235,6 +251,12 @@ func chartSections(imp *impact.Impact, d disclosure) []section {
 	}
 	courtChart.series = []series{rec, slots}
 
+	return courtChart
+}
+
+// daysToHearing is the days from the as-of date to the hearing, by docket.
+func daysToHearing(imp *impact.Impact, d disclosure, sub string) *chart {
+	dk := dockets
 	hist := &chart{id: "chart-days", title: "Days from as-of date to hearing", subtitle: sub,
 		xLabel: fmt.Sprintf("days after %s (buckets of %d days)", imp.Run.AsOf, imp.DaysToHearing.BucketDays), yLabel: "hearings", kind: "stacked"}
 	hs := make([]series, len(dk))
@@ -251,6 +273,12 @@ func chartSections(imp *impact.Impact, d disclosure) []section {
 	hist.series = hs
 	hist.labelEvery = max(1, (len(hist.cats)+7)/8)
 
+	return hist
+}
+
+// closedSection is who stays closed, by policy rule.
+func closedSection(imp *impact.Impact, d disclosure, sub string) section {
+	t := imp.Totals
 	closed := &chart{id: "chart-closed", title: "Cases that remain closed, by policy rule", subtitle: sub, xLabel: "cases", yLabel: "rule", kind: "hbar"}
 	cs := series{name: "cases"}
 	for _, r := range imp.RemainClosedByRule {
@@ -259,23 +287,16 @@ func chartSections(imp *impact.Impact, d disclosure) []section {
 		cs.hidden = append(cs.hidden, d.hide(r.Cases))
 	}
 	closed.series = []series{cs}
-	closedSection := section{id: "closed", title: "Who stays closed", charts: []*chart{closed}}
+	sec := section{id: "closed", title: "Who stays closed", charts: []*chart{closed}}
 	if !cs.drawable() {
-		closedSection.charts = nil
-		closedSection.intro = "No case remains closed under this policy: every valid case is recalendared."
+		sec.charts = nil
+		sec.intro = "No case remains closed under this policy: every valid case is recalendared."
 		if t.RemainClosed > 0 {
-			closedSection.intro = "Every rule's count is below the disclosure threshold; see the table below."
+			sec.intro = "Every rule's count is below the disclosure threshold; see the table below."
 		}
 	}
 
-	doc.sections = append(doc.sections,
-		section{id: "calendar", title: "When the hearings fall", charts: []*chart{weeks, hist}},
-		section{id: "courts", title: "Where: courts and their capacity", charts: []*chart{courtChart},
-			intro: "Slots offered are the capacity calendar's slots for recalendared cases between the first and last hearing day of the window; weeks to absorb divide a group's recalendared cases by its average weekly slots in the window."},
-		closedSection,
-	)
-
-	return doc.sections
+	return sec
 }
 
 // tableSections are the figures, outcomes, changes and demand sections.

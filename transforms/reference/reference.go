@@ -83,7 +83,32 @@ func Load(p Replacements) (*Data, error) {
 		return b, "embedded " + name, err
 	}
 	d := &Data{courtIdx: map[string]int{}, Locations: map[string]HearingLocation{}}
+	circuits, err := readCircuits(read)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.readCourts(read, p.Courts, circuits); err != nil {
+		return nil, err
+	}
+	if err := d.readLocations(read, p.HearingLocations, circuits); err != nil {
+		return nil, err
+	}
+	if d.Languages, err = codeTable(read, "eoir_languages.csv"); err != nil {
+		return nil, err
+	}
+	if d.Nationalities, err = codeTable(read, "eoir_nationalities.csv"); err != nil {
+		return nil, err
+	}
+	d.SHA256 = hex.EncodeToString(h.Sum(nil))
+	return d, nil
+}
 
+// reader returns a table's bytes and its name for messages: the
+// replacement's, or the embedded table's (and hashes them).
+type reader func(override *Table, name string) ([]byte, string, error)
+
+// readCircuits reads the federal circuit of each state.
+func readCircuits(read reader) (map[string]string, error) {
 	circuits := map[string]string{}
 	b, src, err := read(nil, "us_federal_circuits.csv")
 	if err != nil {
@@ -95,10 +120,15 @@ func Load(p Replacements) (*Data, error) {
 	}); err != nil {
 		return nil, err
 	}
+	return circuits, nil
+}
 
-	b, src, err = read(p.Courts, "eoir_base_cities.csv")
+// readCourts reads the courts (base cities), sorted by code, each with its
+// state's circuit.
+func (d *Data) readCourts(read reader, override *Table, circuits map[string]string) error {
+	b, src, err := read(override, "eoir_base_cities.csv")
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if err := eachRow(b, src, []string{"base_city_code", "state"}, func(r row) error {
 		c := Court{
@@ -122,16 +152,21 @@ func Load(p Replacements) (*Data, error) {
 		d.Courts = append(d.Courts, c)
 		return nil
 	}); err != nil {
-		return nil, err
+		return err
 	}
 	sort.Slice(d.Courts, func(i, j int) bool { return d.Courts[i].Code < d.Courts[j].Code })
 	for i, c := range d.Courts {
 		d.courtIdx[c.Code] = i
 	}
+	return nil
+}
 
-	b, src, err = read(p.HearingLocations, "eoir_hearing_locations.csv")
+// readLocations reads the hearing locations, each with its circuit (its
+// own, else its state's).
+func (d *Data) readLocations(read reader, override *Table, circuits map[string]string) error {
+	b, src, err := read(override, "eoir_hearing_locations.csv")
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if err := eachRow(b, src, []string{"hearing_loc_code", "hearing_base_city", "circuitcourt"}, func(r row) error {
 		l := HearingLocation{
@@ -152,19 +187,9 @@ func Load(p Replacements) (*Data, error) {
 		d.Locations[l.Code] = l
 		return nil
 	}); err != nil {
-		return nil, err
+		return err
 	}
-
-	d.Languages, err = codeTable(read, "eoir_languages.csv")
-	if err != nil {
-		return nil, err
-	}
-	d.Nationalities, err = codeTable(read, "eoir_nationalities.csv")
-	if err != nil {
-		return nil, err
-	}
-	d.SHA256 = hex.EncodeToString(h.Sum(nil))
-	return d, nil
+	return nil
 }
 
 // CodeTable is an EOIR lookup table: codes and their descriptions.
@@ -182,7 +207,7 @@ func (t *CodeTable) Index(code string) uint16 { return t.idx[code] }
 // Description returns the code's description ("" when unknown).
 func (t *CodeTable) Description(code string) string { return t.desc[code] }
 
-func codeTable(read func(*Table, string) ([]byte, string, error), name string) (*CodeTable, error) {
+func codeTable(read reader, name string) (*CodeTable, error) {
 	b, src, err := read(nil, name)
 	if err != nil {
 		return nil, err
