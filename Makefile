@@ -22,7 +22,7 @@ all: build
 VERSION ?= $(shell v=$$(git describe --tags --always 2>/dev/null) && \
 	if [ -n "$$(git status --porcelain --untracked-files=normal 2>/dev/null)" ]; then \
 	  v="$$v-dirty-$$( { git diff HEAD; git ls-files --others --exclude-standard | xargs -r cat; } | sha256sum | cut -c1-8)"; fi; echo $$v)
-LDFLAGS := -X main.buildVersion=$(VERSION)
+LDFLAGS = -X main.buildVersion=$(VERSION)
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/recal ./cmd/recal
@@ -125,7 +125,7 @@ lint: vet
 TEST_ENV  := RECAL_S3_SERVER=$(S3SERVER) RECAL_DUCKDB=$(DUCKDB) RECAL_UMOCI=$$(command -v umoci) RECAL_PUSHGATEWAY=$(PUSHGATEWAY)
 # The packages that start goroutines or are shared between them (the
 # store, the calendar), with their tests of concurrent use.
-RACE_PKGS := ./pipeline/claim/ ./pipeline/job/... ./pipeline/source/... ./pipeline/gen/... ./pipeline/storage/... ./transforms/schedule/
+RACE_PKGS := ./pipeline/claim/ ./pipeline/commit/ ./pipeline/job/... ./pipeline/source/... ./pipeline/gen/... ./pipeline/storage/... ./transforms/schedule/
 test:
 	$(MAKE) -j3 tools
 	CGO_ENABLED=0 $(MAKE) vet

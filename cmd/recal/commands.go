@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/recal-project/recal/pipeline/claim"
 	"github.com/recal-project/recal/pipeline/gen"
 	"github.com/recal-project/recal/pipeline/job"
 	"github.com/recal-project/recal/pipeline/location"
@@ -123,7 +124,7 @@ func runFlagSet(stderr io.Writer, cfg *job.Config) (*flag.FlagSet, *runFlags) {
 	fs.IntVar(&cfg.ShardIndex, "shard-index", 0, "this shard's index, 0 to N-1 (default $JOB_COMPLETION_INDEX or $AWS_BATCH_JOB_ARRAY_INDEX)")
 	fs.IntVar(&cfg.ShardCount, "shard-count", 1, "number of shards N (default $AWS_BATCH_JOB_ARRAY_SIZE, else 1)")
 	fs.BoolVar(&cfg.Force, "force", false, "replace an existing output of other inputs, and take over another run's claim on it (docs/contract-additions.md)")
-	fs.DurationVar(&cfg.ClaimStale, "claim-stale", job.DefaultClaimStale, "take over another run's claim on the output once it has had no heartbeat for this long (its run died)")
+	fs.DurationVar(&cfg.ClaimStale, "claim-stale", claim.DefaultStale, "take over another run's claim on the output once it has had no heartbeat for this long (its run died)")
 	fs.StringVar(&cfg.Previous, "previous", "", "URI of the last committed run: its hearings stand where they still can, and changes/ says what changed (nightly runs)")
 	fs.BoolVar(&cfg.PreviousPolicyChange, "previous-policy-change", false, "accept a --previous run of another policy (the change is intended)")
 	fs.StringVar(&cfg.OnCorrupt, "on-corrupt", "fail", "what a corrupt input object does: fail (exit 65) or quarantine (skip it, list it in the manifest and the report, count none of its rows)")
@@ -142,6 +143,7 @@ func runFlagSet(stderr io.Writer, cfg *job.Config) (*flag.FlagSet, *runFlags) {
 }
 
 func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	job.Version = version() // what manifests record and run ids hash
 	var cfg job.Config
 	fs, rf := runFlagSet(stderr, &cfg)
 	push, explain, baseline := rf.push, rf.explain, rf.baseline // pointers: set by parse
@@ -310,13 +312,14 @@ Examples:
 `
 
 func cmdMerge(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	job.Version = version() // the shards' version must be this one
 	var mc job.MergeConfig
 	var insecure, debugLog bool
 	fs := flagSet("merge", mergeHelp, stderr)
 	fs.StringVar(&mc.Output, "output", "", "URI of the sharded run's output prefix")
 	fs.IntVar(&mc.ShardCount, "shard-count", 0, "number of shards the run had")
 	fs.BoolVar(&mc.Force, "force", false, "replace a committed run of another job under --output, and take over another run's claim on it")
-	fs.DurationVar(&mc.ClaimStale, "claim-stale", job.DefaultClaimStale, "take over another run's claim on the output once it has had no heartbeat for this long (its run died)")
+	fs.DurationVar(&mc.ClaimStale, "claim-stale", claim.DefaultStale, "take over another run's claim on the output once it has had no heartbeat for this long (its run died)")
 	fs.IntVar(&mc.Workers, "workers", runtime.GOMAXPROCS(0), "datasets merged at once")
 	storeFlags(fs, &mc.TempDir, &insecure)
 	fs.BoolVar(&debugLog, "debug", false, "debug logging")

@@ -74,7 +74,7 @@ func TestExitCodes(t *testing.T) {
 		{"run: output claimed", runArgs(sample+"/export", claimed), false, sysexit.TempFail, "is claimed by recal run"},
 		{"validate: export on an unavailable S3", []string{"validate", "--input", "s3://bucket/export"}, true, sysexit.Unavailable, "storage unavailable"},
 		{"merge: output on an unavailable S3", []string{"merge", "--output", "s3://bucket/out", "--shard-count", "2"}, true, sysexit.Unavailable, "storage unavailable"},
-		{"merge: output claimed", []string{"merge", "--output", claimed, "--shard-count", "2"}, false, sysexit.NoInput, "has not committed"},
+		{"merge: shards not committed (checked before any claim)", []string{"merge", "--output", claimed, "--shard-count", "2"}, false, sysexit.NoInput, "has not committed"},
 		{"report: run on an unavailable S3", []string{"report", "--run", "s3://bucket/run", "--output", t.TempDir()}, true, sysexit.Unavailable, "storage unavailable"},
 		{"gen: usage", []string{"gen", "--rows", "-1", "--output", t.TempDir()}, false, sysexit.Usage, ""},
 		{"version", []string{"version"}, false, sysexit.OK, ""},

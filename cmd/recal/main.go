@@ -22,7 +22,6 @@ import (
 	"syscall"
 	_ "time/tzdata" // time zones of timestamp columns, even in scratch images
 
-	"github.com/recal-project/recal/pipeline/job"
 	"github.com/recal-project/recal/pipeline/sysexit"
 )
 
@@ -54,7 +53,6 @@ func main() {
 
 // Main runs the command line and returns the exit code.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) (code int) {
-	job.Version = version() // what manifests record and run ids hash
 	defer func() {
 		if p := recover(); p != nil {
 			fmt.Fprintf(stderr, "recal: internal error: %v\n%s", p, debug.Stack())

@@ -28,10 +28,6 @@ import (
 	"github.com/recal-project/recal/pipeline/sysexit"
 )
 
-// DefaultStale is how long a claim may go without a heartbeat before
-// another run takes it over (--claim-stale).
-const DefaultStale = claim.DefaultStale
-
 // Committed returns the manifest of the run committed under prefix, or
 // nil when prefix holds no _SUCCESS.
 func Committed(ctx context.Context, st storage.Store, prefix string) (*manifest.Manifest, error) {
@@ -74,7 +70,7 @@ type Settings struct {
 	// Committed is the run id the output holds committed ("": none).
 	Committed string
 	// Force takes over another live run's claim; Stale is the heartbeat
-	// age past which a claim is dead (0: DefaultStale); Heartbeat how often
+	// age past which a claim is dead (0: claim.DefaultStale); Heartbeat how often
 	// the claim is rewritten (0: 30 s).
 	Force            bool
 	Stale, Heartbeat time.Duration
@@ -151,11 +147,13 @@ func (o *Output) Publish(ctx context.Context, m *manifest.Manifest, dirs []strin
 	if err := o.Verify(ctx); err != nil {
 		return err
 	}
-	return o.mark(ctx)
+	return o.Mark(ctx)
 }
 
-// mark writes prefix/_SUCCESS holding the run id, only if it is absent.
-func (o *Output) mark(ctx context.Context) error {
+// Mark writes prefix/_SUCCESS holding the run id, only if it is absent
+// (the last step of Publish; recal import-eoir, whose output has no
+// manifest.json, calls it alone).
+func (o *Output) Mark(ctx context.Context) error {
 	key := o.prefix + "_SUCCESS"
 	err := o.st.CreateExclusive(ctx, key, []byte(o.runID+"\n"))
 	if errors.Is(err, storage.ErrExist) {

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -14,7 +13,7 @@ import (
 
 	"github.com/apache/arrow/go/v15/arrow/array"
 
-	"github.com/recal-project/recal/pipeline/claim"
+	"github.com/recal-project/recal/pipeline/commit"
 	"github.com/recal-project/recal/pipeline/location"
 	"github.com/recal-project/recal/pipeline/refdata"
 	"github.com/recal-project/recal/pipeline/sink"
@@ -35,7 +34,7 @@ type importer struct {
 	rel, out storage.Store
 	tables   map[string]string
 	id       string
-	oc       *claim.Claim
+	oc       *commit.Output
 	rep      *Report
 	rejects  []reject
 	// cands are the closed cases, in case order, found through idx.
@@ -65,18 +64,10 @@ func (im *importer) end(ctx context.Context, err error) error {
 	if im.oc == nil {
 		return err
 	}
-	bg := context.WithoutCancel(ctx)
 	if err != nil && !im.committed {
 		discard(im.out, im.rep.Objects, im.log)
 	}
-	if err != nil && ctx.Err() == nil {
-		if verr := im.oc.Verify(bg); errors.Is(verr, claim.ErrLost) && !errors.Is(err, claim.ErrLost) {
-			err = fmt.Errorf("%w; this import then failed with: %v", verr, err)
-		}
-	}
-	if rerr := im.oc.Release(bg); rerr != nil {
-		im.log.Warn("claim not released", "error", rerr)
-	}
+	_, err = im.oc.End(ctx, err) // an import's output has no manifest: never "done by another"
 	return err
 }
 
@@ -115,9 +106,8 @@ func (im *importer) open(ctx context.Context) error {
 // into the same output stops at once (exit 75). Then it finds the tables.
 func (im *importer) claim(ctx context.Context) error {
 	im.id = importID(im.cfg)
-	rules := claim.Rules{RunID: im.id, Force: im.cfg.Force, Stale: im.cfg.ClaimStale, Output: im.out.String(), Log: im.log}
 	var err error
-	if im.oc, err = claim.Acquire(ctx, im.out, "", claim.Record{RunID: im.id, Command: "import-eoir"}, rules.Decide, claim.Options{}); err != nil {
+	if im.oc, err = commit.Claim(ctx, im.out, "", im.id, commit.Settings{Command: "import-eoir", Force: im.cfg.Force, Stale: im.cfg.ClaimStale}, im.log); err != nil {
 		return err
 	}
 	if im.tables, err = findTables(ctx, im.rel); err != nil {
@@ -400,12 +390,8 @@ func (im *importer) commit(ctx context.Context) error {
 	if err := im.oc.Verify(ctx); err != nil {
 		return err
 	}
-	if err := out.CreateExclusive(ctx, "_SUCCESS", []byte(im.id+"\n")); err != nil {
-		// A retried conditional write whose first answer was lost finds
-		// its own marker.
-		if b, rerr := storage.ReadAll(ctx, out, "_SUCCESS"); !errors.Is(err, storage.ErrExist) || rerr != nil || string(b) != im.id+"\n" {
-			return err
-		}
+	if err := im.oc.Mark(ctx); err != nil {
+		return err
 	}
 	im.committed = true
 	im.log.Info("import complete", "cases", rep.Cases.Total, "closed", rep.Cases.Closed, "still_closed", rep.Cases.StillClosed,

@@ -62,6 +62,18 @@ func wholeCommit(t *testing.T, ctx context.Context, st storage.Store) *manifest.
 	return m
 }
 
+// concurrencySetup generates a 2,000-row input and starts the S3 server
+// with a fresh bucket, for the concurrency tests' two backends.
+func concurrencySetup(t *testing.T, prefix string) (in, bucket string) {
+	t.Helper()
+	in = t.TempDir()
+	genData(t, in, 2000)
+	srv := s3servertest.Start(t)
+	srv.Env(t)
+	_, bucket = srv.NewBucket(t, prefix)
+	return in, bucket
+}
+
 // TestConcurrentRunsOneOutput starts two and three runs of different jobs
 // (other as-of dates, so other run ids) together on one output, on local
 // files and on the S3 server, several times over. The first to claim the
@@ -73,11 +85,7 @@ func TestConcurrentRunsOneOutput(t *testing.T) {
 		t.Skip("full pass only")
 	}
 	ctx := context.Background()
-	in := t.TempDir()
-	genData(t, in, 2000)
-	srv := s3servertest.Start(t)
-	srv.Env(t)
-	_, bucket := srv.NewBucket(t, "x")
+	in, bucket := concurrencySetup(t, "x")
 	backends := []struct {
 		name string
 		uri  func(round int) string
@@ -165,11 +173,7 @@ func TestConcurrentMerges(t *testing.T) {
 		t.Skip("full pass only")
 	}
 	ctx := context.Background()
-	in := t.TempDir()
-	genData(t, in, 2000)
-	srv := s3servertest.Start(t)
-	srv.Env(t)
-	_, bucket := srv.NewBucket(t, "m")
+	in, bucket := concurrencySetup(t, "m")
 	const shards = 3
 	round := 0
 	for _, be := range []string{"local", "s3"} {

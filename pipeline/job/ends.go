@@ -6,10 +6,6 @@ import (
 	"github.com/recal-project/recal/pipeline/commit"
 )
 
-// DefaultClaimStale is how long another run's claim on the output may go
-// without a heartbeat before a run takes it over (--claim-stale).
-const DefaultClaimStale = commit.DefaultStale
-
 // endClaim releases o's claim as Run or Merge ends and gives the result:
 // a failure that another run of the same job's commit made moot is that
 // commit, already complete.

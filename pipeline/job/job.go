@@ -51,7 +51,7 @@ type Config struct {
 	QuarantineLimit float64
 	// ClaimStale is how long another run's claim on the output may go
 	// without a heartbeat before this run takes it over (0:
-	// DefaultClaimStale).
+	// claim.DefaultStale).
 	ClaimStale time.Duration
 	// claimHeartbeat is how often the claim is rewritten (0: 30 s), and
 	// afterClaim runs once the output is claimed: for tests.

@@ -57,9 +57,12 @@ type runState struct {
 	prev    *previous
 	// sp is the run's share of the courts (nil: unsharded); stage is where
 	// it commits: the output itself, or its shard's prefix under it.
-	sp      *shardPlan
-	stage   string
-	oc      *commit.Output
+	sp    *shardPlan
+	stage string
+	oc    *commit.Output
+	// staged is the run id committed where this run commits (its stage),
+	// as findCommitted found it ("": none), for the claim's rules.
+	staged  string
 	col     *collected
 	stats   []source.ObjectStats
 	guard   *manifest.Guard
@@ -199,6 +202,9 @@ func (r *runState) findCommitted(ctx context.Context) error {
 		log.Info("--force: replacing the committed run", "old_run_id", prev.RunID, "run_id", m.RunID)
 	}
 	if r.sp == nil {
+		if prev != nil {
+			r.staged = prev.RunID
+		}
 		return nil
 	}
 	prev, err = commit.Committed(ctx, out, r.stage)
@@ -211,6 +217,9 @@ func (r *runState) findCommitted(ctx context.Context) error {
 	case prev != nil:
 		log.Info("replacing this shard's uncommitted job of other inputs", "old_run_id", prev.RunID, "run_id", m.RunID)
 	}
+	if prev != nil {
+		r.staged = prev.RunID
+	}
 	return nil
 }
 
@@ -219,10 +228,7 @@ func (r *runState) findCommitted(ctx context.Context) error {
 // from here until the new one, no reader may trust the prefix.
 func (r *runState) claim(ctx context.Context) error {
 	cfg, out := &r.cfg, r.out
-	cs := commit.Settings{Command: "run", Force: cfg.Force, Stale: cfg.ClaimStale, Heartbeat: cfg.claimHeartbeat}
-	if prev, err := commit.Committed(ctx, out, r.stage); err == nil && prev != nil {
-		cs.Committed = prev.RunID
-	}
+	cs := commit.Settings{Command: "run", Force: cfg.Force, Stale: cfg.ClaimStale, Heartbeat: cfg.claimHeartbeat, Committed: r.staged}
 	var err error
 	if r.oc, err = commit.Claim(ctx, out, r.stage, r.m.RunID, cs, r.log); err != nil {
 		return err
