@@ -85,7 +85,7 @@ func mergedDatasets(ref *reference.Data, inputs []manifest.Input) []mergedDatase
 // timing and the assignment files' names (part-<shard>-…) differ.
 func Merge(ctx context.Context, mc MergeConfig) (res *Result, err error) {
 	r := &mergeState{mc: mc}
-	defer func() { res, err = endClaim(ctx, r.oc, r.outName(), res, err) }() // releases the claim, says what a failure was
+	defer func() { res, err = endClaim(ctx, r.oc, r.out, res, err) }() // releases the claim, says what a failure was
 	for _, stage := range []func(context.Context) error{
 		r.readShards,    // every shard committed the same job; the output holds it already?
 		r.reload,        // the policy, calendar and reference data, checked against the shards' hashes

@@ -42,14 +42,6 @@ type mergeState struct {
 	done    *Result
 }
 
-// outName names the output for the Result ("" before it is open).
-func (r *mergeState) outName() string {
-	if r.out == nil {
-		return ""
-	}
-	return r.out.String()
-}
-
 // readShards checks that every shard committed the same job, and whether
 // the output already holds it.
 func (r *mergeState) readShards(ctx context.Context) error {

@@ -21,7 +21,7 @@ import (
 // state of the run.
 func Run(ctx context.Context, cfg Config) (res *Result, err error) {
 	r := &runState{cfg: cfg}
-	defer func() { res, err = endClaim(ctx, r.oc, r.outName(), res, err) }() // releases the claim, says what a failure was
+	defer func() { res, err = endClaim(ctx, r.oc, r.out, res, err) }() // releases the claim, says what a failure was
 	defer r.free()
 	for _, stage := range []func(context.Context) error{
 		r.checkSettings, // flags that need no input
@@ -72,14 +72,6 @@ type runState struct {
 	reports []sink.Object
 	// done, when a stage sets it, ends the run with that result.
 	done *Result
-}
-
-// outName names the output for the Result ("" before it is open).
-func (r *runState) outName() string {
-	if r.out == nil {
-		return ""
-	}
-	return r.out.String()
 }
 
 // free returns the memory of the cases (nothing of a run outlives Run:
