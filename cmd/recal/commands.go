@@ -15,9 +15,12 @@ import (
 	"time"
 
 	"github.com/recal-project/recal/pipeline/claim"
+	"github.com/recal-project/recal/pipeline/collect"
 	"github.com/recal-project/recal/pipeline/gen"
 	"github.com/recal-project/recal/pipeline/job"
 	"github.com/recal-project/recal/pipeline/location"
+	"github.com/recal-project/recal/pipeline/nightly"
+	"github.com/recal-project/recal/pipeline/progress"
 	"github.com/recal-project/recal/pipeline/refdata"
 	"github.com/recal-project/recal/pipeline/report"
 	"github.com/recal-project/recal/pipeline/storage/s3store"
@@ -128,9 +131,9 @@ func runFlagSet(stderr io.Writer, cfg *job.Config) (*flag.FlagSet, *runFlags) {
 	fs.StringVar(&cfg.Previous, "previous", "", "URI of the last committed run: its hearings stand where they still can, and changes/ says what changed (nightly runs)")
 	fs.BoolVar(&cfg.PreviousPolicyChange, "previous-policy-change", false, "accept a --previous run of another policy (the change is intended)")
 	fs.StringVar(&cfg.OnCorrupt, "on-corrupt", "fail", "what a corrupt input object does: fail (exit 65) or quarantine (skip it, list it in the manifest and the report, count none of its rows)")
-	rf.releaseLimit = fs.Float64("release-limit", job.DefaultReleaseLimit, "with --previous, the largest share of the previous run's hearings that may be released because their cases left the export (LEFT_EXPORT); more fails the run (exit 65, nothing committed)")
-	rf.inputFloor = fs.Float64("input-floor", job.DefaultInputFloor, "with --previous, the smallest share of the previous run's input rows tonight's export must hold; fewer fails the run (exit 65, nothing committed); 0 turns it off")
-	fs.Float64Var(&cfg.QuarantineLimit, "quarantine-limit", job.DefaultQuarantineLimit, "with --on-corrupt=quarantine, the largest share of the input (in objects, and in rows by footer) that may be dropped; more fails the run (exit 65, nothing committed), as does dropping every row")
+	rf.releaseLimit = fs.Float64("release-limit", nightly.DefaultReleaseLimit, "with --previous, the largest share of the previous run's hearings that may be released because their cases left the export (LEFT_EXPORT); more fails the run (exit 65, nothing committed)")
+	rf.inputFloor = fs.Float64("input-floor", nightly.DefaultInputFloor, "with --previous, the smallest share of the previous run's input rows tonight's export must hold; fewer fails the run (exit 65, nothing committed); 0 turns it off")
+	fs.Float64Var(&cfg.QuarantineLimit, "quarantine-limit", collect.DefaultQuarantineLimit, "with --on-corrupt=quarantine, the largest share of the input (in objects, and in rows by footer) that may be dropped; more fails the run (exit 65, nothing committed), as does dropping every row")
 	fs.BoolVar(&rf.debug, "debug", false, "debug logging")
 	rf.push = pushFlags(fs)
 	rf.explain = fs.Int64("explain", 0, "print why the case with this idnproceeding gets its outcome, and write nothing")
@@ -184,7 +187,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if *explain != 0 {
 		return job.Explain(ctx, cfg, *explain, stdout)
 	}
-	cfg.Progress = &job.Progress{}
+	cfg.Progress = &progress.Progress{}
 	var disp *display
 	if isTerminal(stderr) {
 		disp = newDisplay(stderr, cfg.Progress, 250*time.Millisecond)

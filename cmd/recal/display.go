@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/recal-project/recal/pipeline/job"
+	"github.com/recal-project/recal/pipeline/progress"
 	"github.com/recal-project/recal/pipeline/report"
 )
 
@@ -30,7 +30,7 @@ func isTerminal(w io.Writer) bool {
 type display struct {
 	mu    sync.Mutex
 	w     io.Writer
-	prog  *job.Progress
+	prog  *progress.Progress
 	shown bool
 	stop  chan struct{}
 	done  chan struct{}
@@ -38,7 +38,7 @@ type display struct {
 }
 
 // newDisplay starts redrawing prog's line on w every interval.
-func newDisplay(w io.Writer, prog *job.Progress, interval time.Duration) *display {
+func newDisplay(w io.Writer, prog *progress.Progress, interval time.Duration) *display {
 	d := &display{w: w, prog: prog, stop: make(chan struct{}), done: make(chan struct{}), start: time.Now()}
 	go func() {
 		defer close(d.done)
@@ -94,7 +94,7 @@ func (d *display) draw() {
 }
 
 // progressLine renders a snapshot (empty before the run has a stage).
-func progressLine(s job.ProgressSnapshot, elapsed time.Duration) string {
+func progressLine(s progress.Snapshot, elapsed time.Duration) string {
 	if s.Stage == "" {
 		return ""
 	}

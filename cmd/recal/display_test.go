@@ -7,21 +7,21 @@ import (
 	"testing"
 	"time"
 
-	"github.com/recal-project/recal/pipeline/job"
 	"github.com/recal-project/recal/pipeline/metrics/pushgatewaytest"
+	"github.com/recal-project/recal/pipeline/progress"
 	"github.com/recal-project/recal/pipeline/storage/local"
 )
 
 func TestProgressLine(t *testing.T) {
 	for _, c := range []struct {
-		s    job.ProgressSnapshot
+		s    progress.Snapshot
 		want string
 	}{
-		{job.ProgressSnapshot{}, ""},
-		{job.ProgressSnapshot{Stage: "load"}, "recal load 3s"},
-		{job.ProgressSnapshot{Stage: "read", Objects: 5, ObjectsRead: 2, RowsRead: 1234567, BytesRead: 3 << 20},
+		{progress.Snapshot{}, ""},
+		{progress.Snapshot{Stage: "load"}, "recal load 3s"},
+		{progress.Snapshot{Stage: "read", Objects: 5, ObjectsRead: 2, RowsRead: 1234567, BytesRead: 3 << 20},
 			"recal read 3s · read 2/5 objects, 1,234,567 rows, 3.0 MiB"},
-		{job.ProgressSnapshot{Stage: "write", Objects: 5, ObjectsRead: 5, RowsRead: 999, BytesRead: 512, Courts: 70, CourtsScheduled: 70, ObjectsWritten: 12, BytesWritten: 5 << 30},
+		{progress.Snapshot{Stage: "write", Objects: 5, ObjectsRead: 5, RowsRead: 999, BytesRead: 512, Courts: 70, CourtsScheduled: 70, ObjectsWritten: 12, BytesWritten: 5 << 30},
 			"recal write 3s · read 5/5 objects, 999 rows, 512 B · scheduled 70/70 courts · wrote 12 objects, 5.0 GiB"},
 	} {
 		if got := progressLine(c.s, 3*time.Second); got != c.want {

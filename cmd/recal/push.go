@@ -11,6 +11,8 @@ import (
 	"github.com/recal-project/recal/pipeline/job"
 	"github.com/recal-project/recal/pipeline/manifest"
 	"github.com/recal-project/recal/pipeline/metrics"
+	"github.com/recal-project/recal/pipeline/nightly"
+	"github.com/recal-project/recal/pipeline/progress"
 )
 
 // pusher holds the metrics flags of run and merge.
@@ -28,7 +30,7 @@ func pushFlags(fs *flag.FlagSet) *pusher {
 // send pushes the metrics of a run that ended with res and err, when a
 // gateway was given. A push that fails is logged; it never changes the
 // run's outcome.
-func (p *pusher) send(ctx context.Context, log *slog.Logger, grouping [][2]string, res *job.Result, prog *job.Progress, runErr error) {
+func (p *pusher) send(ctx context.Context, log *slog.Logger, grouping [][2]string, res *job.Result, prog *progress.Progress, runErr error) {
 	if p.gateway == "" {
 		return
 	}
@@ -46,7 +48,7 @@ func (p *pusher) send(ctx context.Context, log *slog.Logger, grouping [][2]strin
 			r.BytesRead, r.BytesWritten = s.BytesRead, s.BytesWritten
 		}
 	}
-	if ge := (*job.GuardError)(nil); errors.As(runErr, &ge) {
+	if ge := (*nightly.GuardError)(nil); errors.As(runErr, &ge) {
 		r.Guard = guardMeasures(&ge.Guard) // how far past its thresholds the refused night was
 	}
 	// The run's own context may be cancelled (SIGTERM): the push gets a

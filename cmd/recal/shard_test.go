@@ -13,9 +13,9 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/recal-project/recal/pipeline/job"
 	"github.com/recal-project/recal/pipeline/location"
 	"github.com/recal-project/recal/pipeline/manifest"
+	"github.com/recal-project/recal/pipeline/shard"
 	"github.com/recal-project/recal/pipeline/storage"
 	"github.com/recal-project/recal/pipeline/storage/s3store/s3servertest"
 )
@@ -64,7 +64,7 @@ func shardExport(t *testing.T, dir string) map[int]int {
 		}
 		pairs++
 		for _, n := range []int{3, 5} {
-			if job.ShardOf(f[0], n) != job.ShardOf(f[1], n) {
+			if shard.Of(f[0], n) != shard.Of(f[1], n) {
 				cross[n]++
 			}
 		}
@@ -163,7 +163,7 @@ func TestShardMergeEquivalence(t *testing.T) {
 			if n > 1 {
 				st := open(out)
 				for i := range n {
-					m := readManifest(t, st, job.ShardPrefix(i, n)+"manifest.json")
+					m := readManifest(t, st, shard.Prefix(i, n)+"manifest.json")
 					c := m.Counts
 					if c.InputRows != c.Assigned+c.RemainClosed+c.Overflow+c.Rejected || !m.Conservation.Holds {
 						t.Fatalf("shard %d: conservation fails: %+v", i, c)
@@ -209,8 +209,8 @@ func TestShardMergeEquivalence(t *testing.T) {
 					t.Fatalf("merged input %+v, single run %+v", m.Inputs[i], want.Inputs[i])
 				}
 			}
-			if objs, _ := open(out).List(ctx, job.ShardsDir); len(objs) != 0 {
-				t.Fatalf("%d staging objects left under %s after the merge", len(objs), job.ShardsDir)
+			if objs, _ := open(out).List(ctx, shard.Dir); len(objs) != 0 {
+				t.Fatalf("%d staging objects left under %s after the merge", len(objs), shard.Dir)
 			}
 			// A merge rerun, and a shard rerun, find the job done.
 			if code, stdout, stderr := run(t, "merge", "--output", "s3://"+bucket+"/"+out, "--shard-count", fmt.Sprint(n)); code != 0 || !strings.Contains(stdout, "already complete") {

@@ -13,6 +13,7 @@ import (
 	"github.com/apache/arrow/go/v15/parquet/file"
 	"github.com/apache/arrow/go/v15/parquet/pqarrow"
 
+	"github.com/recal-project/recal/pipeline/nightly"
 	"github.com/recal-project/recal/pipeline/report"
 	"github.com/recal-project/recal/pipeline/sysexit"
 )
@@ -102,7 +103,7 @@ func TestReleaseGuard(t *testing.T) {
 			}
 			res, err := Run(ctx, cfg)
 			if tc.refused != nil {
-				if !errors.Is(err, ErrReleaseGuard) || sysexit.Code(err) != sysexit.DataErr {
+				if !errors.Is(err, nightly.ErrReleaseGuard) || sysexit.Code(err) != sysexit.DataErr {
 					t.Fatalf("got %v (exit %d), want the release guard's refusal (65)", err, sysexit.Code(err))
 				}
 				for _, s := range tc.refused {

@@ -14,8 +14,10 @@ import (
 	"github.com/recal-project/recal/pipeline/commit"
 	"github.com/recal-project/recal/pipeline/location"
 	"github.com/recal-project/recal/pipeline/manifest"
+	"github.com/recal-project/recal/pipeline/nightly"
 	"github.com/recal-project/recal/pipeline/parts"
 	"github.com/recal-project/recal/pipeline/report"
+	"github.com/recal-project/recal/pipeline/shard"
 	"github.com/recal-project/recal/pipeline/sink"
 	"github.com/recal-project/recal/pipeline/storage"
 	"github.com/recal-project/recal/pipeline/sysexit"
@@ -67,7 +69,7 @@ func (r *mergeState) readShards(ctx context.Context) error {
 	}
 	r.shards = make([]*manifest.Manifest, n)
 	for i := range n {
-		m, err := commit.Committed(ctx, r.out, ShardPrefix(i, n))
+		m, err := commit.Committed(ctx, r.out, shard.Prefix(i, n))
 		if err != nil {
 			return fmt.Errorf("shard %d: %w", i, err)
 		}
@@ -78,7 +80,7 @@ func (r *mergeState) readShards(ctx context.Context) error {
 				r.done = &Result{Manifest: r.top, Output: r.out.String(), ManifestKey: "manifest.json", AlreadyComplete: true}
 				return nil
 			}
-			return sysexit.Errorf(sysexit.ErrNoInput, "shard %d of %d has not committed under %s (no %s_SUCCESS): run or rerun it, then merge", i, n, r.out, ShardPrefix(i, n))
+			return sysexit.Errorf(sysexit.ErrNoInput, "shard %d of %d has not committed under %s (no %s_SUCCESS): run or rerun it, then merge", i, n, r.out, shard.Prefix(i, n))
 		}
 		if err := r.checkShard(i, m); err != nil {
 			return err
@@ -157,7 +159,7 @@ func (r *mergeState) reload(ctx context.Context) error {
 	if ch := m.Changes; ch != nil {
 		prevID, policyChanged = ch.PreviousRunID, ch.PolicyChanged
 	}
-	if id := runID(m, reportSettings(r.cfg)+previousSettings(prevID, policyChanged)); id != first.RunID {
+	if id := runID(m, reportSettings(r.cfg)+nightly.Settings(prevID, policyChanged)); id != first.RunID {
 		return sysexit.Errorf(sysexit.ErrInternal, "the merged settings give run id %s, the shards ran %s", id, first.RunID)
 	}
 	if err := m.Check(); err != nil {
@@ -198,12 +200,12 @@ func (r *mergeState) report(ctx context.Context) error {
 	su.cal.WarmHolidays(su.asOf, su.asOf+int32(su.pol.HorizonDays)+400)
 	ib := impact.NewBuilder(su.ref, su.pol, su.cal, params)
 	for i, s := range r.shards {
-		st, err := readState(ctx, r.out, ShardPrefix(i, n)+impactStateKey, s)
+		st, err := readState(ctx, r.out, shard.Prefix(i, n)+shard.ImpactStateKey, s)
 		if err != nil {
 			return sysexit.With(sysexit.ErrData, fmt.Errorf("shard %d: %w", i, err))
 		}
 		if err := ib.Merge(st); err != nil {
-			return sysexit.With(sysexit.ErrData, fmt.Errorf("shard %d: %s: %w", i, impactStateKey, err))
+			return sysexit.With(sysexit.ErrData, fmt.Errorf("shard %d: %s: %w", i, shard.ImpactStateKey, err))
 		}
 	}
 	imp, err := buildImpact(r.m, ib, r.cfg)
@@ -265,7 +267,7 @@ func (r *mergeState) mergeDataset(ctx context.Context, ds mergedDataset) ([]sink
 	for i, s := range r.shards {
 		var ks []string
 		for _, o := range s.Outputs {
-			if strings.HasPrefix(o.Key, ShardPrefix(i, n)+ds.dir+"/") {
+			if strings.HasPrefix(o.Key, shard.Prefix(i, n)+ds.dir+"/") {
 				ks = append(ks, o.Key)
 				rows += o.Rows
 			}
@@ -291,12 +293,12 @@ func (r *mergeState) mergeDataset(ctx context.Context, ds mergedDataset) ([]sink
 // rerun).
 func (r *mergeState) commit(ctx context.Context) error {
 	m := r.m
-	dirs := slices.DeleteFunc(slices.Clone(ownedDirs), func(d string) bool { return d == ShardsDir })
+	dirs := slices.DeleteFunc(slices.Clone(ownedDirs), func(d string) bool { return d == shard.Dir })
 	m.Timing = manifest.Timing{StartedAt: r.started.Format(time.RFC3339Nano), FinishedAt: time.Now().UTC().Format(time.RFC3339Nano), Seconds: r.t.seconds}
 	if err := r.oc.Publish(ctx, m, dirs); err != nil {
 		return err
 	}
-	if err := commit.Cleanup(ctx, r.out, m, []string{ShardsDir}); err != nil {
+	if err := commit.Cleanup(ctx, r.out, m, []string{shard.Dir}); err != nil {
 		// The run is committed; what is left under _shards/ is not listed
 		// and the next run of this output removes it.
 		r.log.Warn("could not remove the shards' staging objects", "error", err)

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/recal-project/recal/pipeline/datasets"
+	"github.com/recal-project/recal/pipeline/nightly"
 	"github.com/recal-project/recal/pipeline/sink"
 	"github.com/recal-project/recal/transforms/schedule"
 )
@@ -30,11 +31,11 @@ type writeJob struct {
 }
 
 // writeOutputs writes the data objects, sorted by key. It releases
-// plan.groups: nothing reads a court's assignments after they are written.
+// plan.Groups: nothing reads a court's assignments after they are written.
 func (r *runState) writeOutputs(ctx context.Context) ([]sink.Object, error) {
-	w := &outputWriter{r: r, so: sink.Options{TempDir: r.cfg.TempDir, RunTag: r.m.RunID}, judges: r.col.judges.Codes()}
+	w := &outputWriter{r: r, so: sink.Options{TempDir: r.cfg.TempDir, RunTag: r.m.RunID}, judges: r.col.Judges.Codes()}
 	var jobs []writeJob
-	for _, ci := range r.plan.courts {
+	for _, ci := range r.plan.Courts {
 		jobs = append(jobs, w.assignments(ci))
 	}
 	jobs = append(jobs, w.remainClosed(), w.overflow())
@@ -44,7 +45,7 @@ func (r *runState) writeOutputs(ctx context.Context) ([]sink.Object, error) {
 	jobs = append(jobs, w.rejects())
 	// Each court's assignments are released once written (the jobs hold
 	// the only references): memory falls as the stage goes on.
-	r.plan.groups = nil
+	r.plan.Groups = nil
 	return w.runAll(ctx, jobs)
 }
 
@@ -66,7 +67,7 @@ func (w *outputWriter) runAll(ctx context.Context, jobs []writeJob) ([]sink.Obje
 			for _, o := range objs {
 				n += o.Bytes
 			}
-			w.r.cfg.Progress.wrote(len(objs), n)
+			w.r.cfg.Progress.Wrote(len(objs), n)
 			results[i] = objs
 			jobs[i] = writeJob{}
 			return nil
@@ -87,7 +88,7 @@ func (w *outputWriter) court(i uint16) string { return w.r.su.ref.Courts[i].Code
 
 // assignments writes court ci's assignments in place (hive partition).
 func (w *outputWriter) assignments(ci uint16) writeJob {
-	as := w.r.plan.groups[ci]
+	as := w.r.plan.Groups[ci]
 	dir := "assignments/base_city_code=" + w.court(ci)
 	pol, prev, params := w.r.su.pol, w.r.prev, w.r.params
 	return writeJob{dir, func(ctx context.Context) ([]sink.Object, error) {
@@ -114,7 +115,7 @@ func (w *outputWriter) assignments(ci uint16) writeJob {
 				tierRule.Append(pol.TierRuleIDs[c.TierRule])
 				polID.Append(pol.ID)
 				if a.Standing { // the lead it met when first scheduled
-					earliest.Append(arrow.Date32(prev.of(c).earliest))
+					earliest.Append(arrow.Date32(prev.Earliest(c)))
 				} else {
 					earliest.Append(arrow.Date32(params.Earliest(c)))
 				}
@@ -125,7 +126,7 @@ func (w *outputWriter) assignments(ci uint16) writeJob {
 }
 
 func (w *outputWriter) remainClosed() writeJob {
-	cs, pol := w.r.plan.closed, w.r.su.pol
+	cs, pol := w.r.plan.Closed, w.r.su.pol
 	return writeJob{"remain_closed", func(ctx context.Context) ([]sink.Object, error) {
 		return sink.WriteParts(ctx, w.r.out, w.r.stage+"remain_closed", w.r.cfg.ShardIndex, datasets.RemainClosed, len(cs), func(b *array.RecordBuilder, from, to int) {
 			for i := range cs[from:to] {
@@ -141,7 +142,7 @@ func (w *outputWriter) remainClosed() writeJob {
 }
 
 func (w *outputWriter) overflow() writeJob {
-	ov, pol, params := w.r.plan.overflow, w.r.su.pol, w.r.params
+	ov, pol, params := w.r.plan.Overflow, w.r.su.pol, w.r.params
 	return writeJob{"overflow", func(ctx context.Context) ([]sink.Object, error) {
 		return sink.WriteParts(ctx, w.r.out, w.r.stage+"overflow", w.r.cfg.ShardIndex, datasets.Overflow, len(ov), func(b *array.RecordBuilder, from, to int) {
 			for _, o := range ov[from:to] {
@@ -169,7 +170,7 @@ func (w *outputWriter) overflow() writeJob {
 func (w *outputWriter) changes() writeJob {
 	changes, nCourts := w.r.changes, len(w.r.su.ref.Courts)
 	return writeJob{"changes", func(ctx context.Context) ([]sink.Object, error) {
-		return sink.WriteParts(ctx, w.r.out, w.r.stage+"changes", w.r.cfg.ShardIndex, datasets.Changes, len(changes.rows), func(b *array.RecordBuilder, from, to int) {
+		return sink.WriteParts(ctx, w.r.out, w.r.stage+"changes", w.r.cfg.ShardIndex, datasets.Changes, len(changes.Rows), func(b *array.RecordBuilder, from, to int) {
 			idp, court, kind := b.Field(0).(*array.Int64Builder), b.Field(1).(*array.StringBuilder), b.Field(2).(*array.StringBuilder)
 			reason := b.Field(7).(*array.StringBuilder)
 			when := func(day int32, minute int16, d, t array.Builder) {
@@ -181,36 +182,36 @@ func (w *outputWriter) changes() writeJob {
 				d.(*array.Date32Builder).Append(arrow.Date32(day))
 				t.(*array.StringBuilder).Append(schedule.Clock(int(minute)))
 			}
-			for _, x := range changes.rows[from:to] {
-				idp.Append(x.idnProc)
-				if int(x.court) < nCourts {
-					court.Append(w.court(x.court))
+			for _, x := range changes.Rows[from:to] {
+				idp.Append(x.IDNProc)
+				if int(x.Court) < nCourts {
+					court.Append(w.court(x.Court))
 				} else {
 					court.AppendNull()
 				}
-				kind.Append(changeKinds[x.kind])
-				when(x.prevDate, x.prevTime, b.Field(3), b.Field(4))
-				when(x.newDate, x.newTime, b.Field(5), b.Field(6))
-				appendOptString(reason, changes.reasons[x.reason])
+				kind.Append(nightly.Kinds[x.Kind])
+				when(x.PrevDate, x.PrevTime, b.Field(3), b.Field(4))
+				when(x.NewDate, x.NewTime, b.Field(5), b.Field(6))
+				appendOptString(reason, changes.Reasons[x.Reason])
 			}
 		}, w.so)
 	}}
 }
 
 func (w *outputWriter) rejects() writeJob {
-	rj, objs := w.r.col.rejects, w.r.su.objs
+	rj, objs := w.r.col.Rejects, w.r.su.objs
 	return writeJob{"rejects", func(ctx context.Context) ([]sink.Object, error) {
 		return sink.WriteParts(ctx, w.r.out, w.r.stage+"rejects", w.r.cfg.ShardIndex, datasets.Rejects, len(rj), func(b *array.RecordBuilder, from, to int) {
 			for _, r := range rj[from:to] {
-				b.Field(0).(*array.StringBuilder).Append(objs[r.object].Key)
-				b.Field(1).(*array.Int64Builder).Append(r.row)
-				if r.hasID {
-					b.Field(2).(*array.Int64Builder).Append(r.idnProc)
+				b.Field(0).(*array.StringBuilder).Append(objs[r.Object].Key)
+				b.Field(1).(*array.Int64Builder).Append(r.Row)
+				if r.HasID {
+					b.Field(2).(*array.Int64Builder).Append(r.IDNProc)
 				} else {
 					b.Field(2).AppendNull()
 				}
-				b.Field(3).(*array.StringBuilder).Append(r.reject.Code.String())
-				b.Field(4).(*array.StringBuilder).Append(r.reject.Message())
+				b.Field(3).(*array.StringBuilder).Append(r.Reject.Code.String())
+				b.Field(4).(*array.StringBuilder).Append(r.Reject.Message())
 			}
 		}, w.so)
 	}}

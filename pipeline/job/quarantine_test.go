@@ -10,6 +10,7 @@ import (
 
 	"github.com/apache/arrow/go/v15/parquet/file"
 
+	"github.com/recal-project/recal/pipeline/collect"
 	"github.com/recal-project/recal/pipeline/gen"
 	"github.com/recal-project/recal/pipeline/refdata"
 	"github.com/recal-project/recal/pipeline/storage/local"
@@ -95,7 +96,7 @@ func TestQuarantine(t *testing.T) {
 	cfg := baseConfig(in, limited)
 	cfg.OnCorrupt = "quarantine"
 	_, err = Run(ctx, cfg)
-	if sysexit.Code(err) != sysexit.DataErr || !errors.Is(err, ErrQuarantineLimit) ||
+	if sysexit.Code(err) != sysexit.DataErr || !errors.Is(err, collect.ErrQuarantineLimit) ||
 		!strings.Contains(err.Error(), "3 of 8 objects") || !strings.Contains(err.Error(), "150,000 of 152,500 rows") {
 		t.Fatalf("quarantine over the default limit: %v (exit %d), want exit 65 naming both counts", err, sysexit.Code(err))
 	}
@@ -268,7 +269,7 @@ func TestQuarantineLimits(t *testing.T) {
 			cfg.QuarantineLimit = tc.limit
 			res, err := Run(ctx, cfg)
 			if !tc.ok {
-				if sysexit.Code(err) != sysexit.DataErr || !errors.Is(err, ErrQuarantineLimit) || !strings.Contains(err.Error(), tc.says) {
+				if sysexit.Code(err) != sysexit.DataErr || !errors.Is(err, collect.ErrQuarantineLimit) || !strings.Contains(err.Error(), tc.says) {
 					t.Fatalf("got %v (exit %d), want exit 65 saying %q", err, sysexit.Code(err), tc.says)
 				}
 				if ents, _ := os.ReadDir(out); len(ents) != 0 {

@@ -2,25 +2,24 @@ package job
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
-	"sort"
 	"strings"
-	"sync"
 
 	"github.com/apache/arrow/go/v15/arrow/array"
-	"golang.org/x/sync/errgroup"
 
+	"github.com/recal-project/recal/pipeline/collect"
 	"github.com/recal-project/recal/pipeline/manifest"
+	"github.com/recal-project/recal/pipeline/nightly"
+	"github.com/recal-project/recal/pipeline/plan"
 	"github.com/recal-project/recal/pipeline/report"
+	"github.com/recal-project/recal/pipeline/shard"
 	"github.com/recal-project/recal/pipeline/sink"
 	"github.com/recal-project/recal/pipeline/storage"
 	"github.com/recal-project/recal/pipeline/sysexit"
-	"github.com/recal-project/recal/transforms/cases"
 	"github.com/recal-project/recal/transforms/impact"
 	"github.com/recal-project/recal/transforms/policy"
 	"github.com/recal-project/recal/transforms/reference"
@@ -40,7 +39,7 @@ type Result struct {
 }
 
 // ownedDirs are the prefixes a run owns under its output.
-var ownedDirs = []string{"assignments/", "remain_closed/", "overflow/", "rejects/", "changes/", report.Dir, ShardsDir}
+var ownedDirs = []string{"assignments/", "remain_closed/", "overflow/", "rejects/", "changes/", report.Dir, shard.Dir}
 
 // contentTagger is a store whose ETags are not content-derived (local
 // files: modification time and size) and that can tag content instead, so
@@ -101,17 +100,6 @@ func writeInputs(b *strings.Builder, inputs []manifest.Input) {
 	}
 }
 
-// previousSettings renders --previous for the run id: the previous run's
-// id (its outputs follow from it), and whether a policy change was
-// accepted ("" without --previous). Merge recomputes it from the
-// manifest's changes section.
-func previousSettings(runID string, policyChanged bool) string {
-	if runID == "" {
-		return ""
-	}
-	return fmt.Sprintf("previous=%s;policy_change=%v;", runID, policyChanged)
-}
-
 // reportSettings renders the report options that change output bytes ("" for
 // the defaults, so that default runs keep their fingerprint).
 func reportSettings(cfg Config) string {
@@ -130,21 +118,12 @@ func reportSettings(cfg Config) string {
 	return s
 }
 
-// firstLine returns s up to its first newline (errors from recovered
-// decoder panics carry stack frames after it).
 // impactQuarantine is the manifest's quarantine share as the report has it.
 func impactQuarantine(q *manifest.Quarantine) *impact.Quarantine {
 	if q == nil {
 		return nil
 	}
 	return &impact.Quarantine{FooterRows: q.FooterRows, InputFooterRows: q.InputFooter, Limit: q.Limit}
-}
-
-func firstLine(s string) string {
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		return s[:i]
-	}
-	return s
 }
 
 // suppressBelow resolves Config.SuppressBelow (0: the default; negative:
@@ -167,21 +146,21 @@ func inputsFingerprint(m *manifest.Manifest) string {
 }
 
 // impactBuilder aggregates the run's outcomes for its impact figures.
-func impactBuilder(ref *reference.Data, pol *policy.Policy, cal *schedule.Calendar, params schedule.Params, col *collected, pl *plan) *impact.Builder {
+func impactBuilder(ref *reference.Data, pol *policy.Policy, cal *schedule.Calendar, params schedule.Params, col *collect.Collected, pl *plan.Plan) *impact.Builder {
 	b := impact.NewBuilder(ref, pol, cal, params)
-	for _, ci := range pl.courts {
-		for _, a := range pl.groups[ci] {
+	for _, ci := range pl.Courts {
+		for _, a := range pl.Groups[ci] {
 			b.Assigned(a.Case, a.Date, a.Session)
 		}
 	}
-	for _, o := range pl.overflow {
+	for _, o := range pl.Overflow {
 		b.Overflowed(o.Case)
 	}
-	for i := range pl.closed {
-		b.Closed(&pl.closed[i])
+	for i := range pl.Closed {
+		b.Closed(&pl.Closed[i])
 	}
-	for _, r := range col.rejects {
-		b.Rejected(r.reject.Code.String())
+	for _, r := range col.Rejects {
+		b.Rejected(r.Reject.Code.String())
 	}
 	return b
 }
@@ -215,177 +194,12 @@ func impactChanges(ch *manifest.Changes) *impact.Changes {
 	for _, kind := range []struct {
 		name string
 		m    map[string]int64
-	}{{changeMoved, ch.MovedByReason}, {changeReleased, ch.ReleasedByReason}} {
+	}{{nightly.ChangeMoved, ch.MovedByReason}, {nightly.ChangeReleased, ch.ReleasedByReason}} {
 		for _, r := range slices.Sorted(maps.Keys(kind.m)) {
 			ic.Reasons = append(ic.Reasons, impact.ChangeCount{Change: kind.name, Reason: r, Count: kind.m[r]})
 		}
 	}
 	return ic
-}
-
-// plan is the outcome of scheduling.
-type plan struct {
-	// groups holds each court's assignments, by court index.
-	groups   map[uint16][]schedule.Assignment
-	courts   []uint16 // sorted keys of groups
-	assigned int
-	overflow []schedule.Overflow
-	// closed holds the cases that stay closed, by idnproceeding.
-	closed []cases.Case
-}
-
-func scheduleAll(ctx context.Context, cal *schedule.Calendar, all []cases.Case, p schedule.Params, workers int, prog *Progress) (*plan, error) {
-	closed, keys := partitionGroups(all)
-	pl := &plan{groups: map[uint16][]schedule.Assignment{}, closed: closed}
-	courts := 0
-	for i, k := range keys {
-		if i == 0 || k.court != keys[i-1].court {
-			courts++
-		}
-	}
-	prog.startSchedule(courts)
-	assigns := make([][]schedule.Assignment, len(keys))
-	overs := make([][]schedule.Overflow, len(keys))
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(max(1, workers))
-	for i, k := range keys {
-		g.Go(func() error {
-			if err := gctx.Err(); err != nil {
-				return err
-			}
-			assigns[i], overs[i] = schedule.Group(cal, k.court, k.docket, all[k.from:k.to], p)
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
-		return nil, err
-	}
-	if err := pl.joinCourts(ctx, keys, assigns, overs, workers, prog); err != nil {
-		return nil, err
-	}
-	return pl, nil
-}
-
-// groupKey is one (court, docket) group: all[from:to].
-type groupKey struct {
-	court    uint16
-	docket   cases.Docket
-	from, to int
-}
-
-// partitionGroups lays the cases out in place, group by group: the cases
-// that stay closed first (returned sorted by idnproceeding), then each
-// (court, docket) group in key order, each one contiguous range of all.
-// Scheduling, the report and the writers then walk memory in order; with
-// groups of pointers into the whole slice they chased pointers across
-// gigabytes (TLB misses dominated the writers' fill loop at 10M rows).
-func partitionGroups(all []cases.Case) ([]cases.Case, []groupKey) {
-	maxCourt := 0
-	for i := range all {
-		maxCourt = max(maxCourt, int(all[i].Court))
-	}
-	bucket := func(c *cases.Case) int {
-		if !c.Recalendar {
-			return 0
-		}
-		return 1 + int(c.Court)*int(cases.NumDockets) + int(c.Docket)
-	}
-	nb := 1 + (maxCourt+1)*int(cases.NumDockets)
-	bounds := make([]int, nb+1) // bucket b holds all[bounds[b]:bounds[b+1]]
-	for i := range all {
-		bounds[bucket(&all[i])+1]++
-	}
-	for b := 1; b <= nb; b++ {
-		bounds[b] += bounds[b-1]
-	}
-	next := slices.Clone(bounds[:nb])
-	for b := range nb {
-		// Every case before next[b] in bucket b's range belongs there; the
-		// case at next[b] is swapped to its own bucket until one of b's
-		// arrives (in-place American-flag partition: one pass, no copy).
-		for next[b] < bounds[b+1] {
-			i := next[b]
-			tb := bucket(&all[i])
-			if tb == b {
-				next[b]++
-				continue
-			}
-			j := next[tb]
-			next[tb]++
-			all[i], all[j] = all[j], all[i]
-		}
-	}
-	closed := all[:bounds[1]]
-	slices.SortFunc(closed, func(a, b cases.Case) int { return cmp.Compare(a.IDNProceeding, b.IDNProceeding) })
-	var keys []groupKey
-	for b := 1; b < nb; b++ {
-		if bounds[b] < bounds[b+1] {
-			keys = append(keys, groupKey{uint16((b - 1) / int(cases.NumDockets)), cases.Docket((b - 1) % int(cases.NumDockets)), bounds[b], bounds[b+1]})
-		}
-	}
-	return closed, keys
-}
-
-// joinCourts joins each court's dockets and puts them in hearing order,
-// courts in parallel (keys are in court order, so a court's groups are
-// adjacent), and collects the overflow.
-func (pl *plan) joinCourts(ctx context.Context, keys []groupKey, assigns [][]schedule.Assignment, overs [][]schedule.Overflow, workers int, prog *Progress) error {
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(max(1, workers))
-	var mu sync.Mutex
-	for lo := 0; lo < len(keys); {
-		hi := lo
-		n := 0
-		for hi < len(keys) && keys[hi].court == keys[lo].court {
-			n += len(assigns[hi])
-			hi++
-		}
-		for i := lo; i < hi; i++ {
-			pl.assigned += len(assigns[i])
-			pl.overflow = append(pl.overflow, overs[i]...)
-		}
-		court, parts := keys[lo].court, assigns[lo:hi]
-		lo = hi
-		if n == 0 {
-			prog.scheduledCourt()
-			continue
-		}
-		g.Go(func() error {
-			if err := gctx.Err(); err != nil {
-				return err
-			}
-			as := make([]schedule.Assignment, 0, n)
-			for _, p := range parts {
-				as = append(as, p...)
-			}
-			slices.SortFunc(as, hearingOrder)
-			mu.Lock()
-			pl.groups[court] = as
-			pl.courts = append(pl.courts, court)
-			mu.Unlock()
-			prog.scheduledCourt()
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
-		return err
-	}
-	sort.Slice(pl.courts, func(i, j int) bool { return pl.courts[i] < pl.courts[j] })
-	return nil
-}
-
-// hearingOrder orders a court's assignments: date, start, docket, then
-// priority.
-func hearingOrder(a, b schedule.Assignment) int {
-	switch {
-	case a.Date != b.Date:
-		return cmp.Compare(a.Date, b.Date)
-	case a.Session.Start != b.Session.Start:
-		return cmp.Compare(a.Session.Start, b.Session.Start)
-	case a.Case.Docket != b.Case.Docket:
-		return cmp.Compare(a.Case.Docket, b.Case.Docket)
-	}
-	return cases.Compare(a.Case, b.Case)
 }
 
 // appendOptString appends s, or null when it is empty.
@@ -436,21 +250,21 @@ func Validate(ctx context.Context, cfg Config) (*ValidateResult, error) {
 		return nil, err
 	}
 	objs := su.objs
-	col, _, err := collect(ctx, su.in, objs, su.ref, su.pol, su.asOf, cfg.Workers, false, nil, cfg.Progress)
+	col, _, err := collect.Read(ctx, su.in, objs, collect.Options{Ref: su.ref, Policy: su.pol, AsOf: su.asOf, Workers: cfg.Workers, Progress: cfg.Progress})
 	if err != nil {
 		return nil, err
 	}
-	defer col.free()
-	col.dedupe()
-	res := &ValidateResult{Objects: len(objs), Rows: col.rows, Rejected: int64(len(col.rejects)), ByCode: map[string]int64{}, Quality: col.quality.Map(),
+	defer col.Free()
+	col.Dedupe(nil)
+	res := &ValidateResult{Objects: len(objs), Rows: col.Rows, Rejected: int64(len(col.Rejects)), ByCode: map[string]int64{}, Quality: col.Quality.Map(),
 		Policy: su.pol, Outcomes: map[string]int64{}}
-	for i := range col.cases {
-		res.Outcomes[su.pol.RuleIDs[col.cases[i].Rule]]++
+	for i := range col.Cases {
+		res.Outcomes[su.pol.RuleIDs[col.Cases[i].Rule]]++
 	}
-	for i, r := range col.rejects {
-		res.ByCode[r.reject.Code.String()]++
+	for i, r := range col.Rejects {
+		res.ByCode[r.Reject.Code.String()]++
 		if i < 10 {
-			res.First = append(res.First, fmt.Sprintf("%s row %d: %s: %s", objs[r.object].Key, r.row, r.reject.Code, r.reject.Message()))
+			res.First = append(res.First, fmt.Sprintf("%s row %d: %s: %s", objs[r.Object].Key, r.Row, r.Reject.Code, r.Reject.Message()))
 		}
 	}
 	return res, nil

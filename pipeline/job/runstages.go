@@ -6,14 +6,19 @@ import (
 	"sort"
 	"time"
 
+	"github.com/recal-project/recal/pipeline/collect"
 	"github.com/recal-project/recal/pipeline/commit"
 	"github.com/recal-project/recal/pipeline/location"
 	"github.com/recal-project/recal/pipeline/manifest"
+	"github.com/recal-project/recal/pipeline/nightly"
+	"github.com/recal-project/recal/pipeline/plan"
 	"github.com/recal-project/recal/pipeline/report"
+	"github.com/recal-project/recal/pipeline/shard"
 	"github.com/recal-project/recal/pipeline/sink"
 	"github.com/recal-project/recal/pipeline/source"
 	"github.com/recal-project/recal/pipeline/storage"
 	"github.com/recal-project/recal/pipeline/sysexit"
+	"github.com/recal-project/recal/transforms/cases"
 	"github.com/recal-project/recal/transforms/schedule"
 )
 
@@ -54,21 +59,21 @@ type runState struct {
 	su      *setup
 	out     storage.Store
 	m       *manifest.Manifest
-	prev    *previous
+	prev    *nightly.Previous
 	// sp is the run's share of the courts (nil: unsharded); stage is where
 	// it commits: the output itself, or its shard's prefix under it.
-	sp    *shardPlan
+	sp    *shard.Plan
 	stage string
 	oc    *commit.Output
 	// staged is the run id committed where this run commits (its stage),
 	// as findCommitted found it ("": none), for the claim's rules.
 	staged  string
-	col     *collected
+	col     *collect.Collected
 	stats   []source.ObjectStats
 	guard   *manifest.Guard
 	params  schedule.Params
-	plan    *plan
-	changes *changeSet
+	plan    *plan.Plan
+	changes *nightly.ChangeSet
 	reports []sink.Object
 	// done, when a stage sets it, ends the run with that result.
 	done *Result
@@ -78,7 +83,7 @@ type runState struct {
 // its Result holds only the manifest).
 func (r *runState) free() {
 	if r.col != nil {
-		r.col.free()
+		r.col.Free()
 	}
 }
 
@@ -92,7 +97,7 @@ func (r *runState) checkSettings(context.Context) error {
 		cfg.Workers = 2
 	}
 	cfg.ShardCount = max(1, cfg.ShardCount)
-	if err := checkShard(cfg.ShardIndex, cfg.ShardCount); err != nil {
+	if err := shard.Check(cfg.ShardIndex, cfg.ShardCount); err != nil {
 		return err
 	}
 	if cfg.OnCorrupt != "" && cfg.OnCorrupt != "fail" && cfg.OnCorrupt != "quarantine" {
@@ -101,7 +106,7 @@ func (r *runState) checkSettings(context.Context) error {
 	if cfg.QuarantineLimit < 0 || cfg.QuarantineLimit > 1 {
 		return sysexit.Errorf(sysexit.ErrUsage, "--quarantine-limit %g: want a share from 0 to 1 (0.05 is 5%%)", cfg.QuarantineLimit)
 	}
-	if err := checkGuardSettings(cfg.ReleaseLimit, cfg.InputFloor); err != nil {
+	if err := nightly.CheckGuardSettings(cfg.ReleaseLimit, cfg.InputFloor); err != nil {
 		return sysexit.With(sysexit.ErrUsage, err)
 	}
 	if cfg.Output == "" || cfg.Input == "" || cfg.Capacity == "" {
@@ -150,16 +155,16 @@ func (r *runState) load(ctx context.Context) error {
 		}
 	}
 	if cfg.Previous != "" {
-		if r.prev, err = loadPrevious(ctx, cfg, pol, su.ref, r.out); err != nil {
+		if r.prev, err = nightly.Load(ctx, nightly.Options{URI: cfg.Previous, PolicyChange: cfg.PreviousPolicyChange, Workers: cfg.Workers, Locations: cfg.Locations}, pol, su.ref, r.out); err != nil {
 			return err
 		}
 	}
-	m.RunID = runID(m, reportSettings(*cfg)+r.prev.settings())
+	m.RunID = runID(m, reportSettings(*cfg)+r.prev.Settings())
 	r.m = m
 	r.log = r.log.With("run_id", m.RunID)
-	r.sp = newShardPlan(su.ref, cfg.ShardIndex, cfg.ShardCount)
+	r.sp = shard.New(su.ref, cfg.ShardIndex, cfg.ShardCount)
 	if r.sp != nil {
-		r.stage = ShardPrefix(cfg.ShardIndex, cfg.ShardCount)
+		r.stage = shard.Prefix(cfg.ShardIndex, cfg.ShardCount)
 		r.log = r.log.With("shard", cfg.ShardIndex, "shards", cfg.ShardCount)
 	}
 	r.t.log = r.log
@@ -247,18 +252,22 @@ func (r *runState) claim(ctx context.Context) error {
 func (r *runState) read(ctx context.Context) error {
 	cfg, su := &r.cfg, r.su
 	r.t.begin("read")
-	col, stats, err := collect(ctx, su.in, su.objs, su.ref, su.pol, su.asOf, cfg.Workers, cfg.OnCorrupt == "quarantine", r.sp, cfg.Progress)
+	col, stats, err := collect.Read(ctx, su.in, su.objs, collect.Options{Ref: su.ref, Policy: su.pol, AsOf: su.asOf,
+		Workers: cfg.Workers, Quarantine: cfg.OnCorrupt == "quarantine", Shard: r.sp, Progress: cfg.Progress})
 	if err != nil {
 		return err
 	}
 	r.col, r.stats = col, stats
-	if r.m.Quarantine, err = quarantineShare(col, su.objs, cfg.QuarantineLimit); err != nil {
+	if r.m.Quarantine, err = col.QuarantineShare(su.objs, cfg.QuarantineLimit); err != nil {
 		return err
 	}
-	col.prev = r.prev
-	col.dedupe()
+	var present func([]cases.Case)
 	if r.prev != nil {
-		if r.guard, err = r.prev.guard(col, cfg.ReleaseLimit, cfg.InputFloor); err != nil {
+		present = r.prev.MarkPresent
+	}
+	col.Dedupe(present)
+	if r.prev != nil {
+		if r.guard, err = r.prev.Guard(col.KeptFooterRows(), cfg.ReleaseLimit, cfg.InputFloor); err != nil {
 			return err
 		}
 	}
@@ -266,28 +275,28 @@ func (r *runState) read(ctx context.Context) error {
 	for _, o := range su.objs {
 		inBytes += o.Size
 	}
-	r.t.end("objects", len(su.objs), "bytes", inBytes, "rows", col.rows, "rejected", len(col.rejects))
+	r.t.end("objects", len(su.objs), "bytes", inBytes, "rows", col.Rows, "rejected", len(col.Rejects))
 	return nil
 }
 
 func (r *runState) schedule(ctx context.Context) error {
 	su, pol := r.su, r.su.pol
 	r.t.begin("schedule")
-	r.params = schedule.Params{AsOf: su.asOf, MinNoticeDays: pol.MinNoticeDays, JuvenileNoticeDays: pol.JuvenileNoticeDays, HorizonDays: pol.HorizonDays, Judges: r.col.judges}
+	r.params = schedule.Params{AsOf: su.asOf, MinNoticeDays: pol.MinNoticeDays, JuvenileNoticeDays: pol.JuvenileNoticeDays, HorizonDays: pol.HorizonDays, Judges: r.col.Judges}
 	if r.prev != nil {
-		r.params.Standing = r.prev.lookup
+		r.params.Standing = r.prev.Lookup
 	}
 	su.cal.WarmHolidays(su.asOf, su.asOf+int32(pol.HorizonDays)+400)
-	plan, err := scheduleAll(ctx, su.cal, r.col.cases, r.params, r.cfg.Workers, r.cfg.Progress)
+	pl, err := plan.Schedule(ctx, su.cal, r.col.Cases, r.params, r.cfg.Workers, r.cfg.Progress)
 	if err != nil {
 		return err
 	}
-	r.plan = plan
+	r.plan = pl
 	if r.prev != nil {
-		r.changes, r.m.Changes = r.prev.changes(plan, r.sp)
+		r.changes, r.m.Changes = r.prev.Changes(pl, r.sp)
 		r.m.Changes.Guard = r.guard
 	}
-	r.t.end("assigned", plan.assigned, "overflow", len(plan.overflow), "remain_closed", len(plan.closed))
+	r.t.end("assigned", pl.Assigned, "overflow", len(pl.Overflow), "remain_closed", len(pl.Closed))
 	return nil
 }
 
@@ -295,30 +304,30 @@ func (r *runState) schedule(ctx context.Context) error {
 func (r *runState) count(context.Context) error {
 	m, col, plan, objs := r.m, r.col, r.plan, r.su.objs
 	m.Counts = manifest.Counts{
-		InputRows: col.rows, Assigned: int64(plan.assigned), RemainClosed: int64(len(plan.closed)),
-		Overflow: int64(len(plan.overflow)), Rejected: int64(len(col.rejects)),
+		InputRows: col.Rows, Assigned: int64(plan.Assigned), RemainClosed: int64(len(plan.Closed)),
+		Overflow: int64(len(plan.Overflow)), Rejected: int64(len(col.Rejects)),
 	}
 	m.RejectsByCode, m.RemainClosedByRule, m.OverflowByReason = map[string]int64{}, map[string]int64{}, map[string]int64{}
-	m.DataQuality, m.Decoders = col.quality.Map(), map[string]int{}
+	m.DataQuality, m.Decoders = col.Quality.Map(), map[string]int{}
 	for i, s := range r.stats {
-		m.Inputs[i].Rows = col.objRows[i]
+		m.Inputs[i].Rows = col.ObjRows[i]
 		if s.Decoder != "" {
 			m.Decoders[s.Decoder]++
 		}
 	}
-	for _, q := range col.quarantined { // their stats already count 0 rows
-		why := firstLine(q.err.Error())
-		m.Inputs[q.object].Quarantined = why
-		m.QuarantinedObjects = append(m.QuarantinedObjects, objs[q.object].Key)
-		r.log.Warn("object quarantined: not read, not counted", "object", objs[q.object].Key, "error", why)
+	for _, q := range col.Quarantined { // their stats already count 0 rows
+		why := source.Reason(q.Err)
+		m.Inputs[q.Object].Quarantined = why
+		m.QuarantinedObjects = append(m.QuarantinedObjects, objs[q.Object].Key)
+		r.log.Warn("object quarantined: not read, not counted", "object", objs[q.Object].Key, "error", why)
 	}
-	for _, rj := range col.rejects {
-		m.RejectsByCode[rj.reject.Code.String()]++
+	for _, rj := range col.Rejects {
+		m.RejectsByCode[rj.Reject.Code.String()]++
 	}
-	for _, c := range plan.closed {
+	for _, c := range plan.Closed {
 		m.RemainClosedByRule[r.su.pol.RuleIDs[c.Rule]]++
 	}
-	for _, o := range plan.overflow {
+	for _, o := range plan.Overflow {
 		m.OverflowByReason[o.Reason]++
 	}
 	if err := m.Check(); err != nil {
@@ -342,7 +351,7 @@ func (r *runState) report(ctx context.Context) error {
 			return err
 		}
 	} else {
-		o, err := putJSON(ctx, r.out, r.stage+impactStateKey, ib.State())
+		o, err := putJSON(ctx, r.out, r.stage+shard.ImpactStateKey, ib.State())
 		if err != nil {
 			return err
 		}

@@ -13,71 +13,11 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/recal-project/recal/pipeline/gen"
+	"github.com/recal-project/recal/pipeline/progress"
 	"github.com/recal-project/recal/pipeline/refdata"
+	"github.com/recal-project/recal/pipeline/shard"
 	"github.com/recal-project/recal/pipeline/storage/local"
-	"github.com/recal-project/recal/pipeline/sysexit"
 )
-
-// TestShardOwnership checks that every row has exactly one owning shard:
-// a known court's rows belong to the shard its code hashes to, and rows
-// of no known court to shard 0; and that every shard of 5 gets courts.
-func TestShardOwnership(t *testing.T) {
-	ref, err := refdata.Load(refdata.Paths{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, n := range []int{2, 3, 5, 16} {
-		plans := make([]*shardPlan, n)
-		for i := range n {
-			plans[i] = newShardPlan(ref, i, n)
-		}
-		courts := make([]int, n)
-		for c := -1; c < len(ref.Courts); c++ {
-			owners := 0
-			for i, p := range plans {
-				if p.ownsRow(c) {
-					owners++
-					if c < 0 && i != 0 {
-						t.Errorf("%d shards: rows of no known court owned by shard %d", n, i)
-					}
-					if c >= 0 {
-						courts[i]++
-						if ShardOf(ref.Courts[c].Code, n) != i {
-							t.Errorf("%d shards: court %s owned by %d, hashes to %d", n, ref.Courts[c].Code, i, ShardOf(ref.Courts[c].Code, n))
-						}
-					}
-				}
-			}
-			if owners != 1 {
-				t.Errorf("%d shards: court index %d has %d owners", n, c, owners)
-			}
-		}
-		if n <= 5 {
-			for i, k := range courts {
-				if k == 0 {
-					t.Errorf("%d shards: shard %d has no court", n, i)
-				}
-			}
-		}
-	}
-	if newShardPlan(ref, 0, 1) != nil || !(*shardPlan)(nil).ownsRow(-1) {
-		t.Error("an unsharded run must own every row")
-	}
-	// The hash is fixed: shards of one job on different machines or
-	// versions must agree (FNV-1a 32 of the code).
-	if got := ShardOf("NYC", 5); got != 0x9b0c4f4d%5 && got != int(fnv32a("NYC")%5) {
-		t.Errorf("ShardOf(NYC, 5) = %d", got)
-	}
-}
-
-func fnv32a(s string) uint32 {
-	h := uint32(2166136261)
-	for i := 0; i < len(s); i++ {
-		h ^= uint32(s[i])
-		h *= 16777619
-	}
-	return h
-}
 
 var partShard = regexp.MustCompile(`/part-\d{5}-`)
 
@@ -194,26 +134,8 @@ func shardsMerge(t *testing.T, cfg Config, single, out string) {
 			t.Errorf("%s differs from the single-process run's", k)
 		}
 	}
-	if _, err := os.Stat(filepath.Join(out, strings.TrimSuffix(ShardsDir, "/"))); !errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(filepath.Join(out, strings.TrimSuffix(shard.Dir, "/"))); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("staging left after the merge: %v", err)
-	}
-}
-
-// TestShardFlags checks the shard flags' bounds.
-func TestShardFlags(t *testing.T) {
-	for _, c := range []struct{ index, count int }{{0, 0}, {-1, 3}, {3, 3}, {5, 2}} {
-		err := checkShard(c.index, c.count)
-		if sysexit.Code(err) != sysexit.Usage {
-			t.Errorf("index %d count %d: %v, want a usage error", c.index, c.count, err)
-		}
-	}
-	for _, c := range []struct{ index, count int }{{0, 1}, {2, 3}} {
-		if err := checkShard(c.index, c.count); err != nil {
-			t.Errorf("index %d count %d: %v", c.index, c.count, err)
-		}
-	}
-	if p := ShardPrefix(2, 5); p != fmt.Sprintf("_shards/%05d-of-%05d/", 2, 5) {
-		t.Errorf("ShardPrefix = %s", p)
 	}
 }
 
@@ -224,8 +146,8 @@ func TestProgress(t *testing.T) {
 	in := t.TempDir()
 	genData(t, in, 2000)
 	cfg := baseConfig(in, t.TempDir())
-	cfg.Progress = &Progress{}
-	if s := cfg.Progress.Snapshot(); s != (ProgressSnapshot{}) {
+	cfg.Progress = &progress.Progress{}
+	if s := cfg.Progress.Snapshot(); s != (progress.Snapshot{}) {
 		t.Fatalf("a new Progress is not zero: %+v", s)
 	}
 	res, err := Run(context.Background(), cfg)

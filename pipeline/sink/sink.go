@@ -9,6 +9,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -90,19 +91,36 @@ func WriteFile(ctx context.Context, st storage.Store, key string, sc *arrow.Sche
 	}
 	name := f.Name()
 	defer os.Remove(name)
-	// Snappy, not zstd: arrow v15 builds a new zstd encoder for every page
-	// (docs/libraries.md, "Hazards"), which made writing 15x slower.
-	// Dictionary encoding for text columns only (codes, times, rule ids:
-	// few distinct values). On ids and scores it only cost time: arrow
-	// v15's dictionary encoders allocate per value (6 allocations a row),
-	// and unique ids fall back to plain encoding anyway.
-	// Data pages v2: arrow v15's v1 pages grow the definition-level buffer
-	// of a nullable column by reallocating and copying it for every
-	// literal run (apache/arrow GH-41541, fixed in v17), which made the
-	// writer about 2x slower on ij_code and case_ij_code.
+	if err := encode(ctx, f, sc, from, to, fill, o); err != nil { // closes f
+		if ctx.Err() == nil || !errors.Is(err, ctx.Err()) {
+			err = fmt.Errorf("write %s: %w", key, err)
+		}
+		return Object{}, err
+	}
+	obj, err := upload(ctx, st, key, name)
+	if err != nil {
+		return Object{}, err
+	}
+	obj.Rows = int64(to - from)
+	return obj, nil
+}
+
+// writerProperties are the Parquet writer's settings for schema sc.
+//
+// Snappy, not zstd: arrow v15 builds a new zstd encoder for every page
+// (docs/libraries.md, "Hazards"), which made writing 15x slower.
+// Dictionary encoding for text columns only (codes, times, rule ids: few
+// distinct values). On ids and scores it only cost time: arrow v15's
+// dictionary encoders allocate per value (6 allocations a row), and
+// unique ids fall back to plain encoding anyway. Data pages v2: arrow
+// v15's v1 pages grow the definition-level buffer of a nullable column by
+// reallocating and copying it for every literal run (apache/arrow
+// GH-41541, fixed in v17), which made the writer about 2x slower on
+// ij_code and case_ij_code.
+func writerProperties(sc *arrow.Schema, rowGroup int64) *parquet.WriterProperties {
 	opts := []parquet.WriterProperty{
 		parquet.WithCompression(compress.Codecs.Snappy),
-		parquet.WithMaxRowGroupLength(o.RowGroup),
+		parquet.WithMaxRowGroupLength(rowGroup),
 		parquet.WithDictionaryDefault(false),
 		parquet.WithStats(true),
 		parquet.WithCreatedBy("recal"),
@@ -113,11 +131,15 @@ func WriteFile(ctx context.Context, st storage.Store, key string, sc *arrow.Sche
 			opts = append(opts, parquet.WithDictionaryFor(f.Name, true))
 		}
 	}
-	props := parquet.NewWriterProperties(opts...)
-	w, err := pqarrow.NewFileWriter(sc, f, props, pqarrow.NewArrowWriterProperties())
+	return parquet.NewWriterProperties(opts...)
+}
+
+// encode writes rows from to to of fill into f as Parquet, and closes f.
+func encode(ctx context.Context, f *os.File, sc *arrow.Schema, from, to int, fill FillFunc, o Options) error {
+	w, err := pqarrow.NewFileWriter(sc, f, writerProperties(sc, o.RowGroup), pqarrow.NewArrowWriterProperties())
 	if err != nil {
 		f.Close()
-		return Object{}, fmt.Errorf("write %s: %w", key, err)
+		return err
 	}
 	b := array.NewRecordBuilder(memory.DefaultAllocator, sc)
 	defer b.Release()
@@ -125,7 +147,7 @@ func WriteFile(ctx context.Context, st storage.Store, key string, sc *arrow.Sche
 	for i := from; i < to; i += chunk {
 		if err := ctx.Err(); err != nil {
 			w.Close()
-			return Object{}, err
+			return err
 		}
 		// Reserved for the chunk's rows: NewRecord leaves the builders
 		// empty, and regrowing them chunk after chunk cost 10% of the
@@ -137,12 +159,14 @@ func WriteFile(ctx context.Context, st storage.Store, key string, sc *arrow.Sche
 		rec.Release()
 		if err != nil {
 			w.Close()
-			return Object{}, fmt.Errorf("write %s: %w", key, err)
+			return err
 		}
 	}
-	if err := w.Close(); err != nil { // closes f too
-		return Object{}, fmt.Errorf("write %s: %w", key, err)
-	}
+	return w.Close() // closes f too
+}
+
+// upload hashes the local file name and puts it at key.
+func upload(ctx context.Context, st storage.Store, key, name string) (Object, error) {
 	r, err := os.Open(name)
 	if err != nil {
 		return Object{}, fmt.Errorf("write %s: %w", key, err)
@@ -159,5 +183,5 @@ func WriteFile(ctx context.Context, st storage.Store, key string, sc *arrow.Sche
 	if err := storage.Put(ctx, st, key, r); err != nil {
 		return Object{}, err
 	}
-	return Object{Key: key, Rows: int64(to - from), Bytes: size, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
+	return Object{Key: key, Bytes: size, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 
 	"github.com/recal-project/recal/pipeline/storage"
@@ -71,4 +72,15 @@ func blame(ctx context.Context, rec *recordingReaderAt, err error) error {
 		return fmt.Errorf("%w while decoding: %w", ErrRead, rerr)
 	}
 	return err
+}
+
+// Reason returns the first line of err's message: what a report or a
+// manifest says of a failed object (errors from recovered decoder panics
+// carry stack frames after it).
+func Reason(err error) string {
+	s := err.Error()
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
 }

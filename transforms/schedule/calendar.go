@@ -193,60 +193,13 @@ func (cal *Calendar) ParseCapacity(file string, data []byte, ref *reference.Data
 		if !ok {
 			break
 		}
-		var s Session
-		s.Line = c.line
-		ci := ref.CourtIndex(c.get("base_city_code"))
-		if ci < 0 {
-			return c.errf("base_city_code", "%q is not a court in the reference data", c.get("base_city_code"))
+		s, err := parseSession(c, ref)
+		if err != nil {
+			return err
 		}
-		s.Court = uint16(ci)
-		d, ok := cases.ParseDocket(strings.ToUpper(c.get("docket")))
-		if !ok {
-			return c.errf("docket", "%q is not DETAINED, NON_DETAINED or JUVENILE", c.get("docket"))
+		if err := cal.add(file, s); err != nil {
+			return err
 		}
-		s.Docket = d
-		s.IJ = c.get("ij_code")
-		wd, ok := weekdays[strings.ToUpper(c.get("weekday"))]
-		if !ok {
-			return c.errf("weekday", "%q is not MON..FRI", c.get("weekday"))
-		}
-		s.Weekday = wd
-		st := c.get("session_start")
-		if s.Start, ok = ParseClock(st); !ok {
-			return c.errf("session_start", "%q is not HH:MM", st)
-		}
-		n, err := strconv.Atoi(c.get("slots"))
-		if err != nil || n < 0 || n > 100000 {
-			return c.errf("slots", "%q is not a whole number from 0 to 100000", c.get("slots"))
-		}
-		s.Slots = n
-		from, ok := civil.ParseDate(c.get("effective_from"))
-		if !ok || len(c.get("effective_from")) != 10 {
-			return c.errf("effective_from", "%q is not a date (YYYY-MM-DD)", c.get("effective_from"))
-		}
-		s.From, s.To = from, 1<<31-1
-		if t := c.get("effective_to"); t != "" {
-			to, ok := civil.ParseDate(t)
-			if !ok || len(t) != 10 {
-				return c.errf("effective_to", "%q is not a date (YYYY-MM-DD)", t)
-			}
-			if to < from {
-				return c.errf("effective_to", "%s is before effective_from %s", t, c.get("effective_from"))
-			}
-			s.To = to
-		}
-		ds := cal.sessions[s.Court]
-		if ds == nil {
-			ds = &[cases.NumDockets][]Session{}
-			cal.sessions[s.Court] = ds
-		}
-		for _, o := range ds[s.Docket] {
-			if o.IJ == s.IJ && o.Weekday == s.Weekday && o.Start == s.Start && o.From <= s.To && s.From <= o.To {
-				return &ParseError{File: file, Line: s.Line, Column: "effective_from",
-					Err: fmt.Errorf("%w: line %d already defines this court, docket, judge, weekday and start", ErrOverlap, o.Line)}
-			}
-		}
-		ds[s.Docket] = append(ds[s.Docket], s)
 	}
 	for _, ds := range cal.sessions {
 		for d := range ds {
@@ -259,6 +212,70 @@ func (cal *Calendar) ParseCapacity(file string, data []byte, ref *reference.Data
 			})
 		}
 	}
+	return nil
+}
+
+// parseSession parses the capacity row c is on.
+func parseSession(c *csvRows, ref *reference.Data) (Session, error) {
+	s := Session{Line: c.line}
+	ci := ref.CourtIndex(c.get("base_city_code"))
+	if ci < 0 {
+		return s, c.errf("base_city_code", "%q is not a court in the reference data", c.get("base_city_code"))
+	}
+	s.Court = uint16(ci)
+	d, ok := cases.ParseDocket(strings.ToUpper(c.get("docket")))
+	if !ok {
+		return s, c.errf("docket", "%q is not DETAINED, NON_DETAINED or JUVENILE", c.get("docket"))
+	}
+	s.Docket = d
+	s.IJ = c.get("ij_code")
+	wd, ok := weekdays[strings.ToUpper(c.get("weekday"))]
+	if !ok {
+		return s, c.errf("weekday", "%q is not MON..FRI", c.get("weekday"))
+	}
+	s.Weekday = wd
+	st := c.get("session_start")
+	if s.Start, ok = ParseClock(st); !ok {
+		return s, c.errf("session_start", "%q is not HH:MM", st)
+	}
+	n, err := strconv.Atoi(c.get("slots"))
+	if err != nil || n < 0 || n > 100000 {
+		return s, c.errf("slots", "%q is not a whole number from 0 to 100000", c.get("slots"))
+	}
+	s.Slots = n
+	from, ok := civil.ParseDate(c.get("effective_from"))
+	if !ok || len(c.get("effective_from")) != 10 {
+		return s, c.errf("effective_from", "%q is not a date (YYYY-MM-DD)", c.get("effective_from"))
+	}
+	s.From, s.To = from, 1<<31-1
+	if t := c.get("effective_to"); t != "" {
+		to, ok := civil.ParseDate(t)
+		if !ok || len(t) != 10 {
+			return s, c.errf("effective_to", "%q is not a date (YYYY-MM-DD)", t)
+		}
+		if to < from {
+			return s, c.errf("effective_to", "%s is before effective_from %s", t, c.get("effective_from"))
+		}
+		s.To = to
+	}
+	return s, nil
+}
+
+// add adds session s of file, refusing one that overlaps a session
+// already defined for its court, docket, judge, weekday and start.
+func (cal *Calendar) add(file string, s Session) error {
+	ds := cal.sessions[s.Court]
+	if ds == nil {
+		ds = &[cases.NumDockets][]Session{}
+		cal.sessions[s.Court] = ds
+	}
+	for _, o := range ds[s.Docket] {
+		if o.IJ == s.IJ && o.Weekday == s.Weekday && o.Start == s.Start && o.From <= s.To && s.From <= o.To {
+			return &ParseError{File: file, Line: s.Line, Column: "effective_from",
+				Err: fmt.Errorf("%w: line %d already defines this court, docket, judge, weekday and start", ErrOverlap, o.Line)}
+		}
+	}
+	ds[s.Docket] = append(ds[s.Docket], s)
 	return nil
 }
 

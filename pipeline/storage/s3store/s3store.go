@@ -90,39 +90,9 @@ func New(ctx context.Context, bucket, prefix string, o Options) (*Store, error) 
 	if attempts == 0 {
 		attempts = 5
 	}
-	respTimeout := o.ResponseTimeout
-	if respTimeout == 0 {
-		respTimeout = 60 * time.Second
-	}
-	hc := awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
-		tr.ResponseHeaderTimeout = respTimeout
-		if o.InsecureSkipVerify {
-			if tr.TLSClientConfig == nil {
-				tr.TLSClientConfig = &tls.Config{}
-			}
-			tr.TLSClientConfig.InsecureSkipVerify = true //nolint:gosec // explicit user opt-in
-		}
-	})
-	loadOpts := []func(*config.LoadOptions) error{
-		config.WithRetryer(func() aws.Retryer {
-			return retry.NewStandard(func(so *retry.StandardOptions) {
-				so.MaxAttempts = attempts
-				if o.MaxBackoff > 0 {
-					so.MaxBackoff = o.MaxBackoff
-				}
-			})
-		}),
-		config.WithHTTPClient(hc),
-	}
-	if o.Region != "" {
-		loadOpts = append(loadOpts, config.WithRegion(o.Region))
-	}
-	cfg, err := config.LoadDefaultConfig(ctx, loadOpts...)
+	cfg, err := awsConfig(ctx, o, attempts)
 	if err != nil {
-		return nil, fmt.Errorf("s3: load AWS configuration: %w", err)
-	}
-	if cfg.Region == "" {
-		cfg.Region = "us-east-1"
+		return nil, err
 	}
 	endpoint := o.Endpoint
 	if endpoint == "" {
@@ -159,6 +129,46 @@ func New(ctx context.Context, bucket, prefix string, o Options) (*Store, error) 
 		backoff = 20 * time.Second
 	}
 	return &Store{client: client, uploader: up, bucket: bucket, prefix: prefix, attempts: attempts, maxBackoff: backoff}, nil
+}
+
+// awsConfig loads the SDK's configuration (credentials, region) with
+// recal's retries, response timeout and TLS choice.
+func awsConfig(ctx context.Context, o Options, attempts int) (aws.Config, error) {
+	respTimeout := o.ResponseTimeout
+	if respTimeout == 0 {
+		respTimeout = 60 * time.Second
+	}
+	hc := awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
+		tr.ResponseHeaderTimeout = respTimeout
+		if o.InsecureSkipVerify {
+			if tr.TLSClientConfig == nil {
+				tr.TLSClientConfig = &tls.Config{}
+			}
+			tr.TLSClientConfig.InsecureSkipVerify = true //nolint:gosec // explicit user opt-in
+		}
+	})
+	loadOpts := []func(*config.LoadOptions) error{
+		config.WithRetryer(func() aws.Retryer {
+			return retry.NewStandard(func(so *retry.StandardOptions) {
+				so.MaxAttempts = attempts
+				if o.MaxBackoff > 0 {
+					so.MaxBackoff = o.MaxBackoff
+				}
+			})
+		}),
+		config.WithHTTPClient(hc),
+	}
+	if o.Region != "" {
+		loadOpts = append(loadOpts, config.WithRegion(o.Region))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, loadOpts...)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("s3: load AWS configuration: %w", err)
+	}
+	if cfg.Region == "" {
+		cfg.Region = "us-east-1"
+	}
+	return cfg, nil
 }
 
 // bodyRetry runs read, which issues a request and reads its whole body,

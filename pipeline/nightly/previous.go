@@ -1,4 +1,8 @@
-package job
+// Package nightly is a run's continuity with the night before
+// (`recal run --previous`): the previous run's standing hearings, which
+// tonight's scheduler keeps where it can; changes/, what moved; and the
+// release guard that refuses a night whose export came empty or half.
+package nightly
 
 import (
 	"cmp"
@@ -18,6 +22,8 @@ import (
 	"github.com/recal-project/recal/pipeline/location"
 	"github.com/recal-project/recal/pipeline/manifest"
 	"github.com/recal-project/recal/pipeline/parts"
+	"github.com/recal-project/recal/pipeline/plan"
+	"github.com/recal-project/recal/pipeline/shard"
 	"github.com/recal-project/recal/pipeline/storage"
 	"github.com/recal-project/recal/pipeline/sysexit"
 	"github.com/recal-project/recal/transforms/cases"
@@ -28,10 +34,10 @@ import (
 
 // Kinds of change (changes/, the change column).
 const (
-	changeNew       = "NEW"
-	changeUnchanged = "UNCHANGED"
-	changeMoved     = "MOVED"
-	changeReleased  = "RELEASED"
+	ChangeNew       = "NEW"
+	ChangeUnchanged = "UNCHANGED"
+	ChangeMoved     = "MOVED"
+	ChangeReleased  = "RELEASED"
 )
 
 // Release reasons the job gives (the scheduler gives the others, see
@@ -43,11 +49,11 @@ const (
 	releasedLeftExport  = "LEFT_EXPORT"
 )
 
-// previous is the last committed run (`recal run --previous`): its
+// Previous is the last committed run (`recal run --previous`): its
 // manifest and its standing hearings, sorted by idnproceeding. The
 // records are small and pointer-free (about 32 bytes a hearing), so a
 // million of them cost the garbage collector nothing to scan.
-type previous struct {
+type Previous struct {
 	uri           string
 	m             *manifest.Manifest
 	policyChanged bool
@@ -76,24 +82,42 @@ type standingRec struct {
 	present bool
 }
 
-// settings is previousSettings of this previous run ("" for none).
-func (p *previous) settings() string {
+// Settings renders --previous for the run id: the previous run's
+// id (its outputs follow from it), and whether a policy change was
+// accepted ("" without --previous). Merge recomputes it from the
+// manifest's changes section.
+func Settings(runID string, policyChanged bool) string {
+	if runID == "" {
+		return ""
+	}
+	return fmt.Sprintf("previous=%s;policy_change=%v;", runID, policyChanged)
+}
+
+// Settings is Settings of this previous run ("" for none: p is nil).
+func (p *Previous) Settings() string {
 	if p == nil {
 		return ""
 	}
-	return previousSettings(p.m.RunID, p.policyChanged)
+	return Settings(p.m.RunID, p.policyChanged)
 }
 
 // of returns c's standing hearing, or nil (c.Prev, set by markPresent).
-func (p *previous) of(c *cases.Case) *standingRec {
+func (p *Previous) of(c *cases.Case) *standingRec {
 	if c.Prev == 0 {
 		return nil
 	}
 	return &p.standing[c.Prev-1]
 }
 
-// lookup is schedule.Params.Standing.
-func (p *previous) lookup(c *cases.Case) (schedule.Standing, bool) {
+// Earliest is the earliest_hearing_date of c's standing hearing: the
+// notice lead it met when it was first scheduled. c must have one
+// (c.Prev ≠ 0).
+func (p *Previous) Earliest(c *cases.Case) int32 {
+	return p.of(c).earliest
+}
+
+// Lookup is schedule.Params.Standing.
+func (p *Previous) Lookup(c *cases.Case) (schedule.Standing, bool) {
 	r := p.of(c)
 	if r == nil {
 		return schedule.Standing{}, false
@@ -101,12 +125,23 @@ func (p *previous) lookup(c *cases.Case) (schedule.Standing, bool) {
 	return schedule.Standing{Court: r.court, Docket: r.docket, Date: r.date, Start: int(r.start), IJ: p.judges.Code(r.ij)}, true
 }
 
-// loadPrevious reads the previous run the configuration names: it must
-// not be tonight's output, must have committed (_SUCCESS), and must have
-// applied tonight's policy unless cfg.PreviousPolicyChange says the change
-// is intended.
-func loadPrevious(ctx context.Context, cfg *Config, pol *policy.Policy, ref *reference.Data, out storage.Store) (*previous, error) {
-	st, err := location.Open(ctx, cfg.Previous, cfg.Locations)
+// Options say where the previous run is and how to read it.
+type Options struct {
+	// URI is --previous.
+	URI string
+	// PolicyChange accepts a previous run of another policy
+	// (--previous-policy-change).
+	PolicyChange bool
+	// Workers bounds the assignment objects read at once.
+	Workers   int
+	Locations location.Options
+}
+
+// Load reads the previous run o names: it must not be tonight's output
+// out, must have committed (_SUCCESS), and must have applied tonight's
+// policy unless o.PolicyChange says the change is intended.
+func Load(ctx context.Context, o Options, pol *policy.Policy, ref *reference.Data, out storage.Store) (*Previous, error) {
+	st, err := location.Open(ctx, o.URI, o.Locations)
 	if err != nil {
 		return nil, fmt.Errorf("--previous: %w", err)
 	}
@@ -124,9 +159,9 @@ func loadPrevious(ctx context.Context, cfg *Config, pol *policy.Policy, ref *ref
 		}
 		return nil, sysexit.Errorf(sysexit.ErrNoInput, "--previous %s: that run did not commit (no _SUCCESS); rerun it, or point --previous at the last committed run", st)
 	}
-	p := &previous{uri: cfg.Previous, m: m, standing: make([]standingRec, 0, m.Counts.Assigned), judges: cases.NewJudges()}
+	p := &Previous{uri: o.URI, m: m, judges: cases.NewJudges()}
 	if m.Policy.ID != pol.ID {
-		if !cfg.PreviousPolicyChange {
+		if !o.PolicyChange {
 			return nil, sysexit.Errorf(sysexit.ErrConfig, "--previous %s applied policy %s, tonight's is %s: if the policy change is intended, add --previous-policy-change (hearings of cases tonight's policy no longer selects are then released)",
 				st, m.Policy.ID, pol.ID)
 		}
@@ -139,8 +174,23 @@ func loadPrevious(ctx context.Context, cfg *Config, pol *policy.Policy, ref *ref
 		}
 	}
 	sort.Strings(keys)
-	// The objects are read by cfg.Workers readers, each over its share.
-	w := max(1, min(cfg.Workers, len(keys)))
+	if p.standing, err = readAllStanding(ctx, st, keys, ref, p.judges, o.Workers); err != nil {
+		err = fmt.Errorf("--previous %s: %w", st, err)
+		if errors.Is(err, storage.ErrNotExist) || errors.Is(err, storage.ErrUnavailable) || ctx.Err() != nil {
+			return nil, err // not there, the store failing, or cancelled
+		}
+		return nil, sysexit.With(sysexit.ErrData, err) // what the Parquet reader said of a bad file
+	}
+	if err := p.check(st); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// readAllStanding reads the standing hearings of the assignment objects
+// keys, workers readers each over its share, sorted by idnproceeding.
+func readAllStanding(ctx context.Context, st storage.Store, keys []string, ref *reference.Data, judges *cases.Judges, workers int) ([]standingRec, error) {
+	w := max(1, min(workers, len(keys)))
 	shares := make([][]standingRec, w)
 	g, gctx := errgroup.WithContext(ctx)
 	for k := range w {
@@ -150,30 +200,33 @@ func loadPrevious(ctx context.Context, cfg *Config, pol *policy.Policy, ref *ref
 				mine = append(mine, keys[i])
 			}
 			var err error
-			shares[k], err = readStanding(gctx, st, mine, ref, p.judges)
+			shares[k], err = readStanding(gctx, st, mine, ref, judges)
 			return err
 		})
 	}
 	if err := g.Wait(); err != nil {
-		err = fmt.Errorf("--previous %s: %w", st, err)
-		if errors.Is(err, storage.ErrNotExist) || errors.Is(err, storage.ErrUnavailable) || ctx.Err() != nil {
-			return nil, err // not there, the store failing, or cancelled
-		}
-		return nil, sysexit.With(sysexit.ErrData, err) // what the Parquet reader said of a bad file
+		return nil, err
 	}
+	var all []standingRec
 	for _, sh := range shares {
-		p.standing = append(p.standing, sh...)
+		all = append(all, sh...)
 	}
-	slices.SortFunc(p.standing, func(a, b standingRec) int { return cmp.Compare(a.id, b.id) })
+	slices.SortFunc(all, func(a, b standingRec) int { return cmp.Compare(a.id, b.id) })
+	return all, nil
+}
+
+// check refuses a previous run whose files do not match its manifest: an
+// idnproceeding assigned twice, or another number of assignments.
+func (p *Previous) check(st storage.Store) error {
 	for i := 1; i < len(p.standing); i++ {
 		if p.standing[i].id == p.standing[i-1].id {
-			return nil, sysexit.Errorf(sysexit.ErrData, "--previous %s: idnproceeding %d is assigned twice", st, p.standing[i].id)
+			return sysexit.Errorf(sysexit.ErrData, "--previous %s: idnproceeding %d is assigned twice", st, p.standing[i].id)
 		}
 	}
-	if int64(len(p.standing)) != m.Counts.Assigned {
-		return nil, sysexit.Errorf(sysexit.ErrData, "--previous %s: its manifest counts %d assignments, its files hold %d", st, m.Counts.Assigned, len(p.standing))
+	if int64(len(p.standing)) != p.m.Counts.Assigned {
+		return sysexit.Errorf(sysexit.ErrData, "--previous %s: its manifest counts %d assignments, its files hold %d", st, p.m.Counts.Assigned, len(p.standing))
 	}
-	return p, nil
+	return nil
 }
 
 // readStanding reads the standing hearings of the assignment objects
@@ -226,12 +279,12 @@ func readStanding(ctx context.Context, st storage.Store, keys []string, ref *ref
 	return out, s.Err()
 }
 
-// markPresent records which standing hearings' cases are among tonight's
+// MarkPresent records which standing hearings' cases are among tonight's
 // valid rows (all shards' rows, before a shard keeps its own), and links
 // each case to its standing hearing (Case.Prev). The cases come in
 // ascending runs of idnproceeding (deduplication leaves them so): each
 // run is joined to the sorted hearings by one search and a walk.
-func (p *previous) markPresent(all []cases.Case) {
+func (p *Previous) MarkPresent(all []cases.Case) {
 	j := len(p.standing)
 	for i := range all {
 		id := all[i].IDNProceeding
@@ -248,19 +301,19 @@ func (p *previous) markPresent(all []cases.Case) {
 	}
 }
 
-// change is one row of changes/ (times in minutes after midnight, -1
-// for none; reason indexes changeReasons).
-type change struct {
-	idnProc           int64
-	prevDate, newDate int32
-	prevTime, newTime int16
-	court             uint16
-	reason            uint16
-	kind              uint8
+// Change is one row of changes/ (times in minutes after midnight, -1
+// for none; Reason indexes ChangeSet.Reasons, Kind indexes Kinds).
+type Change struct {
+	IDNProc           int64
+	PrevDate, NewDate int32
+	PrevTime, NewTime int16
+	Court             uint16
+	Reason            uint16
+	Kind              uint8
 }
 
-// changeKinds are the values of change.kind.
-var changeKinds = [...]string{changeNew, changeUnchanged, changeMoved, changeReleased}
+// Kinds are the change column's values, by Change.Kind.
+var Kinds = [...]string{ChangeNew, ChangeUnchanged, ChangeMoved, ChangeReleased}
 
 const (
 	kindNew uint8 = iota
@@ -269,67 +322,39 @@ const (
 	kindReleased
 )
 
-// changeSet is changes/: its rows, in idnproceeding order, and the
-// reasons they index (reasons[0] = none).
-type changeSet struct {
-	rows    []change
-	reasons []string
+// ChangeSet is changes/: its rows, in idnproceeding order, and the
+// reasons they index (Reasons[0] = none).
+type ChangeSet struct {
+	Rows    []Change
+	Reasons []string
 }
 
-// changes compares tonight's plan with the previous run: a row for every
+// Changes compares tonight's plan with the previous run: a row for every
 // hearing tonight (NEW, UNCHANGED or MOVED) and for every standing
 // hearing released, with their counts. A shard covers its courts:
 // tonight's cases it schedules, and the released hearings of cases absent
 // tonight whose previous court it owns.
-func (p *previous) changes(pl *plan, sp *shardPlan) (*changeSet, *manifest.Changes) {
-	ch := &manifest.Changes{Previous: p.uri, PreviousRunID: p.m.RunID, PreviousAssigned: p.m.Counts.Assigned,
-		PolicyChanged: p.policyChanged, Partial: sp != nil, MovedByReason: map[string]int64{}, ReleasedByReason: map[string]int64{}}
-	reasons := []string{""}
-	reasonIdx := map[string]uint16{"": 0}
-	reason := func(r string) uint16 {
-		i, ok := reasonIdx[r]
-		if !ok {
-			i = uint16(len(reasons))
-			reasons = append(reasons, r)
-			reasonIdx[r] = i
-		}
-		return i
+func (p *Previous) Changes(pl *plan.Plan, sp *shard.Plan) (*ChangeSet, *manifest.Changes) {
+	cb := &changeBuilder{
+		ch: &manifest.Changes{Previous: p.uri, PreviousRunID: p.m.RunID, PreviousAssigned: p.m.Counts.Assigned,
+			PolicyChanged: p.policyChanged, Partial: sp != nil, MovedByReason: map[string]int64{}, ReleasedByReason: map[string]int64{}},
+		set:       ChangeSet{Rows: make([]Change, 0, pl.Assigned+len(p.standing)/16), Reasons: []string{""}},
+		reasonIdx: map[string]uint16{"": 0},
 	}
-	out := make([]change, 0, pl.assigned+len(p.standing)/16)
-	release := func(id int64, court uint16, r *standingRec, why string) {
-		out = append(out, change{idnProc: id, court: court, kind: kindReleased, prevDate: r.date, prevTime: r.start, newTime: -1, reason: reason(why)})
-		ch.Released++
-		ch.ReleasedByReason[why]++
-	}
-	for _, court := range pl.courts {
-		for _, a := range pl.groups[court] {
-			c := a.Case
-			x := change{idnProc: c.IDNProceeding, court: c.Court, newDate: a.Date, newTime: int16(a.Session.Start), prevTime: -1}
-			r := p.of(c)
-			switch {
-			case r == nil:
-				x.kind = kindNew
-				ch.New++
-			case a.Standing:
-				x.kind, x.prevDate, x.prevTime = kindUnchanged, r.date, r.start
-				ch.Unchanged++
-			default:
-				x.kind, x.prevDate, x.prevTime, x.reason = kindMoved, r.date, r.start, reason(a.Released)
-				ch.Moved++
-				ch.MovedByReason[a.Released]++
-			}
-			out = append(out, x)
+	for _, court := range pl.Courts {
+		for _, a := range pl.Groups[court] {
+			cb.hearing(a, p.of(a.Case))
 		}
 	}
-	for _, o := range pl.overflow {
+	for _, o := range pl.Overflow {
 		if r := p.of(o.Case); r != nil {
-			release(o.Case.IDNProceeding, o.Case.Court, r, o.Released)
+			cb.release(o.Case.IDNProceeding, o.Case.Court, r, o.Released)
 		}
 	}
-	for i := range pl.closed {
-		c := &pl.closed[i]
+	for i := range pl.Closed {
+		c := &pl.Closed[i]
 		if r := p.of(c); r != nil {
-			release(c.IDNProceeding, c.Court, r, releasedNotSelected)
+			cb.release(c.IDNProceeding, c.Court, r, releasedNotSelected)
 		}
 	}
 	for i := range p.standing {
@@ -337,11 +362,60 @@ func (p *previous) changes(pl *plan, sp *shardPlan) (*changeSet, *manifest.Chang
 		if r.present {
 			continue
 		}
-		if sp != nil && (r.court == courtUnknown && sp.index != 0 || r.court != courtUnknown && !sp.own[r.court]) {
+		court := int(r.court)
+		if r.court == courtUnknown {
+			court = -1
+		}
+		if !sp.OwnsRow(court) {
 			continue
 		}
-		release(r.id, r.court, r, releasedLeftExport)
+		cb.release(r.id, r.court, r, releasedLeftExport)
 	}
-	slices.SortFunc(out, func(a, b change) int { return cmp.Compare(a.idnProc, b.idnProc) })
-	return &changeSet{out, reasons}, ch
+	slices.SortFunc(cb.set.Rows, func(a, b Change) int { return cmp.Compare(a.IDNProc, b.IDNProc) })
+	return &cb.set, cb.ch
+}
+
+// changeBuilder gathers changes/ and its counts.
+type changeBuilder struct {
+	ch        *manifest.Changes
+	set       ChangeSet
+	reasonIdx map[string]uint16
+}
+
+// reason returns r's index in the set's reasons, adding it if new.
+func (cb *changeBuilder) reason(r string) uint16 {
+	i, ok := cb.reasonIdx[r]
+	if !ok {
+		i = uint16(len(cb.set.Reasons))
+		cb.set.Reasons = append(cb.set.Reasons, r)
+		cb.reasonIdx[r] = i
+	}
+	return i
+}
+
+// hearing records tonight's hearing a, whose standing hearing is r (nil:
+// none): NEW, UNCHANGED or MOVED.
+func (cb *changeBuilder) hearing(a schedule.Assignment, r *standingRec) {
+	c, ch := a.Case, cb.ch
+	x := Change{IDNProc: c.IDNProceeding, Court: c.Court, NewDate: a.Date, NewTime: int16(a.Session.Start), PrevTime: -1}
+	switch {
+	case r == nil:
+		x.Kind = kindNew
+		ch.New++
+	case a.Standing:
+		x.Kind, x.PrevDate, x.PrevTime = kindUnchanged, r.date, r.start
+		ch.Unchanged++
+	default:
+		x.Kind, x.PrevDate, x.PrevTime, x.Reason = kindMoved, r.date, r.start, cb.reason(a.Released)
+		ch.Moved++
+		ch.MovedByReason[a.Released]++
+	}
+	cb.set.Rows = append(cb.set.Rows, x)
+}
+
+// release records standing hearing r of case id as released, for why.
+func (cb *changeBuilder) release(id int64, court uint16, r *standingRec, why string) {
+	cb.set.Rows = append(cb.set.Rows, Change{IDNProc: id, Court: court, Kind: kindReleased, PrevDate: r.date, PrevTime: r.start, NewTime: -1, Reason: cb.reason(why)})
+	cb.ch.Released++
+	cb.ch.ReleasedByReason[why]++
 }

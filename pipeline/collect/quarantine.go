@@ -1,10 +1,11 @@
-package job
+package collect
 
 import (
 	"fmt"
 
 	"github.com/recal-project/recal/pipeline/manifest"
 	"github.com/recal-project/recal/pipeline/report"
+	"github.com/recal-project/recal/pipeline/source"
 	"github.com/recal-project/recal/pipeline/storage"
 	"github.com/recal-project/recal/pipeline/sysexit"
 )
@@ -24,26 +25,26 @@ var ErrQuarantineLimit = sysexit.Sentinel(sysexit.ErrData, "quarantine limit exc
 // quarantineShare measures the objects collect quarantined against the
 // whole input and checks them against limit (0: DefaultQuarantineLimit).
 // It returns nil, nil when nothing was quarantined.
-func quarantineShare(col *collected, objs []storage.ObjectInfo, limit float64) (*manifest.Quarantine, error) {
-	if len(col.quarantined) == 0 {
+func (c *Collected) QuarantineShare(objs []storage.ObjectInfo, limit float64) (*manifest.Quarantine, error) {
+	if len(c.Quarantined) == 0 {
 		return nil, nil
 	}
 	if limit <= 0 {
 		limit = DefaultQuarantineLimit
 	}
-	q := &manifest.Quarantine{Objects: len(col.quarantined), InputObjects: len(objs), Limit: limit}
-	for _, n := range col.footer {
+	q := &manifest.Quarantine{Objects: len(c.Quarantined), InputObjects: len(objs), Limit: limit}
+	for _, n := range c.Footer {
 		q.InputFooter += n
 	}
-	for _, o := range col.quarantined {
-		q.FooterRows += col.footer[o.object]
+	for _, o := range c.Quarantined {
+		q.FooterRows += c.Footer[o.Object]
 	}
 	q.ObjectsShare = float64(q.Objects) / float64(q.InputObjects)
 	if q.InputFooter > 0 {
 		q.RowsShare = float64(q.FooterRows) / float64(q.InputFooter)
 	}
-	first := col.quarantined[0]
-	example := fmt.Sprintf("first: %s: %s", objs[first.object].Key, firstLine(first.err.Error()))
+	first := c.Quarantined[0]
+	example := fmt.Sprintf("first: %s: %s", objs[first.Object].Key, source.Reason(first.Err))
 	switch {
 	case q.Objects == q.InputObjects || q.InputFooter == q.FooterRows:
 		return q, fmt.Errorf("%w: no row would be left after quarantine (%d of %d objects, %s of %s rows by footer), which would commit an empty schedule; nothing committed (%s)",
@@ -53,4 +54,20 @@ func quarantineShare(col *collected, objs []storage.ObjectInfo, limit float64) (
 			ErrQuarantineLimit, q.Objects, q.InputObjects, 100*q.ObjectsShare, report.Commas(q.FooterRows), report.Commas(q.InputFooter), 100*q.RowsShare, limit, example)
 	}
 	return q, nil
+}
+
+// KeptFooterRows is the input's rows by footer, quarantined objects aside:
+// what the nightly release guard compares with the previous run's input.
+func (c *Collected) KeptFooterRows() int64 {
+	skipped := make(map[int]bool, len(c.Quarantined))
+	for _, q := range c.Quarantined {
+		skipped[q.Object] = true
+	}
+	var n int64
+	for i, rows := range c.Footer {
+		if !skipped[i] {
+			n += rows
+		}
+	}
+	return n
 }

@@ -1,4 +1,4 @@
-package job
+package nightly
 
 import (
 	"fmt"
@@ -55,7 +55,7 @@ func (e *GuardError) Unwrap() error { return ErrReleaseGuard }
 // shard alike), and tonight's input rows (those read, quarantined objects
 // aside) against its input rows. limit and floor are the thresholds
 // (nil: the defaults).
-func (p *previous) guard(col *collected, limit, floor *float64) (*manifest.Guard, error) {
+func (p *Previous) Guard(inputRows int64, limit, floor *float64) (*manifest.Guard, error) {
 	g := &manifest.Guard{PreviousAssigned: int64(len(p.standing)), PreviousInputRows: p.m.Counts.InputRows,
 		ReleaseLimit: DefaultReleaseLimit, InputFloor: DefaultInputFloor}
 	if limit != nil {
@@ -69,15 +69,7 @@ func (p *previous) guard(col *collected, limit, floor *float64) (*manifest.Guard
 			g.LeftExport++
 		}
 	}
-	quarantined := make(map[int]bool, len(col.quarantined))
-	for _, q := range col.quarantined {
-		quarantined[q.object] = true
-	}
-	for i, n := range col.footer {
-		if !quarantined[i] {
-			g.InputRows += n
-		}
-	}
+	g.InputRows = inputRows
 	if g.PreviousAssigned > 0 {
 		g.ReleaseShare = float64(g.LeftExport) / float64(g.PreviousAssigned)
 	}
@@ -92,8 +84,8 @@ func (p *previous) guard(col *collected, limit, floor *float64) (*manifest.Guard
 	return g, nil
 }
 
-// checkGuardSettings refuses thresholds outside 0..1.
-func checkGuardSettings(limit, floor *float64) error {
+// CheckGuardSettings refuses thresholds outside 0..1.
+func CheckGuardSettings(limit, floor *float64) error {
 	for _, f := range []struct {
 		name string
 		v    *float64

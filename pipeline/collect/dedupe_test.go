@@ -1,4 +1,4 @@
-package job
+package collect
 
 import (
 	"fmt"
@@ -63,20 +63,20 @@ func TestDedupe(t *testing.T) {
 				}
 			}
 			for _, path := range []string{"dedupe", "sort"} {
-				col := &collected{cases: slices.Clone(tc.cs)}
+				col := &Collected{Cases: slices.Clone(tc.cs)}
 				switch path {
 				case "dedupe":
 					if got := col.dedupeRuns(); got != tc.wantRuns {
 						t.Fatalf("dedupeRuns = %v, want %v", got, tc.wantRuns)
 					}
-					col = &collected{cases: slices.Clone(tc.cs)}
-					col.dedupe()
+					col = &Collected{Cases: slices.Clone(tc.cs)}
+					col.Dedupe(nil)
 				case "sort":
-					slices.SortFunc(col.cases, func(a, b cases.Case) int { return int(a.IDNProceeding - b.IDNProceeding) })
+					slices.SortFunc(col.Cases, func(a, b cases.Case) int { return int(a.IDNProceeding - b.IDNProceeding) })
 					col.dropAdjacentDuplicates()
 				}
 				got := map[int64]int64{}
-				for _, c := range col.cases {
+				for _, c := range col.Cases {
 					if _, dup := got[c.IDNProceeding]; dup {
 						t.Fatalf("%s: id %d kept twice", path, c.IDNProceeding)
 					}
@@ -85,12 +85,12 @@ func TestDedupe(t *testing.T) {
 				if fmt.Sprint(got) != fmt.Sprint(want) {
 					t.Errorf("%s: kept %v, want %v", path, got, want)
 				}
-				if len(col.rejects) != wantRejects {
-					t.Errorf("%s: %d rejects, want %d", path, len(col.rejects), wantRejects)
+				if len(col.Rejects) != wantRejects {
+					t.Errorf("%s: %d rejects, want %d", path, len(col.Rejects), wantRejects)
 				}
-				for _, rj := range col.rejects {
-					if ord := int64(rj.object)<<40 | rj.row; ord == want[rj.idnProc] {
-						t.Errorf("%s: rejected the kept record of id %d", path, rj.idnProc)
+				for _, rj := range col.Rejects {
+					if ord := int64(rj.Object)<<40 | rj.Row; ord == want[rj.IDNProc] {
+						t.Errorf("%s: rejected the kept record of id %d", path, rj.IDNProc)
 					}
 				}
 			}

@@ -1,4 +1,5 @@
-package job
+// Package progress holds a run's work so far, as atomic counts.
+package progress
 
 import (
 	"sync/atomic"
@@ -20,8 +21,8 @@ type Progress struct {
 	bytesWritten   atomic.Int64
 }
 
-// ProgressSnapshot is a Progress at one moment.
-type ProgressSnapshot struct {
+// Snapshot is a Progress at one moment.
+type Snapshot struct {
 	Stage string
 	// Objects is the number of export objects; ObjectsRead of them are
 	// read, holding RowsRead rows (every row, owned by this shard or not)
@@ -35,11 +36,11 @@ type ProgressSnapshot struct {
 }
 
 // Snapshot returns the counts now.
-func (p *Progress) Snapshot() ProgressSnapshot {
+func (p *Progress) Snapshot() Snapshot {
 	if p == nil {
-		return ProgressSnapshot{}
+		return Snapshot{}
 	}
-	s := ProgressSnapshot{
+	s := Snapshot{
 		Objects: p.objects.Load(), ObjectsRead: p.objectsRead.Load(), RowsRead: p.rowsRead.Load(), BytesRead: p.bytesRead.Load(),
 		Courts: p.courts.Load(), CourtsScheduled: p.courtsDone.Load(),
 		ObjectsWritten: p.objectsWritten.Load(), BytesWritten: p.bytesWritten.Load(),
@@ -50,44 +51,51 @@ func (p *Progress) Snapshot() ProgressSnapshot {
 	return s
 }
 
-func (p *Progress) setStage(s string) {
+// SetStage records the stage the run is in.
+func (p *Progress) SetStage(s string) {
 	if p != nil {
 		p.stage.Store(&s)
 	}
 }
 
-func (p *Progress) startRead(objects int) {
+// StartRead records the number of export objects to read.
+func (p *Progress) StartRead(objects int) {
 	if p != nil {
 		p.objects.Store(int64(objects))
 	}
 }
 
-func (p *Progress) readRows(n int) {
+// ReadRows adds n rows read.
+func (p *Progress) ReadRows(n int) {
 	if p != nil {
 		p.rowsRead.Add(int64(n))
 	}
 }
 
-func (p *Progress) readObject(bytes int64) {
+// ReadObject counts one object read, of bytes bytes.
+func (p *Progress) ReadObject(bytes int64) {
 	if p != nil {
 		p.objectsRead.Add(1)
 		p.bytesRead.Add(bytes)
 	}
 }
 
-func (p *Progress) startSchedule(courts int) {
+// StartSchedule records the number of courts to schedule.
+func (p *Progress) StartSchedule(courts int) {
 	if p != nil {
 		p.courts.Store(int64(courts))
 	}
 }
 
-func (p *Progress) scheduledCourt() {
+// ScheduledCourt counts one court scheduled.
+func (p *Progress) ScheduledCourt() {
 	if p != nil {
 		p.courtsDone.Add(1)
 	}
 }
 
-func (p *Progress) wrote(objects int, bytes int64) {
+// Wrote adds output objects written and their bytes.
+func (p *Progress) Wrote(objects int, bytes int64) {
 	if p != nil {
 		p.objectsWritten.Add(int64(objects))
 		p.bytesWritten.Add(bytes)

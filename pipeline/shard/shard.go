@@ -1,4 +1,5 @@
-package job
+// Package shard splits a run across processes by court.
+package shard
 
 import (
 	"fmt"
@@ -23,38 +24,44 @@ import (
 // or missing court). The owner counts the row (input_rows, the inputs'
 // rows, data quality) and writes its outcome.
 
-// ShardOf returns the shard (0 ≤ shard < count) that schedules court:
+// Of returns the shard (0 ≤ shard < count) that schedules court:
 // FNV-1a of the court code, modulo count. It depends on nothing but the
 // code, so it is the same on every machine and for every export.
-func ShardOf(court string, count int) int {
+func Of(court string, count int) int {
 	h := fnv.New32a()
 	h.Write([]byte(court))
 	return int(h.Sum32() % uint32(count))
 }
 
-// shardPlan is one shard's share of the courts.
-type shardPlan struct {
+// Plan is one shard's share of the courts. A nil *Plan is an unsharded
+// run: it owns everything.
+type Plan struct {
 	index, count int
 	// own[c] reports whether the shard schedules court index c.
 	own []bool
 }
 
-// newShardPlan returns the plan of shard index of count, or nil for an
-// unsharded run (count 1).
-func newShardPlan(ref *reference.Data, index, count int) *shardPlan {
+// New returns the plan of shard index of count, or nil for an unsharded
+// run (count 1).
+func New(ref *reference.Data, index, count int) *Plan {
 	if count <= 1 {
 		return nil
 	}
-	p := &shardPlan{index: index, count: count, own: make([]bool, len(ref.Courts))}
+	p := &Plan{index: index, count: count, own: make([]bool, len(ref.Courts))}
 	for i, c := range ref.Courts {
-		p.own[i] = ShardOf(c.Code, count) == index
+		p.own[i] = Of(c.Code, count) == index
 	}
 	return p
 }
 
-// ownsRow reports whether the shard owns a row whose court index is court
-// (-1: not a known court).
-func (p *shardPlan) ownsRow(court int) bool {
+// OwnsCourt reports whether the shard schedules the court of index court.
+func (p *Plan) OwnsCourt(court uint16) bool {
+	return p == nil || p.own[court]
+}
+
+// OwnsRow reports whether the shard owns a row whose court index is court
+// (-1: not a known court, owned by shard 0).
+func (p *Plan) OwnsRow(court int) bool {
 	if p == nil {
 		return true
 	}
@@ -64,8 +71,8 @@ func (p *shardPlan) ownsRow(court int) bool {
 	return p.own[court]
 }
 
-// checkShard validates --shard-index and --shard-count.
-func checkShard(index, count int) error {
+// Check validates --shard-index and --shard-count.
+func Check(index, count int) error {
 	if count < 1 {
 		return sysexit.Errorf(sysexit.ErrUsage, "--shard-count=%d: want 1 or more", count)
 	}
@@ -75,17 +82,17 @@ func checkShard(index, count int) error {
 	return nil
 }
 
-// ShardPrefix is where shard index of count keeps what only `recal merge`
+// Prefix is where shard index of count keeps what only `recal merge`
 // reads: its manifest and _SUCCESS, its impact state, and its parts of the
 // datasets that merge combines in order (remain_closed, overflow,
 // rejects). The leading underscore keeps Spark, DuckDB and pandas from
 // taking it for data.
-func ShardPrefix(index, count int) string {
-	return fmt.Sprintf("%s%05d-of-%05d/", ShardsDir, index, count)
+func Prefix(index, count int) string {
+	return fmt.Sprintf("%s%05d-of-%05d/", Dir, index, count)
 }
 
-// ShardsDir holds the shards' staging prefixes.
-const ShardsDir = "_shards/"
+// Dir holds the shards' staging prefixes.
+const Dir = "_shards/"
 
-// impactStateKey is a shard's impact.Builder state, under its prefix.
-const impactStateKey = "impact-state.json"
+// ImpactStateKey is a shard's impact.Builder state, under its prefix.
+const ImpactStateKey = "impact-state.json"
