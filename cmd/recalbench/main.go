@@ -73,7 +73,7 @@ func main() {
 	flag.StringVar(&c.recal, "recal", "bin/recal", "the recal binary")
 	flag.StringVar(&c.duckdb, "duckdb", ".tools/bin/recal-duckdb", "the DuckDB tool (testdata/duckdb)")
 	flag.StringVar(&c.s3server, "s3server", ".tools/bin/versitygw", "the versitygw binary (empty: skip the S3 measurement)")
-	flag.StringVar(&c.ref, "courts", "pipeline/refdata/data/eoir_base_cities.csv", "the courts table the SQL validates against")
+	flag.StringVar(&c.ref, "courts", "transforms/reference/data/eoir_base_cities.csv", "the courts table the SQL validates against")
 	flag.Parse()
 	for _, r := range strings.Split(rows, ",") {
 		n, err := strconv.ParseInt(strings.TrimSpace(r), 10, 64)
