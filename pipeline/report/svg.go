@@ -140,56 +140,10 @@ func (c *chart) svg() string {
 			fmt.Fprintf(&b, `<text class="tick" x="%s" y="%s" text-anchor="middle">%s</text>`, num(left+band*(float64(i)+0.5)), num(top+ph+16), esc(cat))
 		}
 	}
-	switch c.kind {
-	case "line":
-		for si, sr := range c.series {
-			color := palette[si%len(palette)]
-			var pts []string
-			flush := func() {
-				if len(pts) > 1 {
-					fmt.Fprintf(&b, `<polyline class="mark" fill="none" stroke="%s" stroke-width="2" points="%s"><title>%s</title></polyline>`, color, strings.Join(pts, " "), esc(sr.name))
-				} else if len(pts) == 1 {
-					xy := strings.Split(pts[0], ",")
-					fmt.Fprintf(&b, `<circle class="mark" cx="%s" cy="%s" r="2.5" fill="%s"><title>%s</title></circle>`, xy[0], xy[1], color, esc(sr.name))
-				}
-				pts = pts[:0]
-			}
-			for i, v := range sr.values {
-				if sr.isHidden(i) {
-					flush()
-					continue
-				}
-				pts = append(pts, num(left+band*(float64(i)+0.5))+","+num(y(v)))
-			}
-			flush()
-		}
-	default:
-		for i := range c.cats {
-			x0 := left + band*float64(i)
-			inner := band * 0.8
-			if c.kind == "stacked" {
-				acc := 0.0
-				for si, sr := range c.series {
-					v := sr.values[i]
-					if sr.isHidden(i) || v <= 0 {
-						continue
-					}
-					fmt.Fprintf(&b, `<rect class="mark" x="%s" y="%s" width="%s" height="%s" fill="%s"><title>%s %s: %s</title></rect>`,
-						num(x0+band*0.1), num(y(acc+v)), num(inner), num(y(acc)-y(acc+v)), palette[si%len(palette)], esc(c.cats[i]), esc(sr.name), tickLabel(v))
-					acc += v
-				}
-				continue
-			}
-			w := inner / float64(max(len(c.series), 1))
-			for si, sr := range c.series {
-				v := sr.values[i]
-				if sr.isHidden(i) || v <= 0 {
-					continue
-				}
-				fmt.Fprintf(&b, `<rect class="mark" x="%s" y="%s" width="%s" height="%s" fill="%s"><title>%s %s: %s</title></rect>`,
-					num(x0+band*0.1+w*float64(si)), num(y(v)), num(w), num(y(0)-y(v)), palette[si%len(palette)], esc(c.cats[i]), esc(sr.name), tickLabel(v))
-			}
-		}
+	if c.kind == "line" {
+		c.lines(&b, left, band, y)
+	} else {
+		c.bars(&b, left, band, y)
 	}
 	// Axes and their labels.
 	fmt.Fprintf(&b, `<line class="axis" x1="%s" y1="%s" x2="%s" y2="%s"/>`, num(left), num(top+ph), num(left+pw), num(top+ph))
@@ -198,6 +152,63 @@ func (c *chart) svg() string {
 	fmt.Fprintf(&b, `<text class="label" transform="translate(16 %s) rotate(-90)" text-anchor="middle">%s</text>`, num(top+ph/2), esc(c.yLabel))
 	c.close(&b, h)
 	return b.String()
+}
+
+// lines draws each series as a polyline over the category bands (a lone
+// point as a dot); y maps a value to its height.
+func (c *chart) lines(b *strings.Builder, left, band float64, y func(float64) float64) {
+	for si, sr := range c.series {
+		color := palette[si%len(palette)]
+		var pts []string
+		flush := func() {
+			if len(pts) > 1 {
+				fmt.Fprintf(b, `<polyline class="mark" fill="none" stroke="%s" stroke-width="2" points="%s"><title>%s</title></polyline>`, color, strings.Join(pts, " "), esc(sr.name))
+			} else if len(pts) == 1 {
+				xy := strings.Split(pts[0], ",")
+				fmt.Fprintf(b, `<circle class="mark" cx="%s" cy="%s" r="2.5" fill="%s"><title>%s</title></circle>`, xy[0], xy[1], color, esc(sr.name))
+			}
+			pts = pts[:0]
+		}
+		for i, v := range sr.values {
+			if sr.isHidden(i) {
+				flush()
+				continue
+			}
+			pts = append(pts, num(left+band*(float64(i)+0.5))+","+num(y(v)))
+		}
+		flush()
+	}
+}
+
+// bars draws grouped or (kind "stacked") stacked bars, one band per
+// category.
+func (c *chart) bars(b *strings.Builder, left, band float64, y func(float64) float64) {
+	for i := range c.cats {
+		x0 := left + band*float64(i)
+		inner := band * 0.8
+		if c.kind == "stacked" {
+			acc := 0.0
+			for si, sr := range c.series {
+				v := sr.values[i]
+				if sr.isHidden(i) || v <= 0 {
+					continue
+				}
+				fmt.Fprintf(b, `<rect class="mark" x="%s" y="%s" width="%s" height="%s" fill="%s"><title>%s %s: %s</title></rect>`,
+					num(x0+band*0.1), num(y(acc+v)), num(inner), num(y(acc)-y(acc+v)), palette[si%len(palette)], esc(c.cats[i]), esc(sr.name), tickLabel(v))
+				acc += v
+			}
+			continue
+		}
+		w := inner / float64(max(len(c.series), 1))
+		for si, sr := range c.series {
+			v := sr.values[i]
+			if sr.isHidden(i) || v <= 0 {
+				continue
+			}
+			fmt.Fprintf(b, `<rect class="mark" x="%s" y="%s" width="%s" height="%s" fill="%s"><title>%s %s: %s</title></rect>`,
+				num(x0+band*0.1+w*float64(si)), num(y(v)), num(w), num(y(0)-y(v)), palette[si%len(palette)], esc(c.cats[i]), esc(sr.name), tickLabel(v))
+		}
+	}
 }
 
 // hbar renders horizontal grouped bars, one band per category.

@@ -288,8 +288,27 @@ func (l *loader) policy(root *yaml.Node) *Policy {
 			p.Effective = d
 		}
 	}
+	l.notice(p, m["notice"])
+	if n := m["horizon_days"]; n != nil {
+		p.HorizonDays = l.intIn(n, "horizon_days", 1, maxHorizonDays, "")
+	}
+
+	ids := map[string]*yaml.Node{}
+	l.ruleLists(p, m, root, ids)
+	if n := m["score"]; n != nil {
+		p.score = l.expr(n, "score", scoreExpr)
+	}
+	if n := m["docket"]; n != nil {
+		p.dockets = l.rules(n, "docket", ids, docketRule) // no match: NON_DETAINED
+	}
+	return p
+}
+
+// notice reads the notice section n (nil: absent) into p: the notice
+// lead, and the juveniles' (the general one unless set, never less).
+func (l *loader) notice(p *Policy, n *yaml.Node) {
 	juvenileSet := false
-	if n := m["notice"]; n != nil {
+	if n != nil {
 		nm := l.mapping(n, "notice", "min_days", "juvenile_min_days")
 		if v := nm["min_days"]; v != nil {
 			p.MinNoticeDays = l.intIn(v, "notice.min_days", INANoticeFloor, maxNoticeDays, " (INA 239(b)(1) sets a floor of 10 days)")
@@ -302,13 +321,13 @@ func (l *loader) policy(root *yaml.Node) *Policy {
 	if !juvenileSet {
 		p.JuvenileNoticeDays = p.MinNoticeDays
 	} else if p.JuvenileNoticeDays < p.MinNoticeDays {
-		l.errf(m["notice"], "notice.juvenile_min_days", ErrValue, "juvenile_min_days %d is less than min_days %d", p.JuvenileNoticeDays, p.MinNoticeDays)
+		l.errf(n, "notice.juvenile_min_days", ErrValue, "juvenile_min_days %d is less than min_days %d", p.JuvenileNoticeDays, p.MinNoticeDays)
 	}
-	if n := m["horizon_days"]; n != nil {
-		p.HorizonDays = l.intIn(n, "horizon_days", 1, maxHorizonDays, "")
-	}
+}
 
-	ids := map[string]*yaml.Node{}
+// ruleLists reads the exempt, recalendar and tier rules of mapping m (of
+// node root) into p, with their ids (unique across lists, in ids).
+func (l *loader) ruleLists(p *Policy, m map[string]*yaml.Node, root *yaml.Node, ids map[string]*yaml.Node) {
 	p.RuleIDs, p.RuleRationale = []string{NotSelected}, []string{"matched no exempt or recalendar rule"}
 	if n := m["exempt"]; n != nil {
 		p.exempt = l.rules(n, "exempt", ids, decisionRule)
@@ -334,13 +353,6 @@ func (l *loader) policy(root *yaml.Node) *Policy {
 	if len(p.RuleIDs) > 65535 {
 		l.errf(root, "", ErrValue, "too many rules")
 	}
-	if n := m["score"]; n != nil {
-		p.score = l.expr(n, "score", scoreExpr)
-	}
-	if n := m["docket"]; n != nil {
-		p.dockets = l.rules(n, "docket", ids, docketRule) // no match: NON_DETAINED
-	}
-	return p
 }
 
 func (l *loader) seq(n *yaml.Node, path string) []*yaml.Node {
