@@ -134,13 +134,14 @@ test:
 
 # Fuzzing: each target for FUZZTIME (the parsers of everything a user
 # hands recal: the export decoder, the policy loader, the capacity
-# calendar, the URI parser, and the scheduler on random groups). Their seed
+# calendar, the URI parser, the scheduler on random groups, the release
+# table reader and the Deflate64 decoder). Their seed
 # corpora also run as plain tests in make test. Crashers land in each
 # package's testdata/fuzz/ and should be committed with the fix.
 FUZZTIME ?= 30s
 FUZZ_TARGETS := ./pipeline/source:FuzzReadObject ./transforms/policy:FuzzLoad \
 	./transforms/schedule:FuzzParseCapacity ./transforms/schedule:FuzzGroup ./pipeline/location/uri:FuzzParse \
-	./pipeline/eoir:FuzzTable
+	./pipeline/eoir:FuzzTable ./pipeline/deflate64:FuzzInflate
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; fn=$${t##*:}; echo "fuzz $$fn in $$pkg for $(FUZZTIME)"; \
