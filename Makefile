@@ -10,7 +10,7 @@ VERSITYGW_VERSION := v1.8.0
 SAMPLE  := testdata/sample
 OUT     := out/sample
 
-.PHONY: all build run test vet lint bench fuzz tools chromium umoci image writer-files clean
+.PHONY: all build run test vet lint bench fuzz tools chromium umoci sevenzip image writer-files clean
 
 all: build
 
@@ -72,6 +72,16 @@ umoci:
 	    $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends umoci >/dev/null; }; }
 	@umoci --version
 
+# Debian's 7-Zip (7zz), an independent zip writer with Deflate64, for the
+# release-zip tests of import-eoir.
+sevenzip:
+	@command -v 7zz >/dev/null 2>&1 || { \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends 7zip >/dev/null || \
+	  { $$SUDO apt-get update -q >/dev/null && \
+	    $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends 7zip >/dev/null; }; }
+	@7zz 2>/dev/null | sed -n 2p
+
 # Debian's Prometheus Pushgateway, a real one for the metrics tests: the
 # package is downloaded and only its binary extracted (installing it would
 # register a system service).
@@ -84,7 +94,7 @@ $(PUSHGATEWAY):
 	cp .tools/deb/root/usr/bin/prometheus-pushgateway $(PUSHGATEWAY)
 	rm -rf .tools/deb
 
-tools: $(S3SERVER) $(DUCKDB) chromium umoci $(PUSHGATEWAY)
+tools: $(S3SERVER) $(DUCKDB) chromium umoci sevenzip $(PUSHGATEWAY)
 
 # The container image as an OCI layout under out/image (tag: VERSION), from a
 # static, trimmed binary, with umoci: no engine, no network, no base image
@@ -122,10 +132,10 @@ lint: vet
 # standard library, arrow and cel-go takes 3 to 4 minutes from a cold
 # cache, which would take make test past its 15 minutes on 2 cores
 # (measured: docs/reliability.md, "Fuzzing").
-TEST_ENV  := RECAL_S3_SERVER=$(S3SERVER) RECAL_DUCKDB=$(DUCKDB) RECAL_UMOCI=$$(command -v umoci) RECAL_PUSHGATEWAY=$(PUSHGATEWAY)
+TEST_ENV  := RECAL_S3_SERVER=$(S3SERVER) RECAL_DUCKDB=$(DUCKDB) RECAL_UMOCI=$$(command -v umoci) RECAL_PUSHGATEWAY=$(PUSHGATEWAY) RECAL_7ZZ=$$(command -v 7zz)
 # The packages that start goroutines or are shared between them (the
 # store, the calendar), with their tests of concurrent use.
-RACE_PKGS := ./pipeline/claim/ ./pipeline/commit/ ./pipeline/job/... ./pipeline/source/... ./pipeline/gen/... ./pipeline/storage/... ./transforms/schedule/
+RACE_PKGS := ./pipeline/claim/ ./pipeline/commit/ ./pipeline/release/ ./pipeline/job/... ./pipeline/source/... ./pipeline/gen/... ./pipeline/storage/... ./transforms/schedule/
 test:
 	$(MAKE) -j3 tools
 	CGO_ENABLED=0 $(MAKE) vet

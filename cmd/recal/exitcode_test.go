@@ -40,6 +40,8 @@ func TestExitCodes(t *testing.T) {
 	corrupt := t.TempDir()
 	os.WriteFile(filepath.Join(corrupt, "B_TblProceeding.csv"), []byte("NOT A HEADER\x00\x01\n\xff\xfe\n"), 0o644)
 	os.WriteFile(filepath.Join(corrupt, "A_TblCase.csv"), []byte("IDNCASE|X\n1|2\n"), 0o644)
+	badZip := filepath.Join(t.TempDir(), "FOIA-TRAC-Report.zip")
+	os.WriteFile(badZip, []byte("PK\x03\x04 cut short"), 0o644)
 	badExport := t.TempDir()
 	os.WriteFile(filepath.Join(badExport, "part-0.parquet"), []byte("not parquet"), 0o644)
 	// An output claimed by a live run (a fresh heartbeat) of another job.
@@ -65,6 +67,8 @@ func TestExitCodes(t *testing.T) {
 		{"import-eoir: usage", []string{"import-eoir", "--release", rel}, false, sysexit.Usage, "--release and --output are required"},
 		{"import-eoir: release missing", []string{"import-eoir", "--release", filepath.Join(rel, "nothing"), "--output", t.TempDir()}, false, sysexit.NoInput, "no B_TblProceeding"},
 		{"import-eoir: corrupt release", []string{"import-eoir", "--release", corrupt, "--output", t.TempDir()}, false, sysexit.DataErr, "bad table header"},
+		{"import-eoir: corrupt release zip", []string{"import-eoir", "--release", badZip, "--output", t.TempDir()}, false, sysexit.DataErr, "not a zip archive"},
+		{"import-eoir: release zip on an unavailable S3", []string{"import-eoir", "--release", "s3://bucket/FOIA-TRAC-Report.zip", "--output", t.TempDir()}, true, sysexit.Unavailable, "storage unavailable"},
 		{"import-eoir: release on an unavailable S3", []string{"import-eoir", "--release", "s3://bucket/release", "--output", t.TempDir()}, true, sysexit.Unavailable, "storage unavailable"},
 		{"import-eoir: output on an unavailable S3", []string{"import-eoir", "--release", rel, "--output", "s3://bucket/out"}, true, sysexit.Unavailable, "storage unavailable"},
 		{"import-eoir: output claimed", []string{"import-eoir", "--release", rel, "--output", claimed}, false, sysexit.TempFail, "is claimed by recal run"},

@@ -11,10 +11,14 @@ import (
 	"github.com/recal-project/recal/pipeline/eoirimport"
 )
 
-const importHelp = `Usage: recal import-eoir --release DIR_OR_URI --output DIR_OR_URI [flags]
+const importHelp = `Usage: recal import-eoir --release ZIP_OR_DIR --output DIR_OR_URI [flags]
 
 Builds recal's closed-case export (contract §1.1) from EOIR's public case-data
-release (the FOIA tables at catalog.data.gov/dataset/eoir-case-data). It reads
+release (the FOIA tables at catalog.data.gov/dataset/eoir-case-data). The
+release is the zip as EOIR publishes it (a path or s3:// URI ending in .zip:
+read in place, never unpacked; stored, Deflate and Deflate64 members, ZIP64,
+CRC-32 checked; tables found in any folder inside it) or a folder of the
+unpacked tables. It reads
 B_TblProceeding and A_TblCase (required), and tbl_schedule,
 tbl_Court_Motions and tbl_CustodyHistory when present, in any delimiter (tab,
 pipe, comma) and in UTF-8 or Windows-1252, and writes under --output:
@@ -31,6 +35,8 @@ recal_motion_date and recal_motion_dec. Retired court codes map through
 --court-crosswalk (CSV: old_code,new_code).
 
 Examples:
+  recal import-eoir --release /data/FOIA-TRAC-Report.zip --output /data/recal-input
+  recal import-eoir --release s3://eoir/2025-03/FOIA-TRAC-Report.zip --output s3://recal/input
   recal import-eoir --release /data/eoir-2025-03 --output /data/recal-input
   recal run --input /data/recal-input/export --capacity capacity.csv \
     --policy castro-tum-2018 --as-of 2026-01-15 --output /data/recal-run
@@ -40,7 +46,7 @@ func cmdImportEOIR(ctx context.Context, args []string, stdout, stderr io.Writer)
 	var cfg eoirimport.Config
 	var insecure, debugLog bool
 	fs := flagSet("import-eoir", importHelp, stderr)
-	fs.StringVar(&cfg.Release, "release", "", "folder or URI of the EOIR release's tables")
+	fs.StringVar(&cfg.Release, "release", "", "the EOIR release: its zip (path or URI ending in .zip) or a folder of its tables")
 	fs.StringVar(&cfg.Output, "output", "", "folder or URI to write export/, rejects/ and import.json under")
 	fs.StringVar(&cfg.Crosswalk, "court-crosswalk", "", "CSV of retired court codes (old_code,new_code)")
 	fs.IntVar(&cfg.ObjectRows, "object-rows", 500_000, "rows per export object")

@@ -9,7 +9,6 @@ package eoir
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -18,8 +17,6 @@ import (
 	"unsafe"
 
 	"golang.org/x/text/encoding/charmap"
-
-	"github.com/recal-project/recal/pipeline/storage"
 )
 
 // ErrFieldCount is wrapped by the RowError of a row whose field count
@@ -56,7 +53,7 @@ type Table struct {
 	// Recoded counts the lines decoded as Windows-1252 (not valid UTF-8).
 	Recoded int64
 
-	obj   storage.ReaderAt
+	obj   io.Closer
 	r     *bufio.Reader
 	line  int64
 	index map[string]int
@@ -69,13 +66,11 @@ type Table struct {
 	last int
 }
 
-// Open opens the table key of st and reads its header.
-func Open(ctx context.Context, st storage.Store, key string) (*Table, error) {
-	obj, err := st.Open(ctx, key)
-	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", key, err)
-	}
-	t := &Table{Name: key, obj: obj, r: bufio.NewReaderSize(io.NewSectionReader(obj, 0, obj.Size()), 4<<20), dec: newDecoder()}
+// Open reads the header of the table named key streamed by r; Close
+// closes r.
+func Open(key string, r io.ReadCloser) (*Table, error) {
+	obj := r
+	t := &Table{Name: key, obj: obj, r: bufio.NewReaderSize(r, 4<<20), dec: newDecoder()}
 	head, err := t.readLine()
 	if err != nil {
 		obj.Close()
@@ -94,7 +89,7 @@ func Open(ctx context.Context, st storage.Store, key string) (*Table, error) {
 	return t, nil
 }
 
-// Close releases the table's object.
+// Close releases the table's stream.
 func (t *Table) Close() error { return t.obj.Close() }
 
 // Col returns the index of column name (case-insensitive), or -1.

@@ -1,7 +1,6 @@
 package eoir_test
 
 import (
-	"context"
 	"errors"
 	"io"
 	"os"
@@ -10,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/recal-project/recal/pipeline/eoir"
-	"github.com/recal-project/recal/pipeline/storage/local"
 )
 
 func open(t testing.TB, content string) *eoir.Table {
@@ -19,7 +17,7 @@ func open(t testing.TB, content string) *eoir.Table {
 	if err := os.WriteFile(filepath.Join(dir, "t.csv"), []byte(content), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	tb, err := eoir.Open(context.Background(), local.New(dir), "t.csv")
+	tb, err := openTable(t, dir, "t.csv")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,11 +97,11 @@ func TestRequire(t *testing.T) {
 func TestEmptyAndHugeLines(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "empty.csv"), nil, 0o644)
-	if _, err := eoir.Open(context.Background(), local.New(dir), "empty.csv"); !errors.Is(err, eoir.ErrHeader) {
+	if _, err := openTable(t, dir, "empty.csv"); !errors.Is(err, eoir.ErrHeader) {
 		t.Fatalf("empty file: %v", err)
 	}
 	os.WriteFile(filepath.Join(dir, "long.csv"), []byte("A\n"+strings.Repeat("x", 3<<20)+"\n"), 0o644)
-	tb, err := eoir.Open(context.Background(), local.New(dir), "long.csv")
+	tb, err := openTable(t, dir, "long.csv")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,14 +121,14 @@ func FuzzTable(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		dir := t.TempDir()
 		os.WriteFile(filepath.Join(dir, "t.csv"), b, 0o644)
-		tb, err := eoir.Open(context.Background(), local.New(dir), "t.csv")
+		tb, err := openTable(t, dir, "t.csv")
 		if err != nil {
 			return
 		}
 		defer tb.Close()
 		// A second reader selects every other column, last first: its
 		// rows must be the full rows' fields, and its errors the same.
-		sel, err := eoir.Open(context.Background(), local.New(dir), "t.csv")
+		sel, err := openTable(t, dir, "t.csv")
 		if err != nil {
 			t.Fatalf("second open: %v", err)
 		}
@@ -178,4 +176,18 @@ func FuzzTable(f *testing.F) {
 			}
 		}
 	})
+}
+
+// openTable opens the table file name under dir.
+func openTable(t testing.TB, dir, name string) (*eoir.Table, error) {
+	t.Helper()
+	f, err := os.Open(filepath.Join(dir, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tb, err := eoir.Open(name, f)
+	if err != nil {
+		f.Close()
+	}
+	return tb, err
 }

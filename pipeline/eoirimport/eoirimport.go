@@ -17,13 +17,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"path"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/recal-project/recal/pipeline/eoir"
 	"github.com/recal-project/recal/pipeline/location"
+	"github.com/recal-project/recal/pipeline/release"
 	"github.com/recal-project/recal/pipeline/sink"
 	"github.com/recal-project/recal/pipeline/storage"
 	"github.com/recal-project/recal/pipeline/sysexit"
@@ -212,22 +212,19 @@ func positive(s string) (int64, bool) {
 	return n, err == nil && n > 0
 }
 
-// findTables maps each table the import knows to its object under the
-// release: the base name, up to its first dot, matched case-insensitively.
-func findTables(ctx context.Context, rel storage.Store) (map[string]string, error) {
-	objs, err := rel.List(ctx, "")
-	if err != nil {
-		return nil, err
-	}
-	out := map[string]string{}
-	for _, o := range objs {
-		name := baseName(o.Key)
+// findTables maps each table the import knows to its file in the release
+// (any folder inside a zip): the base name, up to its first dot, matched
+// case-insensitively.
+func findTables(rel release.Release) (map[string]release.Table, error) {
+	out := map[string]release.Table{}
+	for _, o := range rel.Tables() {
+		name := release.BaseName(o.Name)
 		for _, t := range []string{tProceeding, tCase, tMotions, tSchedule, tCustody} {
 			if strings.EqualFold(name, t) {
-				if prev := out[t]; prev != "" {
-					return nil, sysexit.Errorf(sysexit.ErrData, "release %s has two %s tables: %s and %s", rel, t, prev, o.Key)
+				if prev, ok := out[t]; ok {
+					return nil, sysexit.Errorf(sysexit.ErrData, "release %s has two %s tables: %s and %s", rel, t, prev.Name, o.Name)
 				}
-				out[t] = o.Key
+				out[t] = o
 			}
 		}
 	}
@@ -239,9 +236,14 @@ func findTables(ctx context.Context, rel storage.Store) (map[string]string, erro
 // read of a table (first), rows of the wrong width are rejected too and
 // the table's figures recorded; a second read of the same table skips
 // them silently.
-func scan(ctx context.Context, st storage.Store, key string, first bool, rep *Report, addReject func(reject), cols []string, fn func(f []string, line int64) *reject) error {
-	t, err := eoir.Open(ctx, st, key)
+func scan(ctx context.Context, rel release.Release, key string, first bool, rep *Report, addReject func(reject), cols []string, fn func(f []string, line int64) *reject) error {
+	rc, err := rel.Open(ctx, key)
 	if err != nil {
+		return err
+	}
+	t, err := eoir.Open(key, rc)
+	if err != nil {
+		rc.Close()
 		return sysexit.With(sysexit.ErrData, err)
 	}
 	defer t.Close()
@@ -250,7 +252,7 @@ func scan(ctx context.Context, st storage.Store, key string, first bool, rep *Re
 		return sysexit.With(sysexit.ErrData, err)
 	}
 	t.Select(idx) // rows hold cols, in order
-	name := baseName(key)
+	name := release.BaseName(key)
 	tr := rep.Tables[name]
 	if first {
 		tr = TableReport{Key: key, Delimiter: map[byte]string{'\t': "tab", '|': "pipe", ',': "comma"}[t.Delim]}
@@ -291,11 +293,6 @@ func scan(ctx context.Context, st storage.Store, key string, first bool, rep *Re
 	}
 	rep.Tables[name] = tr
 	return nil
-}
-
-func baseName(key string) string {
-	name, _, _ := strings.Cut(path.Base(key), ".")
-	return name
 }
 
 func firstLine(s string) string {

@@ -16,6 +16,7 @@ import (
 	"github.com/recal-project/recal/pipeline/commit"
 	"github.com/recal-project/recal/pipeline/location"
 	"github.com/recal-project/recal/pipeline/refdata"
+	"github.com/recal-project/recal/pipeline/release"
 	"github.com/recal-project/recal/pipeline/sink"
 	"github.com/recal-project/recal/pipeline/storage"
 	"github.com/recal-project/recal/pipeline/sysexit"
@@ -26,17 +27,18 @@ import (
 
 // importer is what the stages of an import share.
 type importer struct {
-	cfg      Config
-	started  time.Time
-	log      *slog.Logger
-	ref      *reference.Data
-	cross    map[string]string
-	rel, out storage.Store
-	tables   map[string]string
-	id       string
-	oc       *commit.Output
-	rep      *Report
-	rejects  []reject
+	cfg     Config
+	started time.Time
+	log     *slog.Logger
+	ref     *reference.Data
+	cross   map[string]string
+	rel     release.Release
+	out     storage.Store
+	tables  map[string]release.Table
+	id      string
+	oc      *commit.Output
+	rep     *Report
+	rejects []reject
 	// cands are the closed cases, in case order, found through idx.
 	cands     []candidate
 	idx       *idIndex
@@ -61,6 +63,9 @@ func (im *importer) get(idc int64, want uint8) *candidate {
 // end releases the claim and, when the import failed, removes what it
 // wrote and says whether the claim was lost meanwhile.
 func (im *importer) end(ctx context.Context, err error) error {
+	if im.rel != nil {
+		im.rel.Close()
+	}
 	if im.oc == nil {
 		return err
 	}
@@ -90,7 +95,7 @@ func (im *importer) open(ctx context.Context) error {
 	if im.cross, err = loadCrosswalk(ctx, *cfg); err != nil {
 		return err
 	}
-	if im.rel, err = location.Open(ctx, cfg.Release, cfg.Locations); err != nil {
+	if im.rel, err = release.Open(ctx, cfg.Release, cfg.Locations); err != nil {
 		return err
 	}
 	if im.out, err = location.Open(ctx, cfg.Output, cfg.Locations); err != nil {
@@ -110,11 +115,11 @@ func (im *importer) claim(ctx context.Context) error {
 	if im.oc, err = commit.Claim(ctx, im.out, "", im.id, commit.Settings{Command: "import-eoir", Force: im.cfg.Force, Stale: im.cfg.ClaimStale}, im.log); err != nil {
 		return err
 	}
-	if im.tables, err = findTables(ctx, im.rel); err != nil {
+	if im.tables, err = findTables(im.rel); err != nil {
 		return err
 	}
 	for _, need := range []string{tProceeding, tCase} {
-		if im.tables[need] == "" {
+		if im.tables[need].Name == "" {
 			return sysexit.Errorf(sysexit.ErrNoInput, "release %s has no %s table (looked for %s.* in any case)", im.rel, need, need)
 		}
 	}
@@ -136,10 +141,8 @@ func (im *importer) latest(ctx context.Context) error {
 	// and while the copy runs the garbage collector cannot stop the
 	// goroutine (measured: 11 s of 25 went to that at 5M rows).
 	var procs []proc
-	if info, err := im.rel.Stat(ctx, im.tables[tProceeding]); err == nil {
-		procs = make([]proc, 0, min(info.Size/48+1, 1<<28))
-	}
-	err := scan(ctx, im.rel, im.tables[tProceeding], true, im.rep, im.addReject, []string{"IDNCASE", "IDNPROCEEDING", "OTHER_COMP", "COMP_DATE"},
+	procs = make([]proc, 0, min(im.tables[tProceeding].Size/48+1, 1<<28))
+	err := scan(ctx, im.rel, im.tables[tProceeding].Name, true, im.rep, im.addReject, []string{"IDNCASE", "IDNPROCEEDING", "OTHER_COMP", "COMP_DATE"},
 		func(f []string, line int64) *reject {
 			idc, okc := positive(f[0])
 			idp, okp := positive(f[1])
@@ -195,7 +198,7 @@ func (im *importer) closedFields(ctx context.Context) error {
 	cl := im.codes.intern
 	procCols := []string{"IDNCASE", "IDNPROCEEDING", "BASE_CITY_CODE", "HEARING_LOC_CODE", "IJ_CODE", "CASE_TYPE", "CUSTODY", "NAT", "LANG",
 		"OSC_DATE", "INPUT_DATE", "COMP_DATE", "OTHER_COMP", "CRIM_IND", "AGGRAVATE_FELON", "ABSENTIA"}
-	return scan(ctx, im.rel, im.tables[tProceeding], false, im.rep, im.addReject, procCols, func(f []string, line int64) *reject {
+	return scan(ctx, im.rel, im.tables[tProceeding].Name, false, im.rep, im.addReject, procCols, func(f []string, line int64) *reject {
 		idc, _ := positive(f[0])
 		idp, _ := positive(f[1])
 		i, ok := im.idx.get(idc)
@@ -232,7 +235,7 @@ func (im *importer) closedFields(ctx context.Context) error {
 // after the closure, and the latest custody record of each closed case.
 func (im *importer) afterClosure(ctx context.Context) error {
 	cl := im.codes.intern
-	if k := im.tables[tSchedule]; k != "" {
+	if k := im.tables[tSchedule].Name; k != "" {
 		err := scan(ctx, im.rel, k, true, im.rep, im.addReject, []string{"IDNCASE", "ADJ_DATE"}, func(f []string, line int64) *reject {
 			idc, _ := positive(f[0])
 			if k := im.get(idc, stateRecorded); k != nil {
@@ -246,7 +249,7 @@ func (im *importer) afterClosure(ctx context.Context) error {
 			return err
 		}
 	}
-	if k := im.tables[tMotions]; k != "" {
+	if k := im.tables[tMotions].Name; k != "" {
 		err := scan(ctx, im.rel, k, true, im.rep, im.addReject, []string{"IDNCASE", "REC_TYPE", "DEC", "MOTION_RECD_DATE"}, func(f []string, line int64) *reject {
 			idc, _ := positive(f[0])
 			if k := im.get(idc, stateRecorded); k != nil {
@@ -259,7 +262,7 @@ func (im *importer) afterClosure(ctx context.Context) error {
 			return err
 		}
 	}
-	k := im.tables[tCustody]
+	k := im.tables[tCustody].Name
 	if k == "" {
 		return nil
 	}
@@ -284,7 +287,7 @@ func (im *importer) afterClosure(ctx context.Context) error {
 // caseFields reads A_TblCase's fields of the closed cases.
 func (im *importer) caseFields(ctx context.Context) error {
 	cl := im.codes.intern
-	return scan(ctx, im.rel, im.tables[tCase], true, im.rep, im.addReject, []string{"IDNCASE", "NAT", "LANG", "CUSTODY", "CASE_TYPE", "LATEST_HEARING",
+	return scan(ctx, im.rel, im.tables[tCase].Name, true, im.rep, im.addReject, []string{"IDNCASE", "NAT", "LANG", "CUSTODY", "CASE_TYPE", "LATEST_HEARING",
 		"DATE_OF_ENTRY", "C_BIRTHDATE", "CASEPRIORITY_CODE", "E_28_DATE"}, func(f []string, line int64) *reject {
 		idc, _ := positive(f[0])
 		k := im.get(idc, stateRecorded)

@@ -49,12 +49,13 @@ func OpenURI(ctx context.Context, u URI, o Options) (storage.Store, error) {
 	}
 }
 
-// ReadFile reads the whole (small) object a URI names: a local file, or an
-// s3://bucket/key object.
-func ReadFile(ctx context.Context, raw string, o Options) ([]byte, error) {
+// OpenFile opens the store holding the one object raw names (a local
+// file, or an s3://bucket/key object) and returns it with the object's key
+// there.
+func OpenFile(ctx context.Context, raw string, o Options) (storage.Store, string, error) {
 	u, err := Parse(raw)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	var key string
 	dir := u
@@ -65,6 +66,16 @@ func ReadFile(ctx context.Context, raw string, o Options) ([]byte, error) {
 		dir.Path, key = filepath.Dir(u.Path), filepath.Base(u.Path)
 	}
 	st, err := OpenURI(ctx, dir, o)
+	if err != nil {
+		return nil, "", err
+	}
+	return st, key, nil
+}
+
+// ReadFile reads the whole (small) object a URI names: a local file, or an
+// s3://bucket/key object.
+func ReadFile(ctx context.Context, raw string, o Options) ([]byte, error) {
+	st, key, err := OpenFile(ctx, raw, o)
 	if err != nil {
 		return nil, err
 	}
