@@ -100,7 +100,11 @@ func progressLine(s progress.Snapshot, elapsed time.Duration) string {
 	}
 	parts := []string{fmt.Sprintf("recal %s %s", s.Stage, elapsed.Round(time.Second))}
 	if s.Objects > 0 {
-		parts = append(parts, fmt.Sprintf("read %d/%d objects, %s rows, %s", s.ObjectsRead, s.Objects, report.Commas(s.RowsRead), size(s.BytesRead)))
+		unit := s.Unit
+		if unit == "" {
+			unit = "objects"
+		}
+		parts = append(parts, fmt.Sprintf("read %d/%d %s, %s rows, %s", s.ObjectsRead, s.Objects, unit, report.Commas(s.RowsRead), size(s.BytesRead)))
 	}
 	if s.Courts > 0 {
 		parts = append(parts, fmt.Sprintf("scheduled %d/%d courts", s.CourtsScheduled, s.Courts))

@@ -6,9 +6,11 @@ import (
 	"io"
 	"maps"
 	"slices"
+	"time"
 
 	"github.com/recal-project/recal/pipeline/claim"
 	"github.com/recal-project/recal/pipeline/eoirimport"
+	"github.com/recal-project/recal/pipeline/progress"
 )
 
 const importHelp = `Usage: recal import-eoir --release ZIP_OR_DIR --output DIR_OR_URI [flags]
@@ -65,7 +67,16 @@ func cmdImportEOIR(ctx context.Context, args []string, stdout, stderr io.Writer)
 	defer stop()
 	cfg.Locations = locations(insecure)
 	cfg.Log = newLogger(stderr, debugLog)
+	cfg.Progress = &progress.Progress{}
+	var disp *display
+	if isTerminal(stderr) {
+		disp = newDisplay(stderr, cfg.Progress, 250*time.Millisecond)
+		cfg.Log = newLoggerTo(disp, true, debugLog)
+	}
 	rep, err := eoirimport.Import(ctx, cfg)
+	if disp != nil {
+		disp.Close() // before anything else is printed
+	}
 	if err != nil {
 		return err
 	}
@@ -77,7 +88,8 @@ func cmdImportEOIR(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 	for _, n := range slices.Sorted(maps.Keys(rep.Tables)) {
 		t := rep.Tables[n]
-		fmt.Fprintf(stdout, "  table %-18s %s-delimited, %d rows, %d rejected, %d lines read as Windows-1252\n", n, t.Delimiter, t.Rows, t.Rejected, t.Recoded)
+		fmt.Fprintf(stdout, "  table %-18s %s-delimited, %d rows, %d rejected, %d lines read as Windows-1252, %d fields with NUL bytes; %s (%s stored), read %d× in %.1f s\n",
+			n, t.Delimiter, t.Rows, t.Rejected, t.Recoded, t.NULFields, size(t.Bytes), size(t.StoredBytes), t.Reads, t.Seconds)
 	}
 	for _, k := range slices.Sorted(maps.Keys(rep.RejectsByCode)) {
 		fmt.Fprintf(stdout, "  rejected %-24s %d\n", k, rep.RejectsByCode[k])

@@ -52,6 +52,9 @@ type Table struct {
 	Delim byte
 	// Recoded counts the lines decoded as Windows-1252 (not valid UTF-8).
 	Recoded int64
+	// NULs counts the fields read with NUL bytes in them (removed: the
+	// release pads and breaks some fields with them).
+	NULs int64
 
 	obj   io.Closer
 	r     *bufio.Reader
@@ -144,12 +147,15 @@ func (t *Table) Next() ([]string, int64, error) {
 					f, l = l[:i], l[i+1:]
 				}
 				if k := t.slot[col]; k >= 0 {
-					t.buf[k] = field(f)
+					t.buf[k] = t.field(f)
 				}
 			}
 			return t.buf, t.line, nil
 		}
 		t.buf = split(l, t.Delim, t.buf[:0])
+		for i, f := range t.buf {
+			t.buf[i] = t.noNUL(f)
+		}
 		if len(t.buf) != len(t.Header) {
 			return nil, t.line, &RowError{Table: t.Name, Line: t.line, Err: fmt.Errorf("%w: %d fields, the header has %d", ErrFieldCount, len(t.buf), len(t.Header))}
 		}
@@ -252,6 +258,20 @@ func split(l string, delim byte, into []string) []string {
 		}
 		l = l[i+1:]
 	}
+}
+
+// field is a selected field, trimmed and without NUL bytes.
+func (t *Table) field(f string) string {
+	return t.noNUL(field(f))
+}
+
+// noNUL removes the NUL bytes of f, counting the field.
+func (t *Table) noNUL(f string) string {
+	if strings.IndexByte(f, 0) < 0 {
+		return f
+	}
+	t.NULs++
+	return strings.TrimSpace(strings.ReplaceAll(f, "\x00", ""))
 }
 
 // field trims a raw field: spaces, then one pair of quotes around it.

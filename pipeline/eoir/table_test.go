@@ -61,6 +61,7 @@ func TestTable(t *testing.T) {
 			{2, "", "t.csv line 2: field count differs from the header's: 3 fields, the header has 2"}, {3, "4,5", ""}}, 0},
 		{"windows-1252", "A|B\n1|Bogot\xe1\n2|ok\n", '|', "A,B", []row{{2, "1,Bogotá", ""}, {3, "2,ok", ""}}, 1},
 		{"header only", "A\tB\n", '\t', "A,B", nil, 0},
+		{"NUL bytes inside fields", "A\tB\nA\x00\t2019\x00-01-02\n\x00\x00\t x\n", '\t', "A,B", []row{{2, "A,2019-01-02", ""}, {3, ",x", ""}}, 0},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			tb := open(t, c.content)
@@ -78,6 +79,9 @@ func TestTable(t *testing.T) {
 			}
 			if tb.Recoded != c.recoded {
 				t.Errorf("recoded %d, want %d", tb.Recoded, c.recoded)
+			}
+			if want := map[string]int64{"NUL bytes inside fields": 3}[c.name]; tb.NULs != want {
+				t.Errorf("%d fields with NULs counted, want %d", tb.NULs, want)
 			}
 		})
 	}

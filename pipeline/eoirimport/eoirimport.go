@@ -23,6 +23,7 @@ import (
 
 	"github.com/recal-project/recal/pipeline/eoir"
 	"github.com/recal-project/recal/pipeline/location"
+	"github.com/recal-project/recal/pipeline/progress"
 	"github.com/recal-project/recal/pipeline/release"
 	"github.com/recal-project/recal/pipeline/sink"
 	"github.com/recal-project/recal/pipeline/storage"
@@ -49,6 +50,9 @@ type Config struct {
 	// it is taken over anyway (0: claim.DefaultStale).
 	Force      bool
 	ClaimStale time.Duration
+	// Progress, when set, is updated as the import goes: the table being
+	// read, rows, bytes read from storage (compressed ones from a zip).
+	Progress *progress.Progress
 }
 
 // Report is import.json: what the import read, kept and rejected.
@@ -79,6 +83,16 @@ type TableReport struct {
 	Rejected  int64  `json:"rejected"`
 	// Recoded counts lines read as Windows-1252.
 	Recoded int64 `json:"recoded_lines"`
+	// NULFields counts fields read with NUL bytes in them (removed).
+	NULFields int64 `json:"nul_fields"`
+	// Bytes is the table's size; StoredBytes what it takes in the
+	// release (compressed, in a zip).
+	Bytes       int64 `json:"bytes"`
+	StoredBytes int64 `json:"stored_bytes"`
+	// Reads is how many times the import read the table, taking
+	// Seconds in all.
+	Reads   int     `json:"reads"`
+	Seconds float64 `json:"seconds"`
 }
 
 // The tables the import reads (file names match case-insensitively, with
@@ -236,8 +250,11 @@ func findTables(rel release.Release) (map[string]release.Table, error) {
 // read of a table (first), rows of the wrong width are rejected too and
 // the table's figures recorded; a second read of the same table skips
 // them silently.
-func scan(ctx context.Context, rel release.Release, key string, first bool, rep *Report, addReject func(reject), cols []string, fn func(f []string, line int64) *reject) error {
-	rc, err := rel.Open(ctx, key)
+func (im *importer) scan(ctx context.Context, key string, first bool, cols []string, fn func(f []string, line int64) *reject) error {
+	started := time.Now()
+	prog := im.cfg.Progress
+	prog.SetStage("import " + release.BaseName(key))
+	rc, err := im.rel.Open(ctx, key)
 	if err != nil {
 		return err
 	}
@@ -253,26 +270,31 @@ func scan(ctx context.Context, rel release.Release, key string, first bool, rep 
 	}
 	t.Select(idx) // rows hold cols, in order
 	name := release.BaseName(key)
-	tr := rep.Tables[name]
+	tr := im.rep.Tables[name]
 	if first {
-		tr = TableReport{Key: key, Delimiter: map[byte]string{'\t': "tab", '|': "pipe", ',': "comma"}[t.Delim]}
+		tb := im.tableOf(key)
+		tr = TableReport{Key: key, Delimiter: map[byte]string{'\t': "tab", '|': "pipe", ',': "comma"}[t.Delim], Bytes: tb.Size, StoredBytes: tb.Stored}
 	}
+	var rows int64
 	for n := 0; ; n++ {
 		if n%65536 == 0 {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
+			prog.ReadRows(int(rows))
+			rows = 0
 		}
 		row, line, err := t.Next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
+		rows++
 		var re *eoir.RowError
 		if errors.As(err, &re) {
 			if first {
 				tr.Rows++
 				tr.Rejected++
-				addReject(reject{table: key, line: line, code: "FIELD_COUNT", message: firstLine(re.Err.Error())})
+				im.addReject(reject{table: key, line: line, code: "FIELD_COUNT", message: firstLine(re.Err.Error())})
 			}
 			continue
 		}
@@ -285,13 +307,17 @@ func scan(ctx context.Context, rel release.Release, key string, first bool, rep 
 		if r := fn(row, line); r != nil {
 			tr.Rejected++
 			r.table, r.line = key, line
-			addReject(*r)
+			im.addReject(*r)
 		}
 	}
+	prog.ReadRows(int(rows))
+	prog.DoneObject()
 	if first {
-		tr.Recoded = t.Recoded
+		tr.Recoded, tr.NULFields = t.Recoded, t.NULs
 	}
-	rep.Tables[name] = tr
+	tr.Reads++
+	tr.Seconds += time.Since(started).Seconds()
+	im.rep.Tables[name] = tr
 	return nil
 }
 

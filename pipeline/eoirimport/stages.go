@@ -60,6 +60,16 @@ func (im *importer) get(idc int64, want uint8) *candidate {
 	return &im.cands[i]
 }
 
+// tableOf returns the release's table named key.
+func (im *importer) tableOf(key string) release.Table {
+	for _, t := range im.tables {
+		if t.Name == key {
+			return t
+		}
+	}
+	return release.Table{Name: key}
+}
+
 // end releases the claim and, when the import failed, removes what it
 // wrote and says whether the claim was lost meanwhile.
 func (im *importer) end(ctx context.Context, err error) error {
@@ -95,7 +105,7 @@ func (im *importer) open(ctx context.Context) error {
 	if im.cross, err = loadCrosswalk(ctx, *cfg); err != nil {
 		return err
 	}
-	if im.rel, err = release.Open(ctx, cfg.Release, cfg.Locations); err != nil {
+	if im.rel, err = release.Open(ctx, cfg.Release, release.Options{Locations: cfg.Locations, Progress: cfg.Progress}); err != nil {
 		return err
 	}
 	if im.out, err = location.Open(ctx, cfg.Output, cfg.Locations); err != nil {
@@ -123,6 +133,8 @@ func (im *importer) claim(ctx context.Context) error {
 			return sysexit.Errorf(sysexit.ErrNoInput, "release %s has no %s table (looked for %s.* in any case)", im.rel, need, need)
 		}
 	}
+	im.cfg.Progress.SetUnit("table reads")
+	im.cfg.Progress.StartRead(len(im.tables) + 1) // B_TblProceeding is read twice
 	return nil
 }
 
@@ -142,7 +154,7 @@ func (im *importer) latest(ctx context.Context) error {
 	// goroutine (measured: 11 s of 25 went to that at 5M rows).
 	var procs []proc
 	procs = make([]proc, 0, min(im.tables[tProceeding].Size/48+1, 1<<28))
-	err := scan(ctx, im.rel, im.tables[tProceeding].Name, true, im.rep, im.addReject, []string{"IDNCASE", "IDNPROCEEDING", "OTHER_COMP", "COMP_DATE"},
+	err := im.scan(ctx, im.tables[tProceeding].Name, true, []string{"IDNCASE", "IDNPROCEEDING", "OTHER_COMP", "COMP_DATE"},
 		func(f []string, line int64) *reject {
 			idc, okc := positive(f[0])
 			idp, okp := positive(f[1])
@@ -198,7 +210,7 @@ func (im *importer) closedFields(ctx context.Context) error {
 	cl := im.codes.intern
 	procCols := []string{"IDNCASE", "IDNPROCEEDING", "BASE_CITY_CODE", "HEARING_LOC_CODE", "IJ_CODE", "CASE_TYPE", "CUSTODY", "NAT", "LANG",
 		"OSC_DATE", "INPUT_DATE", "COMP_DATE", "OTHER_COMP", "CRIM_IND", "AGGRAVATE_FELON", "ABSENTIA"}
-	return scan(ctx, im.rel, im.tables[tProceeding].Name, false, im.rep, im.addReject, procCols, func(f []string, line int64) *reject {
+	return im.scan(ctx, im.tables[tProceeding].Name, false, procCols, func(f []string, line int64) *reject {
 		idc, _ := positive(f[0])
 		idp, _ := positive(f[1])
 		i, ok := im.idx.get(idc)
@@ -236,7 +248,7 @@ func (im *importer) closedFields(ctx context.Context) error {
 func (im *importer) afterClosure(ctx context.Context) error {
 	cl := im.codes.intern
 	if k := im.tables[tSchedule].Name; k != "" {
-		err := scan(ctx, im.rel, k, true, im.rep, im.addReject, []string{"IDNCASE", "ADJ_DATE"}, func(f []string, line int64) *reject {
+		err := im.scan(ctx, k, true, []string{"IDNCASE", "ADJ_DATE"}, func(f []string, line int64) *reject {
 			idc, _ := positive(f[0])
 			if k := im.get(idc, stateRecorded); k != nil {
 				if d, ok := civil.ParseDate(f[1]); ok {
@@ -250,7 +262,7 @@ func (im *importer) afterClosure(ctx context.Context) error {
 		}
 	}
 	if k := im.tables[tMotions].Name; k != "" {
-		err := scan(ctx, im.rel, k, true, im.rep, im.addReject, []string{"IDNCASE", "REC_TYPE", "DEC", "MOTION_RECD_DATE"}, func(f []string, line int64) *reject {
+		err := im.scan(ctx, k, true, []string{"IDNCASE", "REC_TYPE", "DEC", "MOTION_RECD_DATE"}, func(f []string, line int64) *reject {
 			idc, _ := positive(f[0])
 			if k := im.get(idc, stateRecorded); k != nil {
 				d, ok := civil.ParseDate(f[3])
@@ -266,7 +278,7 @@ func (im *importer) afterClosure(ctx context.Context) error {
 	if k == "" {
 		return nil
 	}
-	return scan(ctx, im.rel, k, true, im.rep, im.addReject, []string{"IDNCASE", "IDNCUSTODY", "CUSTODY", "DATRELEASED"}, func(f []string, line int64) *reject {
+	return im.scan(ctx, k, true, []string{"IDNCASE", "IDNCUSTODY", "CUSTODY", "DATRELEASED"}, func(f []string, line int64) *reject {
 		idc, _ := positive(f[0])
 		k := im.get(idc, stateRecorded)
 		if k == nil {
@@ -287,7 +299,7 @@ func (im *importer) afterClosure(ctx context.Context) error {
 // caseFields reads A_TblCase's fields of the closed cases.
 func (im *importer) caseFields(ctx context.Context) error {
 	cl := im.codes.intern
-	return scan(ctx, im.rel, im.tables[tCase].Name, true, im.rep, im.addReject, []string{"IDNCASE", "NAT", "LANG", "CUSTODY", "CASE_TYPE", "LATEST_HEARING",
+	return im.scan(ctx, im.tables[tCase].Name, true, []string{"IDNCASE", "NAT", "LANG", "CUSTODY", "CASE_TYPE", "LATEST_HEARING",
 		"DATE_OF_ENTRY", "C_BIRTHDATE", "CASEPRIORITY_CODE", "E_28_DATE"}, func(f []string, line int64) *reject {
 		idc, _ := positive(f[0])
 		k := im.get(idc, stateRecorded)

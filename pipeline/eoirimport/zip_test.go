@@ -11,6 +11,7 @@ import (
 
 	"github.com/recal-project/recal/pipeline/eoirimport"
 	"github.com/recal-project/recal/pipeline/eoirimport/eoirtest"
+	"github.com/recal-project/recal/pipeline/progress"
 	"github.com/recal-project/recal/pipeline/release"
 	"github.com/recal-project/recal/pipeline/release/releasetest"
 	"github.com/recal-project/recal/pipeline/storage"
@@ -60,9 +61,26 @@ func TestImportZip(t *testing.T) {
 	imp := func(rel string) (string, *eoirimport.Report) {
 		t.Helper()
 		out := t.TempDir()
-		rep, err := eoirimport.Import(ctx, eoirimport.Config{Release: rel, Output: out, ObjectRows: 2000, TempDir: t.TempDir()})
+		prog := &progress.Progress{}
+		rep, err := eoirimport.Import(ctx, eoirimport.Config{Release: rel, Output: out, ObjectRows: 2000, TempDir: t.TempDir(), Progress: prog})
 		if err != nil {
 			t.Fatalf("import %s: %v", rel, err)
+		}
+		// Progress: every table read counted, its rows and its bytes as
+		// stored (compressed in the zip), B_TblProceeding twice.
+		var reads int
+		var rows, stored int64
+		for _, tr := range rep.Tables {
+			reads += tr.Reads
+			rows += int64(tr.Reads) * tr.Rows
+			stored += int64(tr.Reads) * tr.StoredBytes
+			if tr.Bytes == 0 || tr.StoredBytes == 0 || (tr.StoredBytes >= tr.Bytes) != !release.IsZip(rel) {
+				t.Errorf("%s: table %s: %d bytes, %d stored", rel, tr.Key, tr.Bytes, tr.StoredBytes)
+			}
+		}
+		s := prog.Snapshot()
+		if s.Objects != int64(reads) || s.ObjectsRead != int64(reads) || s.RowsRead != rows || s.BytesRead != stored || s.Unit != "table reads" {
+			t.Errorf("%s: progress %+v, want %d table reads of %d rows and %d stored bytes", rel, s, reads, rows, stored)
 		}
 		return out, rep
 	}

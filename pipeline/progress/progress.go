@@ -11,6 +11,7 @@ import (
 // never a value from a row.
 type Progress struct {
 	stage          atomic.Pointer[string]
+	unit           atomic.Pointer[string]
 	objects        atomic.Int64
 	objectsRead    atomic.Int64
 	rowsRead       atomic.Int64
@@ -24,6 +25,9 @@ type Progress struct {
 // Snapshot is a Progress at one moment.
 type Snapshot struct {
 	Stage string
+	// Unit names what Objects counts ("" for export objects; "tables" for
+	// the tables an import reads).
+	Unit string
 	// Objects is the number of export objects; ObjectsRead of them are
 	// read, holding RowsRead rows (every row, owned by this shard or not)
 	// and BytesRead bytes.
@@ -48,6 +52,9 @@ func (p *Progress) Snapshot() Snapshot {
 	if st := p.stage.Load(); st != nil {
 		s.Stage = *st
 	}
+	if u := p.unit.Load(); u != nil {
+		s.Unit = *u
+	}
 	return s
 }
 
@@ -55,6 +62,29 @@ func (p *Progress) Snapshot() Snapshot {
 func (p *Progress) SetStage(s string) {
 	if p != nil {
 		p.stage.Store(&s)
+	}
+}
+
+// SetUnit names what StartRead counts, for the display ("tables").
+func (p *Progress) SetUnit(u string) {
+	if p != nil {
+		p.unit.Store(&u)
+	}
+}
+
+// ReadBytes adds n bytes read from storage (as stored: compressed ones
+// for a zip's members).
+func (p *Progress) ReadBytes(n int64) {
+	if p != nil {
+		p.bytesRead.Add(n)
+	}
+}
+
+// DoneObject counts one object (or table) read, its bytes counted by
+// ReadBytes.
+func (p *Progress) DoneObject() {
+	if p != nil {
+		p.objectsRead.Add(1)
 	}
 }
 

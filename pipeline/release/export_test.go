@@ -9,7 +9,7 @@ import (
 
 // ReadAllForTest opens the zip key of st and reads every member.
 func ReadAllForTest(ctx context.Context, st storage.Store, key string) error {
-	z, err := openZip(ctx, st, key)
+	z, err := openZip(ctx, st, key, nil)
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/recal-project/recal/pipeline/location"
+	"github.com/recal-project/recal/pipeline/progress"
 	"github.com/recal-project/recal/pipeline/storage"
 	"github.com/recal-project/recal/pipeline/sysexit"
 )
@@ -56,20 +57,27 @@ func IsZip(raw string) bool {
 	return strings.HasSuffix(strings.ToLower(strings.TrimRight(raw, "/")), ".zip")
 }
 
+// Options say how to reach a release and what to report while reading.
+type Options struct {
+	Locations location.Options
+	// Progress, when set, counts the bytes read from storage.
+	Progress *progress.Progress
+}
+
 // Open opens the release raw names: a zip file (IsZip) or a folder.
-func Open(ctx context.Context, raw string, o location.Options) (Release, error) {
+func Open(ctx context.Context, raw string, o Options) (Release, error) {
 	if IsZip(raw) {
-		st, key, err := location.OpenFile(ctx, raw, o)
+		st, key, err := location.OpenFile(ctx, raw, o.Locations)
 		if err != nil {
 			return nil, err
 		}
-		z, err := openZip(ctx, st, key)
+		z, err := openZip(ctx, st, key, o.Progress)
 		if err != nil {
 			return nil, err // not a nil *zipRelease in a non-nil Release
 		}
 		return z, nil
 	}
-	st, err := location.Open(ctx, raw, o)
+	st, err := location.Open(ctx, raw, o.Locations)
 	if err != nil {
 		return nil, err
 	}
@@ -77,7 +85,7 @@ func Open(ctx context.Context, raw string, o location.Options) (Release, error) 
 	if err != nil {
 		return nil, fmt.Errorf("release %s: %w", st, err)
 	}
-	f := &folder{st: st}
+	f := &folder{st: st, prog: o.Progress}
 	for _, ob := range objs {
 		f.tables = append(f.tables, Table{Name: ob.Key, Size: ob.Size, Stored: ob.Size})
 	}
@@ -91,6 +99,7 @@ func Open(ctx context.Context, raw string, o location.Options) (Release, error) 
 type folder struct {
 	st     storage.Store
 	tables []Table
+	prog   *progress.Progress
 }
 
 func (f *folder) Tables() []Table { return f.tables }
@@ -102,7 +111,7 @@ func (f *folder) Open(ctx context.Context, name string) (io.ReadCloser, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", name, err)
 	}
-	return readAhead(ctx, name, obj, 0, obj.Size(), obj.Close), nil
+	return readAhead(ctx, name, obj, 0, obj.Size(), f.prog, obj.Close), nil
 }
 
 // sortTables sorts ts by name.

@@ -44,7 +44,7 @@ func zips(t *testing.T, dir string) map[string]string {
 func readRelease(t *testing.T, uri string) map[string][]byte {
 	t.Helper()
 	ctx := context.Background()
-	rel, err := release.Open(ctx, uri, location.Options{})
+	rel, err := release.Open(ctx, uri, release.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +116,7 @@ func TestZipsAsFolder(t *testing.T) {
 // readErr reads every table of the zip at path and returns the first error.
 func readErr(path string) error {
 	ctx := context.Background()
-	rel, err := release.Open(ctx, path, location.Options{})
+	rel, err := release.Open(ctx, path, release.Options{})
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"sync"
 
+	"github.com/recal-project/recal/pipeline/progress"
 	"github.com/recal-project/recal/pipeline/storage"
 )
 
@@ -151,7 +152,7 @@ func (s *stream) Close() error {
 // rangeFill reads [off, off+n) of ra, chunk by chunk, for a pipe. A read
 // that ends early is io.ErrUnexpectedEOF: the object is shorter than its
 // listing or its zip directory says.
-func rangeFill(name string, ra storage.ReaderAt, off, n int64) fillFunc {
+func rangeFill(name string, ra storage.ReaderAt, off, n int64, prog *progress.Progress) fillFunc {
 	pos, end := off, off+n
 	return func(_ context.Context, buf []byte) (int, error) {
 		if pos >= end {
@@ -160,6 +161,7 @@ func rangeFill(name string, ra storage.ReaderAt, off, n int64) fillFunc {
 		want := int(min(int64(len(buf)), end-pos))
 		got, err := ra.ReadAt(buf[:want], pos)
 		pos += int64(got)
+		prog.ReadBytes(int64(got))
 		switch {
 		case got == want:
 			if pos == end {
@@ -175,8 +177,8 @@ func rangeFill(name string, ra storage.ReaderAt, off, n int64) fillFunc {
 
 // readAhead streams [off, off+n) of ra, readDepth chunks ahead of the
 // reader; Close stops it and then calls closer.
-func readAhead(ctx context.Context, name string, ra storage.ReaderAt, off, n int64, closer func() error) io.ReadCloser {
+func readAhead(ctx context.Context, name string, ra storage.ReaderAt, off, n int64, prog *progress.Progress, closer func() error) io.ReadCloser {
 	ctx, cancel := context.WithCancel(ctx)
-	p := newPipe(ctx, chunkSize, readDepth, rangeFill(name, ra, off, n))
+	p := newPipe(ctx, chunkSize, readDepth, rangeFill(name, ra, off, n, prog))
 	return &stream{Reader: p, cancel: cancel, pipes: []*pipe{p}, closer: closer}
 }

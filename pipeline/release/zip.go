@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	"github.com/recal-project/recal/pipeline/deflate64"
+	"github.com/recal-project/recal/pipeline/progress"
 	"github.com/recal-project/recal/pipeline/storage"
 )
 
@@ -26,6 +27,7 @@ const (
 
 // zipRelease is the release zip, read in place.
 type zipRelease struct {
+	prog   *progress.Progress
 	name   string // store and key, for messages
 	obj    storage.ReaderAt
 	rec    *recordingReaderAt
@@ -62,7 +64,7 @@ func (r *recordingReaderAt) first() error {
 
 // openZip reads the zip's central directory (ZIP64 included) through
 // ranged reads of key.
-func openZip(ctx context.Context, st storage.Store, key string) (*zipRelease, error) {
+func openZip(ctx context.Context, st storage.Store, key string, prog *progress.Progress) (*zipRelease, error) {
 	name := strings.TrimSuffix(st.String(), "/") + "/" + key
 	obj, err := st.Open(ctx, key)
 	if err != nil {
@@ -77,7 +79,7 @@ func openZip(ctx context.Context, st storage.Store, key string) (*zipRelease, er
 		}
 		return nil, fmt.Errorf("%w: %s: %v (not a zip archive, or cut short)", ErrCorrupt, name, err)
 	}
-	z := &zipRelease{name: name, obj: obj, rec: rec, files: map[string]*zip.File{}}
+	z := &zipRelease{prog: prog, name: name, obj: obj, rec: rec, files: map[string]*zip.File{}}
 	for _, f := range zr.File {
 		if strings.HasSuffix(f.Name, "/") {
 			continue // a folder
@@ -125,7 +127,7 @@ func (z *zipRelease) Open(ctx context.Context, name string) (io.ReadCloser, erro
 		return nil, fmt.Errorf("%w: %s: member %s: its data runs past the end of the zip (cut short?)", ErrCorrupt, z.name, name)
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	raw := newPipe(ctx, chunkSize, readDepth, rangeFill(z.name, z.obj, off, int64(f.CompressedSize64)))
+	raw := newPipe(ctx, chunkSize, readDepth, rangeFill(z.name, z.obj, off, int64(f.CompressedSize64), z.prog))
 	m := &memberDecoder{zip: z.name, name: name, file: f, raw: raw, crc: crc32.NewIEEE()}
 	switch f.Method {
 	case zip.Store:
