@@ -11,52 +11,46 @@ import (
 	"github.com/recal-project/recal/pipeline/refdata"
 )
 
-// benchImport measures `recal import-eoir` on a generated release of n
-// proceedings (eoirtest.Generate, cached under -data), against DuckDB
-// reading the same B_TblProceeding once and finding each case's latest
-// proceeding: the floor of one pass over the text, where the import makes
-// two passes over it and reads four more tables. It returns the table's
-// lines.
+// benchImport measures `recal import-eoir` on a generated release of the
+// national shape (eoirtest.National: n proceedings, uneven courts, a
+// schedule of real sessions, the release's dirt), cached under -data as the
+// unpacked folder and as the zip EOIR publishes (Deflate64 members written
+// by 7zz), against DuckDB making the same still-closed determination over
+// the same unpacked tables (stillClosedSQL). It returns the table's lines.
 func benchImport(c config, n int64) (string, error) {
-	dir := filepath.Join(c.data, fmt.Sprintf("eoir-%d", n))
-	if _, err := os.Stat(filepath.Join(dir, "tbl_CustodyHistory.csv")); err != nil {
-		fmt.Fprintf(os.Stderr, "generating an EOIR release of %d proceedings into %s (once)\n", n, dir)
-		ref, err := refdata.Load(refdata.Paths{})
-		if err != nil {
-			return "", err
-		}
-		var courts []string
-		for _, ct := range ref.Courts {
-			courts = append(courts, ct.Code)
-		}
-		tmp := dir + ".tmp"
-		os.RemoveAll(tmp)
-		if err := eoirtest.Generate(tmp, eoirtest.GenerateSizes{Proceedings: n}, courts, 7); err != nil {
-			return "", err
-		}
-		if err := os.Rename(tmp, dir); err != nil {
-			return "", err
-		}
+	dir := filepath.Join(c.data, fmt.Sprintf("eoir-national-%d", n))
+	folder, zip := filepath.Join(dir, "EOIR Case Data"), filepath.Join(dir, "FOIA-TRAC-Report.zip")
+	if err := generateRelease(c, n, dir, folder, zip); err != nil {
+		return "", err
 	}
-	size := int64(0)
-	ents, _ := os.ReadDir(dir)
+	var size int64
+	ents, _ := os.ReadDir(folder)
 	for _, e := range ents {
 		if fi, err := e.Info(); err == nil {
 			size += fi.Size()
 		}
 	}
+	zi, err := os.Stat(zip)
+	if err != nil {
+		return "", err
+	}
 	work := filepath.Join(c.out, fmt.Sprintf("eoir-%d", n))
 	os.RemoveAll(work)
-	proc := filepath.Join(dir, "B_TblProceeding.csv")
-	variants := []variant{
-		{"recal import-eoir", func(rep int) (*exec.Cmd, error) {
+	if err := os.MkdirAll(work, 0o755); err != nil {
+		return "", err
+	}
+	importFrom := func(release string) func(int) (*exec.Cmd, error) {
+		return func(int) (*exec.Cmd, error) {
 			out := filepath.Join(work, "import")
 			os.RemoveAll(out)
-			return exec.Command(c.recal, "import-eoir", "--release", dir, "--output", out), nil
-		}},
-		{"duckdb: latest proceeding per case", func(rep int) (*exec.Cmd, error) {
-			return exec.Command(c.duckdb, sqlArgs([]string{"SELECT count(*), sum(latest) FROM (SELECT IDNCASE, max(IDNPROCEEDING) AS latest FROM read_csv(" +
-				q(proc) + ", delim='\t', header=true, all_varchar=false) GROUP BY IDNCASE)"})...), nil
+			return exec.Command(c.recal, "import-eoir", "--release", release, "--output", out), nil
+		}
+	}
+	variants := []variant{
+		{"recal import-eoir (folder)", importFrom(folder)},
+		{"recal import-eoir (zip, Deflate64)", importFrom(zip)},
+		{"duckdb: the same still-closed determination (folder)", func(int) (*exec.Cmd, error) {
+			return exec.Command(c.duckdb, sqlArgs(stillClosedSQL(folder, filepath.Join(work, "duckdb.parquet")))...), nil
 		}},
 	}
 	samples, err := interleave(c.reps, variants, filepath.Join(work, "logs"), fmt.Sprintf("%d proceedings", n))
@@ -64,12 +58,80 @@ func benchImport(c config, n int64) (string, error) {
 		return "", err
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "\nEOIR import: a generated release of %d proceedings (%d MiB, five tables, tab-delimited)\n\n", n, size>>20)
-	b.WriteString("| what | wall s | proceeding rows/s | peak RSS MiB | vs DuckDB |\n|---|---:|---:|---:|---:|\n")
-	duck := median(samples[1])
+	fmt.Fprintf(&b, "\nEOIR import: a generated release of the national shape, %d proceedings (%d MiB of tables unpacked, a %d MiB zip)\n\n",
+		n, size>>20, zi.Size()>>20)
+	b.WriteString("| what | wall s | proceeding rows/s | peak RSS MiB | vs DuckDB | vs folder |\n|---|---:|---:|---:|---:|---:|\n")
+	duck, fromFolder := median(samples[2]), median(samples[0])
 	for i, v := range variants {
 		m := median(samples[i])
-		fmt.Fprintf(&b, "| %s | %.2f | %.0f | %d | %.2f× |\n", v.name, m.wall.Seconds(), float64(n)/m.wall.Seconds(), m.rssKiB/1024, m.wall.Seconds()/duck.wall.Seconds())
+		fmt.Fprintf(&b, "| %s | %.2f | %.0f | %d | %.2f× | %.2f× |\n", v.name, m.wall.Seconds(), float64(n)/m.wall.Seconds(), m.rssKiB/1024,
+			m.wall.Seconds()/duck.wall.Seconds(), m.wall.Seconds()/fromFolder.wall.Seconds())
 	}
 	return b.String(), nil
+}
+
+// generateRelease writes the release once: the tables under folder, then
+// the zip of dir (so that its members sit in "EOIR Case Data/", as in
+// EOIR's) by 7zz with Deflate64.
+func generateRelease(c config, n int64, dir, folder, zip string) error {
+	if _, err := os.Stat(zip); err == nil {
+		return nil
+	}
+	fmt.Fprintf(os.Stderr, "generating an EOIR release of the national shape, %d proceedings, into %s (once)\n", n, dir)
+	ref, err := refdata.Load(refdata.Paths{})
+	if err != nil {
+		return err
+	}
+	var courts []string
+	for _, ct := range ref.Courts {
+		courts = append(courts, ct.Code)
+	}
+	os.RemoveAll(dir)
+	if _, err := eoirtest.National(folder, eoirtest.NationalSizes{Proceedings: n}, courts, 7); err != nil {
+		return err
+	}
+	tmp := zip + ".tmp"
+	cmd := exec.Command(c.sevenZip, "a", "-tzip", "-mm=Deflate64", "-mx=5", "-bd", "-bso0", "-bsp0", tmp, filepath.Base(folder))
+	cmd.Dir = dir
+	cmd.Stderr = os.Stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("7zz: %w", err)
+	}
+	return os.Rename(tmp, zip)
+}
+
+// stillClosedSQL is the import's determination as DuckDB SQL over the
+// unpacked tables, reading every table the import reads: each case's
+// latest proceeding (highest IDNPROCEEDING), closed when OTHER_COMP is a
+// closure code with a COMP_DATE; reopened by a later hearing setting or a
+// later granted motion to recalendar; the latest pending or denied motion;
+// the latest custody record; the case's fields; the still-closed rows
+// written to Parquet. Rows DuckDB cannot parse (the release's dirt) are
+// skipped, NUL bytes removed.
+func stillClosedSQL(folder, out string) []string {
+	table := func(name string) string {
+		return "read_csv(" + q(filepath.Join(folder, name)) + ", delim='\\t', header=true, all_varchar=true, quote='', ignore_errors=true)"
+	}
+	clean := func(col string) string { return "upper(trim(replace(" + col + ", chr(0), '')))" }
+	id := func(col string) string { return "TRY_CAST(replace(" + col + ", chr(0), '') AS BIGINT)" }
+	day := func(col string) string { return "TRY_CAST(left(" + col + ", 10) AS DATE)" }
+	return []string{
+		"SET threads = 2",
+		"CREATE TEMP TABLE procs AS SELECT " + id("IDNCASE") + " AS c, " + id("IDNPROCEEDING") + " AS p, " + clean("OTHER_COMP") + " AS oc, " + day("COMP_DATE") + " AS cd, " +
+			clean("BASE_CITY_CODE") + " AS court, IJ_CODE AS ij, CUSTODY AS custody, NAT AS nat, LANG AS lang, " + day("OSC_DATE") + " AS osc, CRIM_IND AS crim, AGGRAVATE_FELON AS aggr FROM " +
+			table("B_TblProceeding.csv") + " WHERE " + id("IDNCASE") + " > 0 AND " + id("IDNPROCEEDING") + " > 0",
+		"CREATE TEMP TABLE closed AS SELECT * FROM (SELECT c, max_by(p, p) AS p, max_by(oc, p) AS oc, max_by(cd, p) AS cd FROM procs GROUP BY c) " +
+			"WHERE oc IN ('A', 'B', 'Y', 'K', 'M') AND cd IS NOT NULL",
+		"CREATE TEMP TABLE settings AS SELECT " + id("IDNCASE") + " AS c, max(" + day("ADJ_DATE") + ") AS d FROM " + table("tbl_schedule.csv") + " GROUP BY 1",
+		"CREATE TEMP TABLE motions AS SELECT " + id("IDNCASE") + " AS c, " + clean("REC_TYPE") + " AS t, " + clean("DEC") + " AS dec, " + day("MOTION_RECD_DATE") + " AS d FROM " +
+			table("tbl_Court_Motions.csv") + " WHERE " + clean("REC_TYPE") + " IN ('C', 'CL')",
+		"CREATE TEMP TABLE custody AS SELECT " + id("IDNCASE") + " AS c, max_by(" + clean("CUSTODY") + ", " + id("IDNCUSTODY") + ") AS custody FROM " + table("tbl_CustodyHistory.csv") + " GROUP BY 1",
+		"CREATE TEMP TABLE cases AS SELECT " + id("IDNCASE") + " AS c, NAT AS nat, LANG AS lang, CUSTODY AS custody, " + day("C_BIRTHDATE") + " AS birth, CASEPRIORITY_CODE AS prio FROM " +
+			table("A_TblCase.csv"),
+		"COPY (SELECT k.c, k.p, p.court, p.ij, p.osc, k.oc, k.cd, coalesce(h.custody, p.custody) AS custody, a.nat, a.lang, a.birth, a.prio, " +
+			"(SELECT max_by(m.d, m.d) FROM motions m WHERE m.c = k.c AND m.d > k.cd AND m.dec <> 'G') AS motion_date " +
+			"FROM closed k JOIN procs p ON p.p = k.p LEFT JOIN settings s ON s.c = k.c LEFT JOIN custody h ON h.c = k.c LEFT JOIN cases a ON a.c = k.c " +
+			"WHERE coalesce(s.d <= k.cd, true) AND NOT EXISTS (SELECT 1 FROM motions m WHERE m.c = k.c AND m.dec = 'G' AND m.d > k.cd) ORDER BY k.p) TO " +
+			q(out) + " (FORMAT parquet)",
+	}
 }

@@ -52,6 +52,7 @@ type config struct {
 	reps                         int
 	data, out                    string
 	recal, duckdb, s3server, ref string
+	sevenZip                     string
 }
 
 func main() {
@@ -65,7 +66,7 @@ func main() {
 	var c config
 	var rows string
 	flag.StringVar(&rows, "rows", "1000000,10000000", "export sizes, comma-separated")
-	flag.Int64Var(&c.eoir, "eoir-proceedings", 5_000_000, "proceedings of the generated EOIR release the import is measured on (0: skip)")
+	flag.Int64Var(&c.eoir, "eoir-proceedings", 2_000_000, "proceedings of the generated EOIR release of the national shape the import is measured on (16800000: the national size; 0: skip)")
 	flag.Int64Var(&c.nightly, "nightly-rows", 1_000_000, "cases of the week of nightly runs measured with and without --previous (0: skip)")
 	flag.IntVar(&c.reps, "reps", 3, "repetitions of each measurement (the median is reported)")
 	flag.StringVar(&c.data, "data", ".bench", "where generated exports are cached")
@@ -73,6 +74,7 @@ func main() {
 	flag.StringVar(&c.recal, "recal", "bin/recal", "the recal binary")
 	flag.StringVar(&c.duckdb, "duckdb", ".tools/bin/recal-duckdb", "the DuckDB tool (testdata/duckdb)")
 	flag.StringVar(&c.s3server, "s3server", ".tools/bin/versitygw", "the versitygw binary (empty: skip the S3 measurement)")
+	flag.StringVar(&c.sevenZip, "7zz", "7zz", "7-Zip, which writes the release zip the import is measured on")
 	flag.StringVar(&c.ref, "courts", "transforms/reference/data/eoir_base_cities.csv", "the courts table the SQL validates against")
 	flag.Parse()
 	for _, r := range strings.Split(rows, ",") {
