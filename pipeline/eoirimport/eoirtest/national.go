@@ -599,7 +599,7 @@ func (g *national) setting(r *row, id int64, ci int32, j *natJudge, s natSlot, d
 	if session > 0 {
 		sess = strconv.FormatInt(session, 10)
 	}
-	r.i(id).s("").s(g.idnCase(int64(ci))).s(g.pick(natLangs)).s(court+"X").s(court).s(j.code).s("").s(cal).s(g.day(day)).s(start).
+	r.i(id).s("").s(g.idnCase(int64(ci))).s(g.pick(natLangs)).s(court + "X").s(court).s(j.code).s("").s(cal).s(g.day(day)).s(start).
 		s(fmt.Sprintf("%02d%02d", s.start/60+3, s.start%60)).s("").s("P").s("").s("").s(sess).s(typ).s("").s("0").s("")
 }
 
