@@ -18,7 +18,7 @@ import (
 // by 7zz), against DuckDB making the same still-closed determination over
 // the same unpacked tables (stillClosedSQL). It returns the table's lines.
 func benchImport(c config, n int64) (string, error) {
-	dir := filepath.Join(c.data, fmt.Sprintf("eoir-national-%d", n))
+	dir := filepath.Join(c.data, fmt.Sprintf("eoir-national-v%d-%d", eoirtest.NationalVersion, n))
 	folder, zip := filepath.Join(dir, "EOIR Case Data"), filepath.Join(dir, "FOIA-TRAC-Report.zip")
 	if err := generateRelease(c, n, dir, folder, zip); err != nil {
 		return "", err

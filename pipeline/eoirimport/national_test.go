@@ -35,15 +35,17 @@ func TestImportNational(t *testing.T) {
 		t.Errorf("the ten largest courts hold %.2f of the pending cases, want about half", facts.TopTenShare)
 	}
 	c := rep.Cases
-	if c.Closed != facts.Closed || c.Reopened["HEARING_SET_AFTER_CLOSURE"] != facts.ReopenedByHearing ||
-		c.Reopened["RECALENDAR_MOTION_GRANTED"] != facts.ReopenedByMotion {
-		t.Errorf("closed %d, reopened %v; the generator closed %d and reopened %d by a hearing, %d by a motion",
-			c.Closed, c.Reopened, facts.Closed, facts.ReopenedByHearing, facts.ReopenedByMotion)
+	// The dirt can cost a case its latest proceeding's row (a shifted or
+	// keyless row), or a reopened one its setting or motion: at most one
+	// case per dirty row.
+	dirt := facts.Dirty["B_TblProceeding shifted row"] + facts.Dirty["null IDNCASE"] + facts.Dirty["tbl_schedule shifted row"] + facts.Dirty["tbl_Court_Motions shifted row"]
+	within := func(got, want int64) bool { return got <= want+dirt && got >= want-dirt }
+	if !within(c.Closed, facts.Closed) || !within(c.Reopened["HEARING_SET_AFTER_CLOSURE"], facts.ReopenedByHearing) ||
+		!within(c.Reopened["RECALENDAR_MOTION_GRANTED"], facts.ReopenedByMotion) {
+		t.Errorf("closed %d, reopened %v; the generator closed %d and reopened %d by a hearing, %d by a motion (dirt %d)",
+			c.Closed, c.Reopened, facts.Closed, facts.ReopenedByHearing, facts.ReopenedByMotion, dirt)
 	}
-	// The dirt can cost a still-closed case its row (a shifted or keyless
-	// latest proceeding): at most one case per dirty row.
-	dirt := facts.Dirty["B_TblProceeding shifted row"] + facts.Dirty["null IDNCASE"]
-	if want := c.Closed - facts.ReopenedByHearing - facts.ReopenedByMotion; c.StillClosed > want || c.StillClosed < want-dirt {
+	if want := facts.Closed - facts.ReopenedByHearing - facts.ReopenedByMotion; !within(c.StillClosed, want) {
 		t.Errorf("%d still closed, want %d less at most %d", c.StillClosed, want, dirt)
 	}
 	shifted := facts.Dirty["B_TblProceeding shifted row"] + facts.Dirty["tbl_schedule shifted row"] + facts.Dirty["A_TblCase shifted row"] +

@@ -19,10 +19,12 @@ import (
 	"github.com/recal-project/recal/pipeline/sysexit"
 )
 
-// releaseZip generates a release and zips it as EOIR publishes it: the
-// tables in a folder inside the zip, compressed by 7zz with Deflate64. It
-// returns the unpacked folder and the zip.
-func releaseZip(t *testing.T) (folder, zipPath string) {
+// releaseZips generates a release and zips it in every way the tests
+// read: as EOIR publishes it (the tables in a folder inside the zip, the
+// two largest Deflate64 and the others Deflate, by 7zz), all Deflate by
+// 7zz, by Go's archive/zip, and as ZIP64. It returns the unpacked folder
+// and the zips by kind.
+func releaseZips(t *testing.T) (folder string, zips map[string]string) {
 	t.Helper()
 	bin := releasetest.SevenZip(t)
 	root := t.TempDir()
@@ -30,9 +32,14 @@ func releaseZip(t *testing.T) (folder, zipPath string) {
 	if err := eoirtest.Generate(folder, eoirtest.GenerateSizes{Proceedings: 20000}, []string{"NYC", "LOS", "HOU", "ZZZ"}, 3); err != nil {
 		t.Fatal(err)
 	}
-	zipPath = filepath.Join(t.TempDir(), "FOIA-TRAC-Report.zip")
-	releasetest.Zip7(t, bin, root, zipPath, "Deflate64")
-	return folder, zipPath
+	out := t.TempDir()
+	zips = map[string]string{"EOIR's (7zz Deflate64 and Deflate)": filepath.Join(out, "FOIA-TRAC-Report.zip"),
+		"7zz Deflate": filepath.Join(out, "deflate.zip"), "Go archive/zip": filepath.Join(out, "go.zip"), "ZIP64": filepath.Join(out, "zip64.zip")}
+	releasetest.Zip7Mixed(t, bin, root, zips["EOIR's (7zz Deflate64 and Deflate)"], "B_TblProceeding.csv", "tbl_schedule.csv")
+	releasetest.Zip7(t, bin, root, zips["7zz Deflate"], "Deflate")
+	releasetest.ZipGo(t, root, zips["Go archive/zip"])
+	releasetest.ZipForced64(t, root, zips["ZIP64"])
+	return folder, zips
 }
 
 // exportFiles returns the bytes of every export object under out.
@@ -56,7 +63,7 @@ func exportFiles(t *testing.T, out string) map[string][]byte {
 // TestImportZip imports the release zip itself, from disk and from a real
 // S3 server, and gets the export the unpacked folder gives, byte for byte.
 func TestImportZip(t *testing.T) {
-	folder, zipPath := releaseZip(t)
+	folder, zips := releaseZips(t)
 	ctx := context.Background()
 	imp := func(rel string) (string, *eoirimport.Report) {
 		t.Helper()
@@ -89,15 +96,25 @@ func TestImportZip(t *testing.T) {
 	srv := s3servertest.Start(t)
 	srv.Env(t)
 	st, bucket := srv.NewBucket(t, "")
-	f, err := os.Open(zipPath)
-	if err != nil {
-		t.Fatal(err)
+	releases := []string{}
+	for kind, path := range zips {
+		releases = append(releases, path)
+		if kind != "EOIR's (7zz Deflate64 and Deflate)" && kind != "ZIP64" {
+			continue
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		key := "eoir/" + filepath.Base(path)
+		err = storage.Put(ctx, st, key, f)
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		releases = append(releases, "s3://"+bucket+"/"+key)
 	}
-	defer f.Close()
-	if err := storage.Put(ctx, st, "eoir/FOIA-TRAC-Report.zip", f); err != nil {
-		t.Fatal(err)
-	}
-	for _, rel := range []string{zipPath, "s3://" + bucket + "/eoir/FOIA-TRAC-Report.zip"} {
+	for _, rel := range releases {
 		out, rep := imp(rel)
 		got := exportFiles(t, out)
 		if len(got) != len(want) {
@@ -115,39 +132,65 @@ func TestImportZip(t *testing.T) {
 	}
 }
 
-// TestImportCorruptZip: a member whose CRC-32 does not match fails the
-// import as a data error (exit 65) naming the member, and nothing is
+// centralEntry returns the offset of member's central directory header
+// in zip b (-1: none).
+func centralEntry(b []byte, member string) int {
+	for i := 0; i+46 < len(b); i++ {
+		if binary.LittleEndian.Uint32(b[i:]) == 0x02014b50 {
+			n := int(binary.LittleEndian.Uint16(b[i+28:]))
+			if i+46+n <= len(b) && string(b[i+46:i+46+n]) == member {
+				return i
+			}
+		}
+	}
+	return -1
+}
+
+// TestImportCorruptZip: a zip cut short, a Deflate64 member with damaged
+// Huffman data, and one whose CRC-32 does not match fail the import as
+// data errors (exit 65) naming the zip or the member, with nothing
 // committed.
 func TestImportCorruptZip(t *testing.T) {
-	_, zipPath := releaseZip(t)
-	b, err := os.ReadFile(zipPath)
+	_, zips := releaseZips(t)
+	good, err := os.ReadFile(zips["EOIR's (7zz Deflate64 and Deflate)"])
 	if err != nil {
 		t.Fatal(err)
 	}
 	const member = "EOIR Case Data/tbl_schedule.csv"
-	damaged := false
-	for i := 0; i+46 < len(b); i++ { // the member's central directory entry: flip a bit of its CRC-32
-		if binary.LittleEndian.Uint32(b[i:]) == 0x02014b50 {
-			n := int(binary.LittleEndian.Uint16(b[i+28:]))
-			if string(b[i+46:i+46+n]) == member {
-				b[i+16] ^= 1
-				damaged = true
-			}
-		}
-	}
-	if !damaged {
+	if centralEntry(good, member) < 0 {
 		t.Fatalf("%s not in the zip", member)
 	}
-	bad := filepath.Join(t.TempDir(), "release.zip")
-	os.WriteFile(bad, b, 0o644)
-	out := t.TempDir()
-	_, err = eoirimport.Import(context.Background(), eoirimport.Config{Release: bad, Output: out, TempDir: t.TempDir()})
-	if !errors.Is(err, release.ErrCorrupt) || sysexit.Code(err) != sysexit.DataErr || !bytes.Contains([]byte(err.Error()), []byte(member)) {
-		t.Fatalf("got %v (exit %d), want a corrupt-zip error (65) naming %s", err, sysexit.Code(err), member)
-	}
-	for _, p := range []string{"_SUCCESS", "import.json", "export"} {
-		if _, err := os.Stat(filepath.Join(out, p)); err == nil {
-			t.Errorf("the failed import left %s", p)
-		}
+	for _, tc := range []struct {
+		name   string
+		damage func(b []byte) []byte
+		says   string
+	}{
+		{"cut short", func(b []byte) []byte { return b[:len(b)/2] }, "not a zip archive, or cut short"},
+		{"wrong CRC-32", func(b []byte) []byte {
+			b[centralEntry(b, member)+16] ^= 1
+			return b
+		}, member + ": CRC-32 mismatch"},
+		{"damaged Huffman data", func(b []byte) []byte {
+			c := centralEntry(b, member)
+			off := int(binary.LittleEndian.Uint32(b[c+42:]))
+			data := off + 30 + int(binary.LittleEndian.Uint16(b[off+26:])) + int(binary.LittleEndian.Uint16(b[off+28:]))
+			copy(b[data:], bytes.Repeat([]byte{0xff}, 32))
+			return b
+		}, member + ": damaged data"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			bad := filepath.Join(t.TempDir(), "FOIA-TRAC-Report.zip")
+			os.WriteFile(bad, tc.damage(bytes.Clone(good)), 0o644)
+			out := t.TempDir()
+			_, err := eoirimport.Import(context.Background(), eoirimport.Config{Release: bad, Output: out, TempDir: t.TempDir()})
+			if !errors.Is(err, release.ErrCorrupt) || sysexit.Code(err) != sysexit.DataErr || !bytes.Contains([]byte(err.Error()), []byte(tc.says)) {
+				t.Fatalf("got %v (exit %d), want a corrupt-zip error (65) saying %q", err, sysexit.Code(err), tc.says)
+			}
+			for _, p := range []string{"_SUCCESS", "import.json", "export", "rejects"} {
+				if _, err := os.Stat(filepath.Join(out, p)); err == nil {
+					t.Errorf("the failed import left %s", p)
+				}
+			}
+		})
 	}
 }

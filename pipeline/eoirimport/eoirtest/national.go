@@ -7,10 +7,18 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
+
+	"github.com/recal-project/recal/transforms/civil"
+	calendar "github.com/recal-project/recal/transforms/schedule"
 )
+
+// NationalVersion changes whenever National writes other bytes for the
+// same arguments: caches of its releases (make bench's) are keyed by it.
+const NationalVersion = 2
 
 // NationalSizes are the sizes of a release of the national shape. Zero
 // fields take the 2025-2026 releases' proportions (domain.md, "Scale and
@@ -67,7 +75,8 @@ const (
 // tbl_schedule of real-looking sessions: each judge sits master calendars
 // (CAL_TYPE M, 20-30 settings, now and then a "mega master" of over 100) on
 // fixed weekdays and start times, and individual calendars (CAL_TYPE I) on
-// others, week after week up to 26 weeks past the release date; detained
+// others, week after week up to 26 weeks past the release date, federal
+// holidays skipped, with noise (a judge's week off, a one-off session); detained
 // and juvenile dockets have their own judges' sessions (SCHEDULE_TYPE MD,
 // juveniles' CASEPRIORITY_CODE UC). About a tenth of the cases end
 // administratively closed, of which some are reopened by a later setting
@@ -199,11 +208,11 @@ func newNational(sz NationalSizes, courts []string, seed uint64) (*national, err
 }
 
 // courtWeights are Zipf weights over the courts whose ten largest hold
-// about half of the total (s = 1.05 over 70 courts).
+// about half of the total (s = 0.9 over the reference data's 95 codes).
 func courtWeights(n int) []float64 {
 	w := make([]float64, n)
 	for i := range w {
-		w[i] = 1 / math.Pow(float64(i+1), 1.05)
+		w[i] = 1 / math.Pow(float64(i+1), 0.9)
 	}
 	return w
 }
@@ -232,11 +241,45 @@ func cumulative(w []float64) []float64 {
 	return c
 }
 
+// bigCourts are the largest courts by pending cases (TRAC, March 2025:
+// Miami, New York, Orlando, Dallas first), in order: National gives them
+// the largest Zipf weights, the other courts the rest in the order given.
+var bigCourts = []string{"MIA", "NYC", "ORL", "DAL", "HOU", "LOS", "SFR", "CHI", "ATL", "NEW", "SNA", "WAS", "ARL", "BOS", "PHO", "DEN", "SEA", "SND", "LVG", "CHL"}
+
+// rankedWeights returns each court's weight: the big courts ranked first.
+func rankedWeights(courts []string) []float64 {
+	rank := make([]int, len(courts))
+	next := 0
+	at := map[string]int{}
+	for i, c := range courts {
+		at[c] = i
+		rank[i] = -1
+	}
+	for _, c := range bigCourts {
+		if i, ok := at[c]; ok {
+			rank[i] = next
+			next++
+		}
+	}
+	for i := range rank {
+		if rank[i] < 0 {
+			rank[i] = next
+			next++
+		}
+	}
+	zipf := courtWeights(len(courts))
+	w := make([]float64, len(courts))
+	for i, r := range rank {
+		w[i] = zipf[r]
+	}
+	return w
+}
+
 func (g *national) makeCases() {
 	n := g.sz.Cases
 	g.cases = make([]natCase, n)
 	g.byCourt = make([][numKinds][]int32, len(g.courts))
-	cum := cumulative(courtWeights(len(g.courts)))
+	cum := cumulative(rankedWeights(g.courts))
 	// Proceedings per case: 1 + a geometric draw, scaled to the total.
 	per := float64(g.sz.Proceedings) / float64(n)
 	left := g.sz.Proceedings
@@ -432,8 +475,11 @@ func (g *national) proceedings(w *bufio.Writer) {
 		for p := range int(c.procs) {
 			idp++
 			last := p == int(c.procs)-1
-			osc := start + int32(p*40)
-			other, comp := g.pick(natCompleted), g.day(osc+30)
+			osc := min(start+int32(p*40), g.release-60)
+			other, comp := g.pick(natCompleted), g.day(min(osc+30, g.release))
+			if ci == 0 && p == 0 {
+				comp = g.day(g.release) // the release's last completion: it dates the release
+			}
 			switch {
 			case last && c.closed:
 				other, comp = g.pick(natClosures), g.day(c.closedOn)
@@ -512,12 +558,20 @@ func (g *national) schedule(w *bufio.Writer) {
 	var r row
 	ids := int64(0)
 	session := int64(500000)
+	holidays := g.holidays()
 	for wk := range weeks {
 		for ji := range g.judges {
 			j := &g.judges[ji]
-			for _, s := range j.slots {
+			if g.rng.IntN(50) == 0 {
+				continue // the judge's week off: a cancelled week
+			}
+			slots := j.slots
+			if g.rng.IntN(100) == 0 { // a one-off master session
+				slots = append(slices.Clone(slots), natSlot{weekday: g.rng.IntN(5), start: 10 * 60, kind: kindOther, master: true})
+			}
+			for _, s := range slots {
 				day := monday + int32(wk*7+s.weekday)
-				if day > g.release+26*7 {
+				if day > g.release+26*7 || holidays[day] {
 					continue
 				}
 				session++
@@ -554,6 +608,19 @@ func (g *national) schedule(w *bufio.Writer) {
 		g.end(w, &r, "tbl_schedule")
 	}
 	g.facts.Schedule = ids
+}
+
+// holidays are the federal holidays (calendar.FederalHolidays) of the
+// schedule's years, as days from the generator's epoch: no court sits.
+func (g *national) holidays() map[int32]bool {
+	off := civil.DaysFromCivil(g.epoch.Year(), int(g.epoch.Month()), g.epoch.Day())
+	h := map[int32]bool{}
+	for y := g.epoch.Year(); y <= g.sz.ReleaseDate.Year()+1; y++ {
+		for _, d := range calendar.FederalHolidays(y) {
+			h[d-off] = true
+		}
+	}
+	return h
 }
 
 func (g *national) epochWeekday() int {

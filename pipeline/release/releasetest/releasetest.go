@@ -51,6 +51,39 @@ func Zip7(t testing.TB, bin, dir, zipPath string, method SevenZipMethod) {
 	}
 }
 
+// Zip7Mixed zips the files under dir as EOIR's zip is made: the files of
+// big (base names, as "B_TblProceeding.csv") with Deflate64, the others
+// added to the same archive with Deflate.
+func Zip7Mixed(t testing.TB, bin, dir, zipPath string, big ...string) {
+	t.Helper()
+	isBig := map[string]bool{}
+	for _, b := range big {
+		isBig[b] = true
+	}
+	var first, rest []string
+	for _, f := range files(t, dir) {
+		if isBig[filepath.Base(f)] {
+			first = append(first, f)
+		} else {
+			rest = append(rest, f)
+		}
+	}
+	for _, step := range []struct {
+		method SevenZipMethod
+		files  []string
+	}{{"Deflate64", first}, {"Deflate", rest}} {
+		if len(step.files) == 0 {
+			continue
+		}
+		args := append([]string{"a", "-tzip", "-mm=" + string(step.method), "-mx=9", "-bd", "-bso0", "-bsp0", zipPath}, step.files...)
+		cmd := exec.Command(bin, args...)
+		cmd.Dir = dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("7zz a -mm=%s: %v\n%s", step.method, err, out)
+		}
+	}
+}
+
 // Test7 runs 7zz's integrity test on zipPath: every member's data and
 // CRC-32 as 7-Zip reads them.
 func Test7(t testing.TB, bin, zipPath string) {
