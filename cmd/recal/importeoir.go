@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"maps"
@@ -27,7 +28,16 @@ pipe, comma) and in UTF-8 or Windows-1252, and writes under --output:
   export/part-*.parquet   the still-closed proceedings (docs/eoir-import.md)
   rejects/part-*.parquet  rows it could not use: table, line, reason
   import.json             tables read, cases by state, rejects by reason
+  capacity.csv            a capacity calendar observed from tbl_schedule's master
+                          calendars (contract §1.3), for recal run --capacity
+  capacity.json           how: release date, window, share or cap, per-court figures
   _SUCCESS                last: the output is complete
+
+The calendar: a recurring session (court, judge, weekday and start seen in at
+least a quarter of the --capacity-weeks weeks before the release date) offers
+--recal-share of its median master calendar; with --session-cap N each future
+session on the books offers N less what is already set. It is the courts' past
+pattern, not their future staffing (docs/eoir-import.md).
 
 A proceeding is still closed when it is its case's latest (highest
 IDNPROCEEDING), its OTHER_COMP is A, B, Y, K or M with a COMP_DATE, and the
@@ -52,6 +62,11 @@ func cmdImportEOIR(ctx context.Context, args []string, stdout, stderr io.Writer)
 	fs.StringVar(&cfg.Output, "output", "", "folder or URI to write export/, rejects/ and import.json under")
 	fs.StringVar(&cfg.Crosswalk, "court-crosswalk", "", "CSV of retired court codes (old_code,new_code)")
 	fs.IntVar(&cfg.ObjectRows, "object-rows", 500_000, "rows per export object")
+	fs.IntVar(&cfg.CapacityWeeks, "capacity-weeks", eoirimport.DefaultCapacityWeeks, "weeks before the release date whose master calendars capacity.csv is observed from")
+	fs.Float64Var(&cfg.RecalShare, "recal-share", eoirimport.DefaultRecalShare, "share of a recurring session's median master calendar offered to recalendared cases")
+	fs.IntVar(&cfg.SessionCap, "session-cap", 0, "headroom mode: each future session offers this many settings less those already made (0: share mode)")
+	fs.StringVar(&cfg.ReleaseDate, "release-date", "", "the release's date, YYYY-MM-DD (default: the latest COMP_DATE of B_TblProceeding)")
+	fs.BoolVar(&cfg.NoCapacity, "no-capacity", false, "do not derive capacity.csv from tbl_schedule")
 	fs.BoolVar(&cfg.Force, "force", false, "take over another import's claim on --output")
 	fs.DurationVar(&cfg.ClaimStale, "claim-stale", claim.DefaultStale, "take over another import's claim on the output once it has had no heartbeat for this long (its import died)")
 	storeFlags(fs, &cfg.TempDir, &insecure)
@@ -60,6 +75,12 @@ func cmdImportEOIR(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	fs.Visit(func(f *flag.Flag) { // a capacity flag given: a release without a calendar is an error
+		switch f.Name {
+		case "capacity-weeks", "recal-share", "session-cap", "release-date":
+			cfg.CapacityRequired = true
+		}
+	})
 	stop, err := startCPUProfile(*cpuProfile)
 	if err != nil {
 		return err
@@ -94,6 +115,15 @@ func cmdImportEOIR(ctx context.Context, args []string, stdout, stderr io.Writer)
 	for _, k := range slices.Sorted(maps.Keys(rep.RejectsByCode)) {
 		fmt.Fprintf(stdout, "  rejected %-24s %d\n", k, rep.RejectsByCode[k])
 	}
+	if cp := rep.Capacity; cp != nil {
+		fmt.Fprintf(stdout, "  capacity: %d rows from %d master settings, %s mode, %d weeks to the release date %s (%s)\n",
+			cp.Rows, cp.MasterSettings, cp.Method, cp.Weeks, cp.ReleaseDate, cp.ReleaseDateFrom)
+	} else if rep.CapacitySkipped != "" {
+		fmt.Fprintf(stdout, "  capacity: none (%s)\n", rep.CapacitySkipped)
+	}
 	fmt.Fprintf(stdout, "export: %s\nrejects: %s\nreport: %s\n", joinOut(cfg.Output, "export/"), joinOut(cfg.Output, "rejects/"), joinOut(cfg.Output, "import.json"))
+	if rep.Capacity != nil {
+		fmt.Fprintf(stdout, "capacity: %s (how it was observed: %s)\n", joinOut(cfg.Output, "capacity.csv"), joinOut(cfg.Output, "capacity.json"))
+	}
 	return nil
 }

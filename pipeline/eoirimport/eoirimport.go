@@ -28,6 +28,7 @@ import (
 	"github.com/recal-project/recal/pipeline/sink"
 	"github.com/recal-project/recal/pipeline/storage"
 	"github.com/recal-project/recal/pipeline/sysexit"
+	"github.com/recal-project/recal/transforms/observed"
 	"github.com/recal-project/recal/transforms/stillclosed"
 )
 
@@ -53,6 +54,20 @@ type Config struct {
 	// Progress, when set, is updated as the import goes: the table being
 	// read, rows, bytes read from storage (compressed ones from a zip).
 	Progress *progress.Progress
+	// The capacity calendar observed from tbl_schedule (capacity.csv and
+	// capacity.json beside export/; docs/eoir-import.md): CapacityWeeks
+	// weeks before ReleaseDate (default DefaultCapacityWeeks; "" infers
+	// the date), RecalShare of each recurring session's median (default
+	// DefaultRecalShare), or with SessionCap > 0 the headroom of each
+	// future session under that cap. Without a usable tbl_schedule the
+	// import warns and writes no calendar, unless CapacityRequired; with
+	// NoCapacity it does not try.
+	CapacityWeeks    int
+	RecalShare       float64
+	SessionCap       int
+	ReleaseDate      string
+	CapacityRequired bool
+	NoCapacity       bool
 }
 
 // Report is import.json: what the import read, kept and rejected.
@@ -72,7 +87,11 @@ type Report struct {
 	RejectsByCode map[string]int64 `json:"rejects_by_code"`
 	// Crosswalked counts court codes mapped through the crosswalk.
 	Crosswalked map[string]int64 `json:"crosswalked"`
-	Seconds     float64          `json:"seconds"`
+	// Capacity describes capacity.csv (nil: none written, and
+	// CapacitySkipped says why).
+	Capacity        *observed.Report `json:"capacity,omitempty"`
+	CapacitySkipped string           `json:"capacity_skipped,omitempty"`
+	Seconds         float64          `json:"seconds"`
 }
 
 // TableReport describes one table read.
@@ -157,8 +176,9 @@ func Import(ctx context.Context, cfg Config) (_ *Report, err error) {
 		im.claim,        // one writer per output, before the release is read
 		im.latest,       // pass 1 over the proceedings: each case's latest, the closed ones
 		im.closedFields, // pass 2: the closed proceedings' fields
-		im.afterClosure, // hearing settings, motions and custody after the closure
-		im.caseFields,   // A_TblCase's fields
+		im.caseFields,   // A_TblCase's fields; which cases are juveniles' and detained
+		im.afterClosure, // hearing settings, motions and custody after the closure; the sessions
+		im.capacity,     // the calendar observed from the sessions
 		im.write,        // export/ and rejects/ of the still-closed cases
 		im.commit,       // import.json, then _SUCCESS
 	} {
@@ -183,7 +203,7 @@ func prune(ctx context.Context, out storage.Store, written []sink.Object) error 
 	for _, o := range written {
 		keep[o.Key] = true
 	}
-	if err := storage.DeleteOthers(ctx, out, []string{"export/", "rejects/"}, keep); err != nil {
+	if err := storage.DeleteOthers(ctx, out, []string{"export/", "rejects/", "capacity.csv", "capacity.json"}, keep); err != nil {
 		return sysexit.With(sysexit.ErrIO, fmt.Errorf("output %s: %w", out, err))
 	}
 	return nil
@@ -251,6 +271,12 @@ func findTables(rel release.Release) (map[string]release.Table, error) {
 // the table's figures recorded; a second read of the same table skips
 // them silently.
 func (im *importer) scan(ctx context.Context, key string, first bool, cols []string, fn func(f []string, line int64) *reject) error {
+	return im.scanWith(ctx, key, first, func(map[string]bool) ([]string, error) { return cols, nil }, fn)
+}
+
+// scanWith is scan with the columns chosen from the table's header (its
+// names in upper case).
+func (im *importer) scanWith(ctx context.Context, key string, first bool, choose func(header map[string]bool) ([]string, error), fn func(f []string, line int64) *reject) error {
 	started := time.Now()
 	prog := im.cfg.Progress
 	prog.SetStage("import " + release.BaseName(key))
@@ -264,6 +290,14 @@ func (im *importer) scan(ctx context.Context, key string, first bool, cols []str
 		return sysexit.With(sysexit.ErrData, err)
 	}
 	defer t.Close()
+	head := make(map[string]bool, len(t.Header))
+	for _, h := range t.Header {
+		head[strings.ToUpper(strings.TrimSpace(h))] = true
+	}
+	cols, err := choose(head)
+	if err != nil {
+		return err
+	}
 	idx, err := t.Require(cols...)
 	if err != nil {
 		return sysexit.With(sysexit.ErrData, err)

@@ -21,6 +21,7 @@ import (
 	"github.com/recal-project/recal/pipeline/storage"
 	"github.com/recal-project/recal/pipeline/sysexit"
 	"github.com/recal-project/recal/transforms/civil"
+	"github.com/recal-project/recal/transforms/observed"
 	"github.com/recal-project/recal/transforms/reference"
 	"github.com/recal-project/recal/transforms/stillclosed"
 )
@@ -44,6 +45,16 @@ type importer struct {
 	idx       *idIndex
 	codes     interner
 	committed bool
+	// lastComp is the latest COMP_DATE of the proceedings (dates the
+	// release); juvenile and detained mark the cases A_TblCase says are
+	// juveniles' (CASEPRIORITY_CODE UC, or under 18 at the release date)
+	// and detained (CUSTODY D); obs gathers tbl_schedule's sessions for
+	// the calendar, capRep and capCSV are what it gives.
+	lastComp           int32
+	juvenile, detained idSet
+	obs                *observed.Observer
+	capRep             *observed.Report
+	capCSV             []byte
 }
 
 func (im *importer) addReject(r reject) {
@@ -162,6 +173,9 @@ func (im *importer) latest(ctx context.Context) error {
 				return &reject{code: "NONPOSITIVE_ID", message: "IDNCASE or IDNPROCEEDING is not a positive integer", idnProc: idp, hasID: okp}
 			}
 			comp, hasComp := civil.ParseDate(f[3])
+			if hasComp && comp > im.lastComp {
+				im.lastComp = comp
+			}
 			procs = append(procs, proc{idc: idc, idp: idp, ord: line, comp: comp, has: hasComp,
 				closure: stillclosed.ClosureCodes[strings.ToUpper(strings.TrimSpace(f[2]))]})
 			return nil
@@ -202,7 +216,7 @@ func (im *importer) latest(ctx context.Context) error {
 	im.idx = newIDIndex(ids) // every other row of the release looks its case up here
 	im.rep.Cases.Closed = int64(len(im.cands))
 	im.log.Info("proceedings read", "cases", im.rep.Cases.Total, "closed", im.rep.Cases.Closed)
-	return nil
+	return im.startCapacity()
 }
 
 // closedFields is pass 2: the closed proceedings' fields.
@@ -248,16 +262,31 @@ func (im *importer) closedFields(ctx context.Context) error {
 func (im *importer) afterClosure(ctx context.Context) error {
 	cl := im.codes.intern
 	if k := im.tables[tSchedule].Name; k != "" {
-		err := im.scan(ctx, k, true, []string{"IDNCASE", "ADJ_DATE"}, func(f []string, line int64) *reject {
+		observe := false
+		choose := func(head map[string]bool) ([]string, error) {
+			cols, err := im.scheduleColumns(k, head)
+			observe = len(cols) > 2
+			return cols, err
+		}
+		err := im.scanWith(ctx, k, true, choose, func(f []string, line int64) *reject {
 			idc, _ := positive(f[0])
-			if k := im.get(idc, stateRecorded); k != nil {
-				if d, ok := civil.ParseDate(f[1]); ok {
-					k.c.Setting(d)
-				}
+			d, ok := civil.ParseDate(f[1])
+			if k := im.get(idc, stateRecorded); k != nil && ok {
+				k.c.Setting(d)
 			}
-			return nil
+			if !observe {
+				return nil
+			}
+			if !ok {
+				return &reject{code: "MALFORMED_DATE", message: "ADJ_DATE is not a date"}
+			}
+			return im.setting(f, idc, d)
 		})
 		if err != nil {
+			return err
+		}
+	} else if im.obs != nil {
+		if err := im.noCapacity("the release has no tbl_schedule"); err != nil {
 			return err
 		}
 	}
@@ -302,6 +331,9 @@ func (im *importer) caseFields(ctx context.Context) error {
 	return im.scan(ctx, im.tables[tCase].Name, true, []string{"IDNCASE", "NAT", "LANG", "CUSTODY", "CASE_TYPE", "LATEST_HEARING",
 		"DATE_OF_ENTRY", "C_BIRTHDATE", "CASEPRIORITY_CODE", "E_28_DATE"}, func(f []string, line int64) *reject {
 		idc, _ := positive(f[0])
+		if im.obs != nil {
+			im.markCase(idc, f[3], f[7], f[8])
+		}
 		k := im.get(idc, stateRecorded)
 		if k == nil {
 			return nil
@@ -315,6 +347,20 @@ func (im *importer) caseFields(ctx context.Context) error {
 		r.e28, r.hasE28 = civil.ParseDate(f[9])
 		return nil
 	})
+}
+
+// markCase records whether case idc is a juvenile's (CASEPRIORITY_CODE
+// UC, or born less than 18 years before the release date) and detained
+// (CUSTODY D), for the calendar's dockets.
+func (im *importer) markCase(idc int64, custody, birth, priority string) {
+	if strings.EqualFold(strings.TrimSpace(priority), "UC") {
+		im.juvenile.add(idc)
+	} else if b, ok := civil.ParseDate(birth); ok && im.obs.To-b < 18*365+4 {
+		im.juvenile.add(idc)
+	}
+	if strings.EqualFold(strings.TrimSpace(custody), "D") {
+		im.detained.add(idc)
+	}
 }
 
 // stillClosed returns the still-closed cases, in idnproceeding order, and
@@ -380,7 +426,10 @@ func (im *importer) write(ctx context.Context) error {
 		}
 	}, sink.Options{TempDir: im.cfg.TempDir})
 	im.rep.Objects = append(im.rep.Objects, rj...)
-	return err
+	if err != nil {
+		return err
+	}
+	return im.writeCapacity(ctx)
 }
 
 // commit makes the import visible while its claim holds: the stale parts

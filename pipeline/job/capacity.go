@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -16,6 +17,10 @@ import (
 	"github.com/apache/arrow/go/v15/parquet/file"
 	"github.com/apache/arrow/go/v15/parquet/pqarrow"
 
+	"github.com/recal-project/recal/pipeline/location"
+	"github.com/recal-project/recal/pipeline/manifest"
+	"github.com/recal-project/recal/pipeline/storage"
+	"github.com/recal-project/recal/pipeline/sysexit"
 	"github.com/recal-project/recal/transforms/reference"
 	"github.com/recal-project/recal/transforms/schedule"
 )
@@ -117,4 +122,54 @@ func cell(a arrow.Array, i int) (string, error) {
 		return cell(a.Dictionary(), a.GetValueIndex(i))
 	}
 	return "", fmt.Errorf("type %s is not a string, integer or date", a.DataType())
+}
+
+// capacitySource reads the capacity.json beside the calendar (recal
+// import-eoir writes one with capacity.csv) when it describes this
+// calendar (its capacity_sha256 is the calendar's). None beside it is no
+// source; one that describes another file is ignored with a warning; one
+// that is not JSON is an error.
+func capacitySource(ctx context.Context, cfg *Config, capBytes []byte) (*manifest.CapacitySource, error) {
+	uri := siblingURI(cfg.Capacity, "capacity.json")
+	if uri == "" {
+		return nil, nil
+	}
+	b, err := location.ReadFile(ctx, uri, cfg.Locations)
+	if errors.Is(err, storage.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	src := &manifest.CapacitySource{URI: uri, SHA256: sha(b)}
+	if err := json.Unmarshal(b, &src.Report); err != nil {
+		return nil, sysexit.Errorf(sysexit.ErrData, "%s (beside --capacity): %v", uri, err)
+	}
+	if src.CapacitySHA256 != sha(capBytes) {
+		logger(cfg).Warn("capacity.json beside the capacity calendar describes another calendar; ignored", "capacity_json", uri)
+		return nil, nil
+	}
+	return src, nil
+}
+
+// siblingURI is the URI of name in the folder or prefix of uri ("" when
+// uri has no parent).
+func siblingURI(uri, name string) string {
+	i := strings.LastIndexByte(uri, '/')
+	if i < 0 {
+		return name
+	}
+	if strings.HasSuffix(uri[:i], ":/") { // "s3://bucket" without a key
+		return ""
+	}
+	return uri[:i+1] + name
+}
+
+// capacitySettings renders the capacity source for the run id ("" when
+// there is none, so that other runs keep their fingerprint).
+func capacitySettings(m *manifest.Manifest) string {
+	if m.CapacitySource == nil {
+		return ""
+	}
+	return "capacity_source=" + m.CapacitySource.SHA256 + ";"
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/recal-project/recal/pipeline/location"
+	"github.com/recal-project/recal/pipeline/manifest"
 	"github.com/recal-project/recal/pipeline/progress"
 	"github.com/recal-project/recal/pipeline/refdata"
 	"github.com/recal-project/recal/pipeline/storage"
@@ -195,8 +196,11 @@ type setup struct {
 	ref                 *reference.Data
 	cal                 *schedule.Calendar
 	capBytes, closBytes []byte
-	in                  storage.Store
-	objs                []storage.ObjectInfo
+	// capSource is the capacity.json beside the calendar that describes
+	// it (nil: none).
+	capSource *manifest.CapacitySource
+	in        storage.Store
+	objs      []storage.ObjectInfo
 }
 
 // load checks the configuration and reads the small inputs: as-of date,
@@ -233,6 +237,9 @@ func load(ctx context.Context, cfg *Config, strict bool) (*setup, error) {
 			return nil, err
 		}
 		if err := parseCapacity(su.cal, cfg.Capacity, su.capBytes, su.ref); err != nil {
+			return nil, err
+		}
+		if su.capSource, err = capacitySource(ctx, cfg, su.capBytes); err != nil {
 			return nil, err
 		}
 	}

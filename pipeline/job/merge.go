@@ -143,7 +143,7 @@ func mergedManifest(shards []*manifest.Manifest) *manifest.Manifest {
 	f := shards[0]
 	m := &manifest.Manifest{
 		SchemaVersion: manifest.SchemaVersion, RunID: f.RunID, ToolVersion: f.ToolVersion, AsOf: f.AsOf,
-		Policy: f.Policy, Capacity: f.Capacity, Closures: f.Closures, Reference: f.Reference,
+		Policy: f.Policy, Capacity: f.Capacity, CapacitySource: f.CapacitySource, Closures: f.Closures, Reference: f.Reference,
 		Inputs: slices.Clone(f.Inputs), Shard: manifest.Shard{Index: 0, Count: len(shards)}, Job: f.Job,
 		RejectsByCode: map[string]int64{}, RemainClosedByRule: map[string]int64{}, OverflowByReason: map[string]int64{},
 		DataQuality: map[string]int64{}, Decoders: maps.Clone(f.Decoders), QuarantinedObjects: f.QuarantinedObjects, Quarantine: f.Quarantine,

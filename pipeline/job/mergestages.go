@@ -159,7 +159,7 @@ func (r *mergeState) reload(ctx context.Context) error {
 	if ch := m.Changes; ch != nil {
 		prevID, policyChanged = ch.PreviousRunID, ch.PolicyChanged
 	}
-	if id := runID(m, reportSettings(r.cfg)+nightly.Settings(prevID, policyChanged)); id != first.RunID {
+	if id := runID(m, reportSettings(r.cfg)+nightly.Settings(prevID, policyChanged)+capacitySettings(m)); id != first.RunID {
 		return sysexit.Errorf(sysexit.ErrInternal, "the merged settings give run id %s, the shards ran %s", id, first.RunID)
 	}
 	if err := m.Check(); err != nil {

@@ -21,6 +21,7 @@ import (
 	"github.com/recal-project/recal/pipeline/storage"
 	"github.com/recal-project/recal/pipeline/sysexit"
 	"github.com/recal-project/recal/transforms/impact"
+	"github.com/recal-project/recal/transforms/observed"
 	"github.com/recal-project/recal/transforms/policy"
 	"github.com/recal-project/recal/transforms/reference"
 	"github.com/recal-project/recal/transforms/schedule"
@@ -170,7 +171,7 @@ func impactBuilder(ref *reference.Data, pol *policy.Policy, cal *schedule.Calend
 func buildImpact(m *manifest.Manifest, b *impact.Builder, cfg Config) (*impact.Impact, error) {
 	imp := b.Build(impact.Run{
 		RunID: m.RunID, ToolVersion: m.ToolVersion, AsOf: m.AsOf, InputObjects: len(m.Inputs),
-		CapacitySHA256: m.Capacity.SHA256, ClosuresSHA256: m.Closures.SHA256, ReferenceSHA256: m.Reference.SHA256,
+		CapacitySHA256: m.Capacity.SHA256, CapacitySource: capacityOfRun(m), ClosuresSHA256: m.Closures.SHA256, ReferenceSHA256: m.Reference.SHA256,
 		InputsSHA256: inputsFingerprint(m), ShardIndex: m.Shard.Index, ShardCount: m.Shard.Count,
 		QuarantinedObjects: m.QuarantinedObjects, Quarantine: impactQuarantine(m.Quarantine), Changes: impactChanges(m.Changes),
 	}, impact.Options{BaselinePending: cfg.BaselinePending, DataQuality: m.DataQuality})
@@ -179,6 +180,15 @@ func buildImpact(m *manifest.Manifest, b *impact.Builder, cfg Config) (*impact.I
 		return nil, fmt.Errorf("impact totals %+v disagree with the manifest's counts %+v", t, c)
 	}
 	return imp, nil
+}
+
+// capacityOfRun is what the report says of the calendar's source.
+func capacityOfRun(m *manifest.Manifest) *observed.Report {
+	if m.CapacitySource == nil {
+		return nil
+	}
+	r := m.CapacitySource.Report
+	return &r
 }
 
 // impactChanges is the report's view of the manifest's changes section:

@@ -136,10 +136,11 @@ func (r *runState) load(ctx context.Context) error {
 		AsOf:          cfg.AsOf,
 		Policy: manifest.Policy{ID: pol.ID, SHA256: pol.SHA256, MinNoticeDays: pol.MinNoticeDays,
 			JuvenileNoticeDays: pol.JuvenileNoticeDays, HorizonDays: pol.HorizonDays},
-		Capacity:  manifest.Hashed{URI: cfg.Capacity, SHA256: sha(su.capBytes)},
-		Reference: manifest.Hashed{SHA256: su.ref.SHA256},
-		Shard:     manifest.Shard{Index: cfg.ShardIndex, Count: cfg.ShardCount},
-		Job:       jobOf(*cfg),
+		Capacity:       manifest.Hashed{URI: cfg.Capacity, SHA256: sha(su.capBytes)},
+		CapacitySource: su.capSource,
+		Reference:      manifest.Hashed{SHA256: su.ref.SHA256},
+		Shard:          manifest.Shard{Index: cfg.ShardIndex, Count: cfg.ShardCount},
+		Job:            jobOf(*cfg),
 	}
 	if cfg.Closures != "" {
 		m.Closures = manifest.Hashed{URI: cfg.Closures, SHA256: sha(su.closBytes)}
@@ -159,7 +160,7 @@ func (r *runState) load(ctx context.Context) error {
 			return err
 		}
 	}
-	m.RunID = runID(m, reportSettings(*cfg)+r.prev.Settings())
+	m.RunID = runID(m, reportSettings(*cfg)+r.prev.Settings()+capacitySettings(m))
 	r.m = m
 	r.log = r.log.With("run_id", m.RunID)
 	r.sp = shard.New(su.ref, cfg.ShardIndex, cfg.ShardCount)

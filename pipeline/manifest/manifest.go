@@ -9,6 +9,7 @@ import (
 	"fmt"
 
 	"github.com/recal-project/recal/pipeline/sink"
+	"github.com/recal-project/recal/transforms/observed"
 )
 
 // SchemaVersion is the manifest format's version.
@@ -16,19 +17,23 @@ const SchemaVersion = 1
 
 // Manifest is manifest.json.
 type Manifest struct {
-	SchemaVersion int           `json:"schema_version"`
-	RunID         string        `json:"run_id"`
-	ToolVersion   string        `json:"tool_version"`
-	AsOf          string        `json:"as_of"`
-	Policy        Policy        `json:"policy"`
-	Capacity      Hashed        `json:"capacity"`
-	Closures      Hashed        `json:"closures"`
-	Reference     Hashed        `json:"reference_data"`
-	Inputs        []Input       `json:"inputs"`
-	Outputs       []sink.Object `json:"outputs"`
-	Counts        Counts        `json:"counts"`
-	Conservation  Conservation  `json:"conservation"`
-	Shard         Shard         `json:"shard"`
+	SchemaVersion int    `json:"schema_version"`
+	RunID         string `json:"run_id"`
+	ToolVersion   string `json:"tool_version"`
+	AsOf          string `json:"as_of"`
+	Policy        Policy `json:"policy"`
+	Capacity      Hashed `json:"capacity"`
+	// CapacitySource (an addition) says where the calendar came from when
+	// a capacity.json beside it describes it: observed from an EOIR
+	// release by recal import-eoir. Absent otherwise.
+	CapacitySource *CapacitySource `json:"capacity_source,omitempty"`
+	Closures       Hashed          `json:"closures"`
+	Reference      Hashed          `json:"reference_data"`
+	Inputs         []Input         `json:"inputs"`
+	Outputs        []sink.Object   `json:"outputs"`
+	Counts         Counts          `json:"counts"`
+	Conservation   Conservation    `json:"conservation"`
+	Shard          Shard           `json:"shard"`
 	// Job holds the settings the run was given (an addition): what
 	// `recal merge` needs to reload the policy, calendar and reference
 	// data of a sharded run. Absent in manifests of older versions.
@@ -76,6 +81,14 @@ type Policy struct {
 	MinNoticeDays      int `json:"min_notice_days"`
 	JuvenileNoticeDays int `json:"juvenile_notice_days"`
 	HorizonDays        int `json:"horizon_days"`
+}
+
+// CapacitySource is the capacity.json that describes the run's calendar
+// (its URI and sha256), with what it says.
+type CapacitySource struct {
+	URI    string `json:"uri"`
+	SHA256 string `json:"sha256"`
+	observed.Report
 }
 
 // Hashed names an input file by location and content hash.

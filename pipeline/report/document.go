@@ -194,10 +194,35 @@ func chartSections(imp *impact.Impact, d disclosure) []section {
 	sub := subtitle(imp)
 	return []section{
 		{id: "calendar", title: "When the hearings fall", charts: []*chart{weeklyHearings(imp, d, sub), daysToHearing(imp, d, sub)}},
-		{id: "courts", title: "Where: courts and their capacity", charts: []*chart{courtCapacity(imp, d, sub)},
-			intro: "Slots offered are the capacity calendar's slots for recalendared cases between the first and last hearing day of the window; weeks to absorb divide a group's recalendared cases by its average weekly slots in the window."},
+		courtsSection(imp, d, sub),
 		closedSection(imp, d, sub),
 	}
+}
+
+// courtsSection is the courts' capacity chart; with a calendar observed
+// from an EOIR release, also where it came from and what each court sits.
+func courtsSection(imp *impact.Impact, d disclosure, sub string) section {
+	sec := section{id: "courts", title: "Where: courts and their capacity", charts: []*chart{courtCapacity(imp, d, sub)},
+		intro: "Slots offered are the capacity calendar's slots for recalendared cases between the first and last hearing day of the window; weeks to absorb divide a group's recalendared cases by its average weekly slots in the window."}
+	src := imp.Run.CapacitySource
+	if src == nil {
+		return sec
+	}
+	how := fmt.Sprintf("share %g of each recurring master calendar's median size over the %d weeks %s to %s", src.Share, src.Weeks, src.WindowFrom, src.WindowTo)
+	unit := "slots a week"
+	if src.Method == "headroom" {
+		how = fmt.Sprintf("headroom under a cap of %d settings in each session already on the books", src.SessionCap)
+		unit = "slots in all"
+	}
+	sec.intro = fmt.Sprintf("The capacity calendar was observed from the EOIR release of %s (recal import-eoir; release date: %s): %s. It is the courts' past pattern, not their future staffing. ",
+		src.ReleaseDate, src.ReleaseDateFrom, how) + sec.intro
+	t := table{caption: "Capacity observed from the release, by court", head: []string{"Court", "Sessions a week", "Judges", "Median master calendar", "Slots (" + unit + ")"},
+		left: map[int]bool{0: true}}
+	for _, c := range src.Courts {
+		t.rows = append(t.rows, []string{c.Code, fmt.Sprintf("%.2f", c.SessionsPerWeek), Commas(int64(c.Judges)), fmt.Sprintf("%g", c.MedianSession), Commas(int64(c.Slots))})
+	}
+	sec.tables = []table{t}
+	return sec
 }
 
 // dockets are the dockets the charts stack, in order.

@@ -114,3 +114,8 @@ func daysIn(y, m int) int {
 	}
 	return 31
 }
+
+// Weekday of a day number (1970-01-01 was a Thursday).
+func Weekday(d int32) time.Weekday {
+	return time.Weekday((int64(d)%7 + 7 + 4) % 7)
+}

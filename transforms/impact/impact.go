@@ -10,6 +10,8 @@
 // docs/reports.md; Kind and SchemaVersion version it.
 package impact
 
+import "github.com/recal-project/recal/transforms/observed"
+
 // Kind and SchemaVersion identify impact.json's format.
 const (
 	Kind          = "recal.impact"
@@ -56,10 +58,13 @@ type Run struct {
 	AsOf        string `json:"as_of"`
 	Policy      Policy `json:"policy"`
 	// InputObjects is the number of export objects read.
-	InputObjects    int    `json:"input_objects"`
-	CapacitySHA256  string `json:"capacity_sha256"`
-	ClosuresSHA256  string `json:"closures_sha256,omitempty"`
-	ReferenceSHA256 string `json:"reference_sha256"`
+	InputObjects   int    `json:"input_objects"`
+	CapacitySHA256 string `json:"capacity_sha256"`
+	// CapacitySource, when the calendar was observed from an EOIR release
+	// (recal import-eoir's capacity.json beside it), says how.
+	CapacitySource  *observed.Report `json:"capacity_source,omitempty"`
+	ClosuresSHA256  string           `json:"closures_sha256,omitempty"`
+	ReferenceSHA256 string           `json:"reference_sha256"`
 	// InputsSHA256 fingerprints the export (every object's key, size and
 	// etag): two runs with equal values read the same export.
 	InputsSHA256 string `json:"inputs_sha256"`

@@ -1,6 +1,10 @@
 package schedule
 
-import "time"
+import (
+	"time"
+
+	"github.com/recal-project/recal/transforms/civil"
+)
 
 // FederalHolidays returns the observed dates (days since epoch) of the
 // federal holidays of 5 U.S.C. 6103 in year y: a fixed-date holiday on a
@@ -51,7 +55,5 @@ func FederalHolidays(y int) []int32 {
 
 func days(t time.Time) int32 { return int32(t.Unix() / 86400) }
 
-// Weekday of a day number (1970-01-01 was a Thursday).
-func Weekday(d int32) time.Weekday {
-	return time.Weekday((int64(d)%7 + 7 + 4) % 7)
-}
+// Weekday of a day number (civil.Weekday).
+func Weekday(d int32) time.Weekday { return civil.Weekday(d) }
