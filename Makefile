@@ -10,7 +10,7 @@ VERSITYGW_VERSION := v1.8.0
 SAMPLE  := testdata/sample
 OUT     := out/sample
 
-.PHONY: all build run test vet lint bench fuzz tools chromium umoci sevenzip image writer-files clean
+.PHONY: all build run run-eoir eoir-sample test vet lint bench fuzz tools chromium umoci sevenzip image writer-files clean
 
 all: build
 
@@ -37,6 +37,25 @@ run: build
 		--closures $(SAMPLE)/closures.csv --policy castro-tum-2018 \
 		--as-of 2026-01-15 --baseline-pending 3600000 --output $(OUT) --force 2> out/run.log
 	@echo "log: out/run.log"
+
+# The public-data way on the bundled small release (testdata/eoir-sample: a
+# release of the national shape, zipped as EOIR's is, Deflate64 members
+# included): import-eoir on the zip itself, with the capacity calendar it
+# observes from tbl_schedule, then recal run on that export and calendar,
+# then the report (docs/eoir-import.md).
+EOIR_SAMPLE := testdata/eoir-sample/FOIA-TRAC-Report.zip
+run-eoir: build
+	mkdir -p out/eoir-sample
+	./bin/recal import-eoir --release $(EOIR_SAMPLE) --output out/eoir-sample/input --force 2> out/eoir-sample/import.log
+	./bin/recal run --input out/eoir-sample/input/export --capacity out/eoir-sample/input/capacity.csv \
+		--policy castro-tum-2018 --as-of 2026-04-01 --output out/eoir-sample/run --force 2> out/eoir-sample/run.log
+	@echo "logs: out/eoir-sample/import.log, out/eoir-sample/run.log"
+
+# Regenerates the bundled release (recalbench release: eoirtest.National,
+# 20,000 proceedings, zipped by 7zz).
+eoir-sample: sevenzip
+	$(GO) build -o bin/recalbench ./cmd/recalbench
+	./bin/recalbench release 20000 $(EOIR_SAMPLE)
 
 # The Versity S3 Gateway (versitygw), a real S3-compatible server used in
 # production, built from source through the Go module proxy into a
@@ -151,7 +170,7 @@ test:
 FUZZTIME ?= 30s
 FUZZ_TARGETS := ./pipeline/source:FuzzReadObject ./transforms/policy:FuzzLoad \
 	./transforms/schedule:FuzzParseCapacity ./transforms/schedule:FuzzGroup ./pipeline/location/uri:FuzzParse \
-	./pipeline/eoir:FuzzTable ./pipeline/deflate64:FuzzInflate
+	./pipeline/eoir:FuzzTable ./pipeline/deflate64:FuzzInflate ./transforms/observed:FuzzParseStart
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; fn=$${t##*:}; echo "fuzz $$fn in $$pkg for $(FUZZTIME)"; \

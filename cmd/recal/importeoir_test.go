@@ -94,3 +94,28 @@ func TestImportEOIRThroughS3(t *testing.T) {
 		t.Fatalf("run on the S3 import: %+v", m.Counts)
 	}
 }
+
+// TestBundledRelease is make run-eoir's way on the bundled release
+// (testdata/eoir-sample: the zip as EOIR makes it, Deflate64 members): the
+// import observes a calendar, the run schedules on it without a reject and
+// conserves every case, and the report says where the calendar came from.
+func TestBundledRelease(t *testing.T) {
+	imported, out := t.TempDir(), t.TempDir()
+	code, stdout, stderr := run(t, "import-eoir", "--release", "../../testdata/eoir-sample/FOIA-TRAC-Report.zip", "--output", imported)
+	if code != 0 || !strings.Contains(stdout, "capacity: ") {
+		t.Fatalf("import-eoir: exit %d:\n%s\n%s", code, stdout, stderr)
+	}
+	code, _, stderr = run(t, "run", "--input", imported+"/export", "--capacity", imported+"/capacity.csv", "--policy", "castro-tum-2018",
+		"--as-of", "2026-04-01", "--output", out)
+	if code != 0 {
+		t.Fatalf("run: exit %d: %s", code, stderr)
+	}
+	m := readManifest(t, local.New(out), "manifest.json")
+	if c := m.Counts; c.InputRows == 0 || c.Rejected != 0 || c.Assigned == 0 || !m.Conservation.Holds || m.CapacitySource == nil {
+		t.Fatalf("run on the bundled release: %+v, conservation %v, capacity source %v", c, m.Conservation, m.CapacitySource)
+	}
+	md, err := os.ReadFile(filepath.Join(out, "reports", "impact.md"))
+	if err != nil || !strings.Contains(string(md), "observed from the EOIR release of 2026-03-31") {
+		t.Fatalf("impact.md does not say where the calendar came from (%v)", err)
+	}
+}

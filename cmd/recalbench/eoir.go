@@ -90,14 +90,63 @@ func generateRelease(c config, n int64, dir, folder, zip string) error {
 	if _, err := eoirtest.National(folder, eoirtest.NationalSizes{Proceedings: n}, courts, 7); err != nil {
 		return err
 	}
-	tmp := zip + ".tmp"
-	cmd := exec.Command(c.sevenZip, "a", "-tzip", "-mm=Deflate64", "-mx=5", "-bd", "-bso0", "-bsp0", tmp, filepath.Base(folder))
-	cmd.Dir = dir
-	cmd.Stderr = os.Stderr
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("7zz: %w", err)
+	return zipRelease(c.sevenZip, folder, zip)
+}
+
+// zipRelease zips the tables of folder into zip as EOIR's zip is made, by
+// 7zz: the members inside a folder of the zip named as folder, the two
+// largest tables Deflate64 and the others Deflate.
+func zipRelease(sevenZip, folder, zip string) error {
+	tmp, err := filepath.Abs(zip + ".tmp")
+	if err != nil {
+		return err
+	}
+	os.Remove(tmp)
+	base := filepath.Base(folder)
+	ents, err := os.ReadDir(folder)
+	if err != nil {
+		return err
+	}
+	var big, rest []string
+	for _, e := range ents {
+		name := filepath.Join(base, e.Name())
+		if e.Name() == "B_TblProceeding.csv" || e.Name() == "tbl_schedule.csv" {
+			big = append(big, name)
+		} else {
+			rest = append(rest, name)
+		}
+	}
+	for _, step := range []struct {
+		method string
+		files  []string
+	}{{"Deflate64", big}, {"Deflate", rest}} {
+		cmd := exec.Command(sevenZip, append([]string{"a", "-tzip", "-mm=" + step.method, "-mx=5", "-bd", "-bso0", "-bsp0", tmp}, step.files...)...)
+		cmd.Dir = filepath.Dir(folder)
+		cmd.Stderr = os.Stderr
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("7zz -mm=%s: %w", step.method, err)
+		}
 	}
 	return os.Rename(tmp, zip)
+}
+
+// sampleRelease is `recalbench release N ZIP`: a release of the national
+// shape of N proceedings over twenty of the largest courts, zipped as
+// EOIR's is, written to ZIP (make eoir-sample: the bundled sample of make
+// run-eoir; twenty courts keep its schedule, one judge a court at least,
+// small).
+func sampleRelease(sevenZip string, n int64, zip string) error {
+	courts := []string{"MIA", "NYC", "ORL", "DAL", "HOU", "LOS", "SFR", "CHI", "ATL", "NEW", "SNA", "WAS", "BOS", "PHO", "DEN", "SEA", "SND", "LVG", "CHL", "ELP"}
+	tmp, err := os.MkdirTemp("", "recal-release-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	folder := filepath.Join(tmp, "EOIR Case Data")
+	if _, err := eoirtest.National(folder, eoirtest.NationalSizes{Proceedings: n}, courts, 1); err != nil {
+		return err
+	}
+	return zipRelease(sevenZip, folder, zip)
 }
 
 // stillClosedSQL is the import's determination as DuckDB SQL over the

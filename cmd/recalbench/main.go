@@ -63,6 +63,17 @@ func main() {
 		}
 		return
 	}
+	if len(os.Args) > 3 && os.Args[1] == "release" {
+		n, err := strconv.ParseInt(os.Args[2], 10, 64)
+		if err == nil {
+			err = sampleRelease("7zz", n, os.Args[3])
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "recalbench release:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	var c config
 	var rows string
 	flag.StringVar(&rows, "rows", "1000000,10000000", "export sizes, comma-separated")

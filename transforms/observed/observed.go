@@ -161,6 +161,10 @@ type Court struct {
 	// Slots is what the court offers recalendared cases a week (share)
 	// or in all (headroom).
 	Slots int `json:"slots"`
+	// MasterSettings counts the master settings observed: in the window
+	// (share mode; every session, recurring or not) or on the books
+	// after it (headroom).
+	MasterSettings int64 `json:"master_settings"`
 }
 
 // recurring is one court, judge, weekday and start of the window.
@@ -197,6 +201,17 @@ func (o *Observer) Derive(share float64) ([]Row, []Court) {
 	}
 	var rows []Row
 	courts := map[string]*courtTally{}
+	tallyOf := func(court string) *courtTally {
+		ct := courts[court]
+		if ct == nil {
+			ct = &courtTally{judges: map[string]bool{}}
+			courts[court] = ct
+		}
+		return ct
+	}
+	for k, t := range o.past {
+		tallyOf(k.court).settings += int64(t.masters)
+	}
 	for r, g := range groups {
 		if r.weekday > 4 || 4*len(g.weeks) < weeks {
 			continue // a weekend session, or not recurring
@@ -208,11 +223,7 @@ func (o *Observer) Derive(share float64) ([]Row, []Court) {
 		}
 		docket := docketOf(total, g.detained, g.juvenile)
 		slots := int(math.Floor(share*median + 0.5))
-		ct := courts[r.court]
-		if ct == nil {
-			ct = &courtTally{judges: map[string]bool{}}
-			courts[r.court] = ct
-		}
+		ct := tallyOf(r.court)
 		ct.sessions += float64(len(g.weeks)) / float64(max(weeks, 1))
 		ct.judges[r.judge] = true
 		ct.sizes = append(ct.sizes, g.sizes...)
@@ -249,6 +260,7 @@ func (o *Observer) Headroom(cap int) ([]Row, []Court) {
 		ct.judges[k.judge] = true
 		ct.sizes = append(ct.sizes, t.masters)
 		ct.slots += slots
+		ct.settings += int64(t.masters)
 		weeks[k.court][(k.day-o.To-1)/7] = true
 		rows = append(rows, Row{Court: k.court, Docket: docketOf(t.masters, t.detained, t.juvenile), Judge: k.judge, Weekday: wd, Start: k.start,
 			Slots: slots, From: k.day, To: k.day})
@@ -280,12 +292,14 @@ type courtTally struct {
 	judges   map[string]bool
 	sizes    []int
 	slots    int
+	settings int64
 }
 
 func summarise(courts map[string]*courtTally) []Court {
 	var out []Court
 	for code, ct := range courts {
-		out = append(out, Court{Code: code, SessionsPerWeek: math.Round(ct.sessions*100) / 100, Judges: len(ct.judges), MedianSession: medianOf(ct.sizes), Slots: ct.slots})
+		out = append(out, Court{Code: code, SessionsPerWeek: math.Round(ct.sessions*100) / 100, Judges: len(ct.judges), MedianSession: medianOf(ct.sizes),
+			Slots: ct.slots, MasterSettings: ct.settings})
 	}
 	slices.SortFunc(out, func(a, b Court) int { return cmp.Compare(a.Code, b.Code) })
 	return out

@@ -68,7 +68,7 @@ func TestDeriveByHand(t *testing.T) {
 	// every week and B's Thursday two weeks (1.25), two judges, sizes
 	// 20..34 and 4, 5 (median of ten: (24+26)/2 = 25), 3 slots. B's one-off Wednesday is not
 	// recurring and not counted.
-	wantCourts := []Court{{"HOU", 0.88, 2, 30, 5}, {"NYC", 1.25, 2, 25, 3}}
+	wantCourts := []Court{{"HOU", 0.88, 2, 30, 5, 4*30 + 3*15 + 7*40 /* the eighth Saturday falls after the release */}, {"NYC", 1.25, 2, 25, 3, 216 + 10 + 9}}
 	if fmt.Sprint(courts) != fmt.Sprint(wantCourts) {
 		t.Errorf("share mode courts:\n got %v\nwant %v", courts, wantCourts)
 	}
@@ -82,7 +82,7 @@ func TestDeriveByHand(t *testing.T) {
 	if fmt.Sprint(rows) != fmt.Sprint(want) {
 		t.Errorf("headroom mode:\n got %v\nwant %v", rows, want)
 	}
-	wantCourts = []Court{{"HOU", 1, 1, 12, 18}, {"NYC", 1, 1, 30, 5}}
+	wantCourts = []Court{{"HOU", 1, 1, 12, 18, 12}, {"NYC", 1, 1, 30, 5, 60}}
 	if fmt.Sprint(courts) != fmt.Sprint(wantCourts) {
 		t.Errorf("headroom mode courts:\n got %v\nwant %v", courts, wantCourts)
 	}

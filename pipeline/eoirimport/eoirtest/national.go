@@ -18,7 +18,7 @@ import (
 
 // NationalVersion changes whenever National writes other bytes for the
 // same arguments: caches of its releases (make bench's) are keyed by it.
-const NationalVersion = 2
+const NationalVersion = 3
 
 // NationalSizes are the sizes of a release of the national shape. Zero
 // fields take the 2025-2026 releases' proportions (domain.md, "Scale and
@@ -476,6 +476,9 @@ func (g *national) proceedings(w *bufio.Writer) {
 			idp++
 			last := p == int(c.procs)-1
 			osc := min(start+int32(p*40), g.release-60)
+			if c.closed {
+				osc = min(osc, c.closedOn-30) // the closing proceeding began before it closed
+			}
 			other, comp := g.pick(natCompleted), g.day(min(osc+30, g.release))
 			if ci == 0 && p == 0 {
 				comp = g.day(g.release) // the release's last completion: it dates the release
@@ -552,7 +555,7 @@ func (g *national) schedule(w *bufio.Writer) {
 			}
 		}
 	}
-	weeks := max(27, int(float64(g.sz.Schedule)/perWeek))
+	weeks := max(53, int(float64(g.sz.Schedule)/perWeek)) // at least 26 weeks of history and 26 on the books
 	g.weeks = weeks
 	monday := g.release - int32((int(g.release)+g.epochWeekday())%7) + 26*7 - int32(weeks-1)*7
 	var r row
