@@ -197,7 +197,6 @@ func (r *mergeState) report(ctx context.Context) error {
 	su, n := r.su, r.mc.ShardCount
 	r.t.begin("report")
 	params := schedule.Params{AsOf: su.asOf, MinNoticeDays: su.pol.MinNoticeDays, JuvenileNoticeDays: su.pol.JuvenileNoticeDays, HorizonDays: su.pol.HorizonDays}
-	su.cal.WarmHolidays(su.asOf, su.asOf+int32(su.pol.HorizonDays)+400)
 	ib := impact.NewBuilder(su.ref, su.pol, su.cal, params)
 	for i, s := range r.shards {
 		st, err := readState(ctx, r.out, shard.Prefix(i, n)+shard.ImpactStateKey, s)

@@ -159,7 +159,7 @@ func (w *outputWriter) overflow() writeJob {
 				} else {
 					b.Field(7).AppendNull()
 				}
-				b.Field(8).(*array.StringBuilder).Append(o.Reason)
+				b.Field(8).(*array.StringBuilder).Append(o.Reason.String())
 				b.Field(9).(*array.Date32Builder).Append(arrow.Date32(params.Earliest(c)))
 				appendOptString(b.Field(10).(*array.StringBuilder), w.judges[c.IJ])
 			}

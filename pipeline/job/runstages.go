@@ -287,7 +287,6 @@ func (r *runState) schedule(ctx context.Context) error {
 	if r.prev != nil {
 		r.params.Standing = r.prev.Lookup
 	}
-	su.cal.WarmHolidays(su.asOf, su.asOf+int32(pol.HorizonDays)+400)
 	pl, err := plan.Schedule(ctx, su.cal, r.col.Cases, r.params, r.cfg.Workers, r.cfg.Progress)
 	if err != nil {
 		return err
@@ -329,7 +328,7 @@ func (r *runState) count(context.Context) error {
 		m.RemainClosedByRule[r.su.pol.RuleIDs[c.Rule]]++
 	}
 	for _, o := range plan.Overflow {
-		m.OverflowByReason[o.Reason]++
+		m.OverflowByReason[o.Reason.String()]++
 	}
 	if err := m.Check(); err != nil {
 		return sysexit.With(sysexit.ErrInternal, err)

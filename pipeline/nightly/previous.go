@@ -348,7 +348,7 @@ func (p *Previous) Changes(pl *plan.Plan, sp *shard.Plan) (*ChangeSet, *manifest
 	}
 	for _, o := range pl.Overflow {
 		if r := p.of(o.Case); r != nil {
-			cb.release(o.Case.IDNProceeding, o.Case.Court, r, o.Released)
+			cb.release(o.Case.IDNProceeding, o.Case.Court, r, o.Released())
 		}
 	}
 	for i := range pl.Closed {

@@ -32,19 +32,49 @@ type Standing struct {
 	IJ    string
 }
 
-// Overflow is a recalendared case with no slot inside the horizon.
+// Overflow is a recalendared case with no slot inside the horizon. It is
+// 24 bytes and holds no string of its own: a run that overflows millions
+// of cases keeps one per case.
 type Overflow struct {
 	Case *cases.Case
+	// released points at why the case's standing hearing was released
+	// (nil: it had none); Released reads it.
+	released *string
 	// Projected is the projected hearing date at the court's steady weekly
 	// capacity past the horizon; valid only when HasProjection.
 	Projected     int32
 	HasProjection bool
-	// Reason is NO_SLOT_IN_HORIZON or NO_CAPACITY (the court has no
-	// sessions for the docket after the horizon).
-	Reason string
-	// Released says why the case's standing hearing was released, as in
-	// Assignment.
-	Released string
+	// Reason is why there was no slot.
+	Reason OverflowReason
+}
+
+// Released says why the case's standing hearing was released, as in
+// Assignment ("" when it had none).
+func (o *Overflow) Released() string {
+	if o.released == nil {
+		return ""
+	}
+	return *o.released
+}
+
+// OverflowReason is why a case got no slot in the horizon.
+type OverflowReason uint8
+
+// The overflow reasons (contract §2, overflow's reason column).
+const (
+	// NoSlotInHorizon: the docket's sessions in the horizon were full.
+	NoSlotInHorizon OverflowReason = iota
+	// NoCapacity: the court has no sessions for the docket after the
+	// horizon, so no projection either.
+	NoCapacity
+)
+
+// String is the reason as the overflow dataset writes it.
+func (r OverflowReason) String() string {
+	if r == NoCapacity {
+		return "NO_CAPACITY"
+	}
+	return "NO_SLOT_IN_HORIZON"
 }
 
 // Params bound one scheduling run.
@@ -84,8 +114,13 @@ func (p Params) Earliest(c *cases.Case) int32 {
 func Group(cal *Calendar, court uint16, docket cases.Docket, cs []cases.Case, p Params) ([]Assignment, []Overflow) {
 	// The order is total, so any sort gives the same result.
 	slices.SortFunc(cs, func(a, b cases.Case) int { return cases.Compare(&a, &b) })
+	end := p.AsOf + int32(p.HorizonDays)
+	// At most the slots of the horizon are assigned: when most cases
+	// overflow, sizing the assignments by the group cost 40 bytes a case
+	// for nothing.
+	slots, _ := cal.Offered(court, docket, p.AsOf+int32(p.MinNoticeDays), end)
 	g := &grouper{cal: cal, court: court, docket: docket, cs: cs, p: p, sessions: cal.Sessions(court, docket),
-		end: p.AsOf + int32(p.HorizonDays), assigned: make([]bool, len(cs)), out: make([]Assignment, 0, len(cs)), left: len(cs)}
+		end: end, assigned: make([]bool, len(cs)), out: make([]Assignment, 0, min(int64(len(cs)), slots)), left: len(cs)}
 	g.judgeQueues()
 	if p.Standing != nil {
 		g.keepStanding()
@@ -240,17 +275,22 @@ func (g *grouper) overflow() []Overflow {
 	}
 	over := make([]Overflow, 0, g.left)
 	k := 0
+	week, projected := int32(-1), int32(0)
 	for i := range g.cs {
 		if g.assigned[i] {
 			continue
 		}
-		o := Overflow{Case: &g.cs[i], Reason: "NO_SLOT_IN_HORIZON", Released: g.why(i)}
+		o := Overflow{Case: &g.cs[i]}
+		if g.released != nil && g.released[i] != "" {
+			o.released = &g.released[i]
+		}
 		if weekly == 0 {
-			o.Reason = "NO_CAPACITY"
+			o.Reason = NoCapacity
 		} else {
-			week := int32(k / weekly)
-			o.Projected = nextOpen(g.cal, g.court, after+7*week)
-			o.HasProjection = true
+			if w := int32(k / weekly); w != week { // the week's first case: its open day, once a week
+				week, projected = w, nextOpen(g.cal, g.court, after+7*w)
+			}
+			o.Projected, o.HasProjection = projected, true
 		}
 		over = append(over, o)
 		k++

@@ -47,7 +47,6 @@ func BenchmarkGroup1M(b *testing.B) {
 		groups[k] = append(groups[k], c)
 	}
 	p := Params{AsOf: civil.DaysFromCivil(2026, 1, 15), MinNoticeDays: 10, JuvenileNoticeDays: 30, HorizonDays: 365, Judges: judges}
-	cal.WarmHolidays(p.AsOf, p.AsOf+800)
 	b.ResetTimer()
 	var assigned, over int
 	for k := 0; k < b.N; k++ {

@@ -10,9 +10,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/recal-project/recal/transforms/cases"
@@ -106,12 +108,11 @@ type Calendar struct {
 	// closed[court] holds closure days; closedAll holds "*" closures.
 	closed    map[uint16]map[int32]string
 	closedAll map[int32]string
-	holidays  map[int]map[int32]bool
 }
 
 // NewCalendar returns an empty calendar.
 func NewCalendar() *Calendar {
-	return &Calendar{sessions: map[uint16]*[cases.NumDockets][]Session{}, closed: map[uint16]map[int32]string{}, closedAll: map[int32]string{}, holidays: map[int]map[int32]bool{}}
+	return &Calendar{sessions: map[uint16]*[cases.NumDockets][]Session{}, closed: map[uint16]map[int32]string{}, closedAll: map[int32]string{}}
 }
 
 var weekdays = map[string]time.Weekday{"MON": time.Monday, "TUE": time.Tuesday, "WED": time.Wednesday, "THU": time.Thursday, "FRI": time.Friday}
@@ -372,40 +373,46 @@ func (cal *Calendar) Closed(court uint16, d int32) string {
 	return "CLOSURE: " + why
 }
 
-func (cal *Calendar) isHoliday(d int32) bool {
-	y, _, _ := civil.CivilFromDays(d)
-	// Observed dates can fall in the neighbouring year (New Year's Day on a
-	// Saturday is observed on December 31).
-	for _, yy := range []int{y, y + 1} {
-		h, ok := cal.holidays[yy]
-		if !ok {
-			// Not warmed: compute without storing (safe for concurrent use).
-			for _, x := range FederalHolidays(yy) {
-				if x == d {
-					return true
+func (cal *Calendar) isHoliday(d int32) bool { return isHoliday(d) }
+
+// The federal holidays of holidayYears, as one bit a day from
+// holidayFrom: a lookup instead of computing a year's holidays (with
+// time.Date) whenever a day is asked about. Projecting the overflow of
+// millions of cases asks about days years past the horizon; computing
+// them there took a fifth of a 1M-row run's CPU.
+const (
+	holidayFirstYear = 1900
+	holidayLastYear  = 2199
+)
+
+var (
+	holidayOnce sync.Once
+	holidayFrom int32
+	holidayDays int32
+	holidayBits []uint64
+)
+
+// isHoliday reports whether d is an observed federal holiday.
+func isHoliday(d int32) bool {
+	holidayOnce.Do(func() {
+		holidayFrom = civil.DaysFromCivil(holidayFirstYear, 1, 1) - 1 // Dec 31 of the year before can be one
+		days := civil.DaysFromCivil(holidayLastYear+1, 1, 1) - holidayFrom
+		holidayDays = days
+		holidayBits = make([]uint64, days/64+1)
+		for y := holidayFirstYear; y <= holidayLastYear+1; y++ {
+			for _, x := range FederalHolidays(y) {
+				if i := x - holidayFrom; i >= 0 && i < days {
+					holidayBits[i/64] |= 1 << (i % 64)
 				}
 			}
-			continue
 		}
-		if h[d] {
-			return true
-		}
+	})
+	i := d - holidayFrom
+	if i < 0 || i >= holidayDays {
+		y, _, _ := civil.CivilFromDays(d) // far outside: compute (observed dates can fall in the neighbouring year)
+		return slices.Contains(FederalHolidays(y), d) || slices.Contains(FederalHolidays(y+1), d)
 	}
-	return false
-}
-
-// WarmHolidays precomputes holiday tables for [from, to] so that Open can
-// be called concurrently afterwards.
-func (cal *Calendar) WarmHolidays(from, to int32) {
-	y0, _, _ := civil.CivilFromDays(from)
-	y1, _, _ := civil.CivilFromDays(to)
-	for y := y0; y <= y1+1; y++ {
-		h := map[int32]bool{}
-		for _, x := range FederalHolidays(y) {
-			h[x] = true
-		}
-		cal.holidays[y] = h
-	}
+	return holidayBits[i/64]&(1<<(i%64)) != 0
 }
 
 // Offered counts the capacity a court's docket offers on days [from, to]:

@@ -115,7 +115,7 @@ func randomSchedule(t *testing.T, seed uint64) invariants.Input {
 				}
 				once[c.IDNProceeding] = true
 				k := invariants.Case{ID: c.IDNProceeding, Court: court, Docket: docket, Tier: int32(c.Tier), Score: c.Score,
-					CaseIJ: p.Judges.Code(c.IJ), Earliest: civil.FormatDate(p.Earliest(c)), Overflow: true, Reason: o.Reason}
+					CaseIJ: p.Judges.Code(c.IJ), Earliest: civil.FormatDate(p.Earliest(c)), Overflow: true, Reason: o.Reason.String()}
 				if o.HasProjection {
 					k.Projected = civil.FormatDate(o.Projected)
 				}

@@ -99,3 +99,27 @@ func FuzzParseCapacity(f *testing.F) {
 		}
 	})
 }
+
+// TestHolidayTable: the precomputed table answers as FederalHolidays does
+// for every day of two centuries, and past its range too.
+func TestHolidayTable(t *testing.T) {
+	want := map[int32]bool{}
+	for y := 1949; y <= 2251; y++ {
+		for _, d := range FederalHolidays(y) {
+			want[d] = true
+		}
+	}
+	from, to := civil.DaysFromCivil(1950, 1, 1), civil.DaysFromCivil(2250, 12, 31)
+	n := 0
+	for d := from; d <= to; d++ {
+		if isHoliday(d) != want[d] {
+			t.Fatalf("%s: table says %v", civil.FormatDate(d), isHoliday(d))
+		}
+		if want[d] {
+			n++
+		}
+	}
+	if n < 300*10 {
+		t.Fatalf("%d holidays in 300 years", n)
+	}
+}
