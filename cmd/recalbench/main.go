@@ -154,37 +154,44 @@ func run(c config) error {
 		if err := os.MkdirAll(work, 0o755); err != nil {
 			return err
 		}
+		if err := prepareShapes(c, dir); err != nil {
+			return err
+		}
 		recalArgs := func(in, capacity, closures, out string, workers int) []string {
 			return []string{"run", "--input", in, "--capacity", capacity, "--closures", closures,
 				"--policy", filepath.Join(dir, "policy.yaml"), "--as-of", asOf, "--output", out, "--workers", strconv.Itoa(workers)}
 		}
-		sql := duckSQL(c, dir, filepath.Join(work, "duckdb.parquet"))
-		variants := []variant{
-			{"recal", func(rep int) (*exec.Cmd, error) {
-				out := filepath.Join(work, "recal")
-				os.RemoveAll(out)
-				return exec.Command(c.recal, recalArgs(filepath.Join(dir, "export"), filepath.Join(dir, "capacity-pool.csv"), filepath.Join(dir, "closures.csv"), out, 2)...), nil
-			}},
-			{"duckdb", func(rep int) (*exec.Cmd, error) {
-				return exec.Command(c.duckdb, sqlArgs(sql)...), nil
-			}},
-			{"floor (pqarrow decode)", func(rep int) (*exec.Cmd, error) {
-				return exec.Command(self, "floor", filepath.Join(dir, "export")), nil
-			}},
-			{"recal --workers 1", func(rep int) (*exec.Cmd, error) {
-				out := filepath.Join(work, "recal-w1")
-				os.RemoveAll(out)
-				return exec.Command(c.recal, recalArgs(filepath.Join(dir, "export"), filepath.Join(dir, "capacity-pool.csv"), filepath.Join(dir, "closures.csv"), out, 1)...), nil
-			}},
+		var variants []variant
+		for si, sh := range shapes {
+			sh, recalOut := sh, filepath.Join(work, fmt.Sprintf("recal-%d", si))
+			sql := duckSQL(c, dir, sh, filepath.Join(work, fmt.Sprintf("duckdb-%d.parquet", si)), filepath.Join(work, fmt.Sprintf("duckdb-%d-overflow.parquet", si)))
+			variants = append(variants,
+				variant{"recal, " + sh.name, func(rep int) (*exec.Cmd, error) {
+					os.RemoveAll(recalOut)
+					return exec.Command(c.recal, recalArgs(filepath.Join(dir, sh.export), filepath.Join(dir, sh.capacity), filepath.Join(dir, "closures.csv"), recalOut, 2)...), nil
+				}},
+				variant{"duckdb, " + sh.name, func(rep int) (*exec.Cmd, error) {
+					return exec.Command(c.duckdb, sqlArgs(sql)...), nil
+				}})
 		}
+		for _, layout := range []string{"export", "export-mt"} {
+			variants = append(variants, variant{"floor (pqarrow decode), " + layout, func(rep int) (*exec.Cmd, error) {
+				return exec.Command(self, "floor", filepath.Join(dir, layout)), nil
+			}})
+		}
+		variants = append(variants, variant{"recal --workers 1, overflowing", func(rep int) (*exec.Cmd, error) {
+			out := filepath.Join(work, "recal-w1")
+			os.RemoveAll(out)
+			return exec.Command(c.recal, recalArgs(filepath.Join(dir, "export"), filepath.Join(dir, "capacity-overflow.csv"), filepath.Join(dir, "closures.csv"), out, 1)...), nil
+		}})
 		if srv != nil {
 			bucket, err := upload(srv, dir, n)
 			if err != nil {
 				return err
 			}
-			variants = append(variants, variant{"recal from S3 (versitygw)", func(rep int) (*exec.Cmd, error) {
+			variants = append(variants, variant{"recal from S3 (versitygw), roomy", func(rep int) (*exec.Cmd, error) {
 				out := fmt.Sprintf("s3://%s/out/rep-%d", bucket, rep)
-				cmd := exec.Command(c.recal, recalArgs("s3://"+bucket+"/in/export", "s3://"+bucket+"/in/capacity-pool.csv", "s3://"+bucket+"/in/closures.csv", out, 2)...)
+				cmd := exec.Command(c.recal, recalArgs("s3://"+bucket+"/in/export", "s3://"+bucket+"/in/capacity-roomy.csv", "s3://"+bucket+"/in/closures.csv", out, 2)...)
 				cmd.Env = append(os.Environ(), srv.EnvList()...)
 				return cmd, nil
 			}})
@@ -198,17 +205,19 @@ func run(c config) error {
 			res[i] = result{rows: n, name: v.name, samples: samples[i]}
 		}
 		results = append(results, res...)
-		check, err := compare(c, filepath.Join(work, "recal"), filepath.Join(work, "duckdb.parquet"))
-		if err != nil {
-			return err
+		for si, sh := range shapes {
+			check, err := compare(c, filepath.Join(work, fmt.Sprintf("recal-%d", si)), filepath.Join(work, fmt.Sprintf("duckdb-%d.parquet", si)), filepath.Join(work, fmt.Sprintf("duckdb-%d-overflow.parquet", si)))
+			if err != nil {
+				return err
+			}
+			checks = append(checks, fmt.Sprintf("%d rows, %s: %s", n, sh.name, check))
 		}
-		checks = append(checks, fmt.Sprintf("%d rows: %s", n, check))
 	}
 
 	// The table.
 	var b strings.Builder
 	host, _ := os.Hostname()
-	fmt.Fprintf(&b, "recal bench, %s, %d cores (GOMAXPROCS %d), %s/%s, %s; median of %d interleaved runs; castro-tum-2018 (one notice lead), pool-only calendar, as of %s\n\n",
+	fmt.Fprintf(&b, "recal bench, %s, %d cores (GOMAXPROCS %d), %s/%s, %s; median of %d interleaved runs; castro-tum-2018 (one notice lead), as of %s; calendars: three pool sessions a weekday per court and docket, 50 slots each (roomy) or 1 (overflowing)\n\n",
 		time.Now().UTC().Format("2006-01-02"), runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH, host, c.reps, asOf)
 	fmt.Fprintf(&b, "| rows | what | wall s | rows/s | peak RSS MiB | vs DuckDB | vs floor |\n|---:|---|---:|---:|---:|---:|---:|\n")
 	med := map[string]sample{}
@@ -217,24 +226,32 @@ func run(c config) error {
 	}
 	for _, r := range results {
 		m := med[fmt.Sprint(r.rows, r.name)]
-		duck, fl := med[fmt.Sprint(r.rows, "duckdb")], med[fmt.Sprint(r.rows, "floor (pqarrow decode)")]
-		fmt.Fprintf(&b, "| %d | %s | %.2f | %.0f | %d | %.2f× | %.2f× |\n", r.rows, r.name, m.wall.Seconds(),
-			float64(r.rows)/m.wall.Seconds(), m.rssKiB/1024, m.wall.Seconds()/duck.wall.Seconds(), m.wall.Seconds()/fl.wall.Seconds())
+		shapeName := r.name[strings.Index(r.name, ", ")+2:]
+		duck, fl := med[fmt.Sprint(r.rows, "duckdb, "+shapeName)], med[fmt.Sprint(r.rows, "floor (pqarrow decode), export")]
+		if strings.Contains(r.name, "multi-threaded") {
+			fl = med[fmt.Sprint(r.rows, "floor (pqarrow decode), export-mt")]
+		}
+		vsDuck := "—"
+		if duck.wall > 0 {
+			vsDuck = fmt.Sprintf("%.2f×", m.wall.Seconds()/duck.wall.Seconds())
+		}
+		fmt.Fprintf(&b, "| %d | %s | %.2f | %.0f | %d | %s | %.2f× |\n", r.rows, r.name, m.wall.Seconds(),
+			float64(r.rows)/m.wall.Seconds(), m.rssKiB/1024, vsDuck, m.wall.Seconds()/fl.wall.Seconds())
 	}
 	b.WriteString("\n")
 	for _, n := range c.rows {
-		w1, w2 := med[fmt.Sprint(n, "recal --workers 1")], med[fmt.Sprint(n, "recal")]
-		fmt.Fprintf(&b, "- %d rows: --workers 1 / --workers 2 = %.2f× speed-up\n", n, w1.wall.Seconds()/w2.wall.Seconds())
+		w1, w2 := med[fmt.Sprint(n, "recal --workers 1, overflowing")], med[fmt.Sprint(n, "recal, overflowing")]
+		fmt.Fprintf(&b, "- %d rows, overflowing: --workers 1 / --workers 2 = %.2f× speed-up\n", n, w1.wall.Seconds()/w2.wall.Seconds())
 	}
 	if len(c.rows) > 1 {
 		sorted := append([]int64(nil), c.rows...)
 		sort.Slice(sorted, func(i, j int) bool { return sorted[i] < sorted[j] })
 		lo, hi := sorted[0], sorted[len(sorted)-1]
-		fmt.Fprintf(&b, "- recal time %d / %d rows = %.2f (rows ratio %.0f)\n", hi, lo,
-			med[fmt.Sprint(hi, "recal")].wall.Seconds()/med[fmt.Sprint(lo, "recal")].wall.Seconds(), float64(hi)/float64(lo))
+		fmt.Fprintf(&b, "- recal time %d / %d rows, overflowing = %.2f (rows ratio %.0f)\n", hi, lo,
+			med[fmt.Sprint(hi, "recal, overflowing")].wall.Seconds()/med[fmt.Sprint(lo, "recal, overflowing")].wall.Seconds(), float64(hi)/float64(lo))
 	}
 	for _, ch := range checks {
-		fmt.Fprintf(&b, "- assignments recal vs DuckDB, %s\n", ch)
+		fmt.Fprintf(&b, "- recal vs DuckDB, %s\n", ch)
 	}
 	if c.nightly > 0 {
 		t, err := benchNightly(c, c.nightly, 7)
@@ -392,7 +409,7 @@ func upload(srv *s3servertest.Server, dir string, n int64) (string, error) {
 		return "", err
 	}
 	for _, o := range objs {
-		if !strings.HasPrefix(o.Key, "export/") && o.Key != "capacity-pool.csv" && o.Key != "closures.csv" {
+		if !strings.HasPrefix(o.Key, "export/") && o.Key != "capacity-roomy.csv" && o.Key != "closures.csv" {
 			continue
 		}
 		r, err := src.Open(ctx, o.Key)

@@ -11,10 +11,17 @@ import (
 // duckSQL is the job in DuckDB: read the export, validate and deduplicate
 // as contract §1.1 says, derive the fields castro-tum-2018 reads, give each
 // case its tier, score and docket, number the cases per court and docket
-// by priority, expand the calendar into numbered slots (weekdays, no
-// federal holiday or closure, inside the window), join by number, and COPY
-// the assignments to Parquet.
-func duckSQL(c config, dir, out string) []string {
+// by priority, expand the calendar into its session occurrences
+// (weekdays, no federal holiday or closure, inside the window) with their
+// cumulative slots, ASOF-join each case's rank onto them, and COPY the
+// assignments to Parquet.
+//
+// The cases past the slots overflow as recal's do (contract §3.6): the
+// k-th of a court and docket (0-based, in priority order) is projected
+// to the first open day on or after the day after the horizon plus
+// 7 × (k / the docket's weekly slots), or has no projection when the
+// docket has no sessions (NO_CAPACITY); they are COPYed to overflow.
+func duckSQL(c config, dir string, s shape, out, overflowOut string) []string {
 	d := "DATE '" + asOf + "'"
 	return []string{
 		"SET threads TO 2",
@@ -22,7 +29,7 @@ func duckSQL(c config, dir, out string) []string {
 		`CREATE TEMP TABLE cases AS
 WITH valid AS (
   SELECT idncase, idnproceeding, base_city_code, custody, casepriority_code, c_birthdate, crim_ind, aggravate_felon, comp_date
-  FROM read_parquet(` + q(filepath.Join(dir, "export", "*.parquet")) + `, filename=true, file_row_number=true)
+  FROM read_parquet(` + q(filepath.Join(dir, s.export, "*.parquet")) + `, filename=true, file_row_number=true)
   WHERE idncase IS NOT NULL AND idnproceeding IS NOT NULL AND base_city_code IS NOT NULL
     AND osc_date IS NOT NULL AND comp_date IS NOT NULL AND other_comp IS NOT NULL
     AND idncase > 0 AND idnproceeding > 0
@@ -48,7 +55,7 @@ FROM derived`,
 SELECT CAST(t.d AS DATE) AS day FROM generate_series(` + d + ` + INTERVAL 10 DAY, ` + d + ` + INTERVAL 365 DAY, INTERVAL 1 DAY) t(d)
 WHERE isodow(t.d) <= 5 AND CAST(t.d AS DATE) NOT IN (SELECT day FROM read_csv(` + q(filepath.Join(dir, "holidays.csv")) + `, header=true, columns={'day': 'DATE'}))`,
 		`CREATE TEMP TABLE slots AS
-WITH sess AS (SELECT * FROM read_csv(` + q(filepath.Join(dir, "capacity-pool.csv")) + `, header=true, all_varchar=true)),
+WITH sess AS (SELECT * FROM read_csv(` + q(filepath.Join(dir, s.capacity)) + `, header=true, all_varchar=true)),
 clo AS (SELECT trim(base_city_code) AS court, CAST(date AS DATE) AS day FROM read_csv(` + q(filepath.Join(dir, "closures.csv")) + `, header=true, all_varchar=true)),
 occ AS (
   SELECT s.base_city_code, s.docket, d.day, s.session_start, CAST(s.slots AS INTEGER) AS n
@@ -59,15 +66,42 @@ occ AS (
   WHERE NOT EXISTS (SELECT 1 FROM clo WHERE clo.day = d.day AND (clo.court = s.base_city_code OR clo.court = '*'))
 )
 SELECT base_city_code, docket, day, session_start,
-  row_number() OVER (PARTITION BY base_city_code, docket ORDER BY day, session_start, k) AS rnk
-FROM (SELECT *, unnest(range(n)) AS k FROM occ)`,
+  sum(n) OVER (PARTITION BY base_city_code, docket ORDER BY day, session_start ROWS UNBOUNDED PRECEDING) AS cum_end
+FROM occ WHERE n > 0`,
+		`CREATE TEMP TABLE ranked AS SELECT *, row_number() OVER (PARTITION BY base_city_code, docket ORDER BY tier, score DESC, idnproceeding) AS rnk FROM cases`,
+		`CREATE TEMP TABLE totals AS SELECT base_city_code, docket, max(cum_end) AS total FROM slots GROUP BY ALL`,
+		// A case of rank r takes the first session occurrence whose
+		// cumulative slots reach r: an ASOF join, no slot expanded.
 		`COPY (
   SELECT c.idncase, c.idnproceeding, c.base_city_code, c.docket, s.day AS hearing_date, s.session_start AS hearing_time,
     c.tier AS priority_tier, c.score AS priority_score
-  FROM (SELECT *, row_number() OVER (PARTITION BY base_city_code, docket ORDER BY tier, score DESC, idnproceeding) AS rnk FROM cases) c
-  JOIN slots s USING (base_city_code, docket, rnk)
+  FROM ranked c ASOF JOIN slots s ON c.base_city_code = s.base_city_code AND c.docket = s.docket AND c.rnk <= s.cum_end
   ORDER BY hearing_date, hearing_time, base_city_code, docket, priority_tier, priority_score DESC, idnproceeding
 ) TO ` + q(out) + ` (FORMAT parquet, COMPRESSION snappy)`,
+		// Open days past the horizon: weekdays that are no federal holiday
+		// and no nationwide closure (the bench's court closures all fall
+		// inside the horizon).
+		`CREATE TEMP TABLE open_days AS
+SELECT CAST(t.d AS DATE) AS day FROM generate_series(` + d + ` + INTERVAL 366 DAY, DATE '2199-12-31', INTERVAL 1 DAY) t(d)
+WHERE isodow(t.d) <= 5
+  AND CAST(t.d AS DATE) NOT IN (SELECT day FROM read_csv(` + q(filepath.Join(dir, "holidays-far.csv")) + `, header=true, columns={'day': 'DATE'}))
+  AND CAST(t.d AS DATE) NOT IN (SELECT CAST(date AS DATE) FROM read_csv(` + q(filepath.Join(dir, "closures.csv")) + `, header=true, all_varchar=true) WHERE trim(base_city_code) = '*')`,
+		`CREATE TEMP TABLE weekly AS
+SELECT base_city_code, docket, sum(CAST(slots AS INTEGER)) AS weekly
+FROM read_csv(` + q(filepath.Join(dir, s.capacity)) + `, header=true, all_varchar=true)
+WHERE effective_to IS NULL OR effective_to = '' GROUP BY ALL`,
+		`COPY (
+  WITH over AS (
+    SELECT c.idnproceeding, c.base_city_code, c.docket, w.weekly, c.rnk - coalesce(t.total, 0) - 1 AS k
+    FROM ranked c LEFT JOIN weekly w USING (base_city_code, docket) LEFT JOIN totals t USING (base_city_code, docket)
+    WHERE c.rnk > coalesce(t.total, 0)
+  ), dated AS (
+    SELECT *, CASE WHEN weekly > 0 THEN CAST(` + d + ` + INTERVAL 366 DAY + to_days(CAST(7 * (k // weekly) AS INTEGER)) AS DATE) END AS d0 FROM over
+  )
+  SELECT o.idnproceeding, o.base_city_code, o.docket, CASE WHEN o.weekly > 0 THEN od.day END AS projected_hearing_date,
+    CASE WHEN o.weekly > 0 THEN 'NO_SLOT_IN_HORIZON' ELSE 'NO_CAPACITY' END AS reason
+  FROM dated o ASOF LEFT JOIN open_days od ON od.day >= o.d0
+) TO ` + q(overflowOut) + ` (FORMAT parquet, COMPRESSION snappy)`,
 	}
 }
 
@@ -80,10 +114,24 @@ func sqlArgs(stmts []string) []string {
 }
 
 // compare counts, with DuckDB, the assignments that differ between recal's
-// output and DuckDB's (court, docket, day and time per proceeding).
-func compare(c config, recalOut, duck string) (string, error) {
-	r := "(SELECT idnproceeding, base_city_code, docket, hearing_date, hearing_time FROM read_parquet(" + q(filepath.Join(recalOut, "assignments", "*", "*.parquet")) + ", hive_partitioning=false))"
-	k := "(SELECT idnproceeding, base_city_code, docket, hearing_date, hearing_time FROM read_parquet(" + q(duck) + "))"
+// output and DuckDB's (court, docket, day and time per proceeding), and
+// the overflow (court, docket, projected date and reason).
+func compare(c config, recalOut, duck, duckOverflow string) (string, error) {
+	a, err := compareSets(c, "(SELECT idnproceeding, base_city_code, docket, hearing_date, hearing_time FROM read_parquet("+q(filepath.Join(recalOut, "assignments", "*", "*.parquet"))+", hive_partitioning=false))",
+		"(SELECT idnproceeding, base_city_code, docket, hearing_date, hearing_time FROM read_parquet("+q(duck)+"))", "assignments")
+	if err != nil {
+		return "", err
+	}
+	o, err := compareSets(c, "(SELECT idnproceeding, base_city_code, docket, projected_hearing_date, overflow_reason AS reason FROM read_parquet("+q(filepath.Join(recalOut, "overflow", "*.parquet"))+"))",
+		"(SELECT idnproceeding, base_city_code, docket, projected_hearing_date, reason FROM read_parquet("+q(duckOverflow)+"))", "overflow rows with their projected dates")
+	if err != nil {
+		return "", err
+	}
+	return a + "; " + o, nil
+}
+
+// compareSets compares two row sets as multisets.
+func compareSets(c config, r, k, what string) (string, error) {
 	out, err := exec.Command(c.duckdb, "-sql",
 		"SELECT (SELECT count(*) FROM "+r+"), (SELECT count(*) FROM "+k+"), (SELECT count(*) FROM ("+r+" EXCEPT ALL "+k+")), (SELECT count(*) FROM ("+k+" EXCEPT ALL "+r+"))").CombinedOutput()
 	if err != nil {
@@ -94,9 +142,9 @@ func compare(c config, recalOut, duck string) (string, error) {
 		return "", fmt.Errorf("compare: unexpected output %q", out)
 	}
 	if f[2] == "0" && f[3] == "0" && f[0] == f[1] {
-		return fmt.Sprintf("identical (%s assignments)", f[0]), nil
+		return fmt.Sprintf("identical (%s %s)", f[0], what), nil
 	}
-	return fmt.Sprintf("DIFFER: recal %s, DuckDB %s, only in recal %s, only in DuckDB %s", f[0], f[1], f[2], f[3]), nil
+	return fmt.Sprintf("%s DIFFER: recal %s, DuckDB %s, only in recal %s, only in DuckDB %s", what, f[0], f[1], f[2], f[3]), nil
 }
 
 // q quotes a path as an SQL string literal.
