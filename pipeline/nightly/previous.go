@@ -406,9 +406,9 @@ func (cb *changeBuilder) hearing(a schedule.Assignment, r *standingRec) {
 		x.Kind, x.PrevDate, x.PrevTime = kindUnchanged, r.date, r.start
 		ch.Unchanged++
 	default:
-		x.Kind, x.PrevDate, x.PrevTime, x.Reason = kindMoved, r.date, r.start, cb.reason(a.Released)
+		x.Kind, x.PrevDate, x.PrevTime, x.Reason = kindMoved, r.date, r.start, cb.reason(a.Released())
 		ch.Moved++
-		ch.MovedByReason[a.Released]++
+		ch.MovedByReason[a.Released()]++
 	}
 	cb.set.Rows = append(cb.set.Rows, x)
 }

@@ -7,17 +7,27 @@ import (
 	"github.com/recal-project/recal/transforms/cases"
 )
 
-// Assignment is one case's hearing.
+// Assignment is one case's hearing (24 bytes: a run keeps one per
+// assigned case).
 type Assignment struct {
 	Case *cases.Case
-	Date int32
 	// Session is the session the hearing is in (its IJ, start time).
 	Session *Session
+	// released points at why the case's standing hearing could not be
+	// kept (nil: it had none, or kept it); Released reads it.
+	released *string
+	Date     int32
 	// Standing reports that this is the case's standing hearing, kept.
 	Standing bool
-	// Released says why the case's standing hearing could not be kept
-	// ("" when it had none, or kept it): this hearing replaces it.
-	Released string
+}
+
+// Released says why the case's standing hearing could not be kept ("" when
+// it had none, or kept it): this hearing replaces it.
+func (a Assignment) Released() string {
+	if a.released == nil {
+		return ""
+	}
+	return *a.released
 }
 
 // Standing is a hearing already noticed (the last run's assignment of a
@@ -50,7 +60,7 @@ type Overflow struct {
 
 // Released says why the case's standing hearing was released, as in
 // Assignment ("" when it had none).
-func (o *Overflow) Released() string {
+func (o Overflow) Released() string {
 	if o.released == nil {
 		return ""
 	}
@@ -196,12 +206,13 @@ func (g *grouper) keepStanding() {
 	}
 }
 
-// why is why case i's standing hearing was released ("" for none).
-func (g *grouper) why(i int) string {
-	if g.released == nil {
-		return ""
+// why points at why case i's standing hearing was released (nil for
+// none).
+func (g *grouper) why(i int) *string {
+	if g.released == nil || g.released[i] == "" {
+		return nil
 	}
-	return g.released[i]
+	return &g.released[i]
 }
 
 // fill walks the open days of the horizon and gives each session's free
@@ -229,7 +240,7 @@ func (g *grouper) fill() {
 			for i := next; i < len(cs) && free > 0; i++ {
 				if feasible(i, d) {
 					g.assigned[i] = true
-					g.out = append(g.out, Assignment{Case: &cs[i], Date: d, Session: s, Released: g.why(i)})
+					g.out = append(g.out, Assignment{Case: &cs[i], Date: d, Session: s, released: g.why(i)})
 					free--
 					g.left--
 				}
@@ -249,7 +260,7 @@ func (g *grouper) fillJudge(s *Session, d int32, free int, feasible func(int, in
 		i := q[k]
 		if feasible(i, d) {
 			g.assigned[i] = true
-			g.out = append(g.out, Assignment{Case: &g.cs[i], Date: d, Session: s, Released: g.why(i)})
+			g.out = append(g.out, Assignment{Case: &g.cs[i], Date: d, Session: s, released: g.why(i)})
 			free--
 			g.left--
 		}
@@ -280,10 +291,7 @@ func (g *grouper) overflow() []Overflow {
 		if g.assigned[i] {
 			continue
 		}
-		o := Overflow{Case: &g.cs[i]}
-		if g.released != nil && g.released[i] != "" {
-			o.released = &g.released[i]
-		}
+		o := Overflow{Case: &g.cs[i], released: g.why(i)}
 		if weekly == 0 {
 			o.Reason = NoCapacity
 		} else {
