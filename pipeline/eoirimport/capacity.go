@@ -112,6 +112,9 @@ func (im *importer) setting(f []string, idc int64, day int32) *reject {
 	if !ok {
 		return &reject{code: "MALFORMED_TIME", message: "a master setting's ADJ_TIME_START is not a time"}
 	}
+	if day < im.obs.From {
+		return nil // before the window: most of a release's settings, not looked up
+	}
 	court := im.codes.intern(strings.ToUpper(f[2]))
 	if to, ok := im.cross[court]; ok {
 		court = to

@@ -154,9 +154,15 @@ func (pl *Plan) joinCourts(ctx context.Context, keys []groupKey, assigns [][]sch
 			if err := gctx.Err(); err != nil {
 				return err
 			}
-			as := make([]schedule.Assignment, 0, n)
-			for _, p := range parts {
-				as = append(as, p...)
+			var as []schedule.Assignment
+			if nonEmpty := slices.DeleteFunc(slices.Clone(parts), func(p []schedule.Assignment) bool { return len(p) == 0 }); len(nonEmpty) == 1 {
+				as = nonEmpty[0] // one docket: sorted where it is, no copy
+			} else {
+				as = make([]schedule.Assignment, 0, n)
+				for k, p := range parts {
+					as = append(as, p...)
+					parts[k] = nil // the group's own slice can go now, before the others are joined
+				}
 			}
 			slices.SortFunc(as, HearingOrder)
 			mu.Lock()
