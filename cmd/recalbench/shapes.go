@@ -70,7 +70,7 @@ func prepareShapes(c config, dir string) error {
 		}
 	}
 	var hol []string
-	for y := 2025; y <= 2200; y++ {
+	for y := 2025; y <= 4000; y++ { // the overflow of a big court is projected centuries out
 		for _, d := range schedule.FederalHolidays(y) {
 			hol = append(hol, civil.FormatDate(d))
 		}

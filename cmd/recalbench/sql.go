@@ -82,7 +82,7 @@ FROM occ WHERE n > 0`,
 		// and no nationwide closure (the bench's court closures all fall
 		// inside the horizon).
 		`CREATE TEMP TABLE open_days AS
-SELECT CAST(t.d AS DATE) AS day FROM generate_series(` + d + ` + INTERVAL 366 DAY, DATE '2199-12-31', INTERVAL 1 DAY) t(d)
+SELECT CAST(t.d AS DATE) AS day FROM generate_series(` + d + ` + INTERVAL 366 DAY, DATE '3999-12-31', INTERVAL 1 DAY) t(d)
 WHERE isodow(t.d) <= 5
   AND CAST(t.d AS DATE) NOT IN (SELECT day FROM read_csv(` + q(filepath.Join(dir, "holidays-far.csv")) + `, header=true, columns={'day': 'DATE'}))
   AND CAST(t.d AS DATE) NOT IN (SELECT CAST(date AS DATE) FROM read_csv(` + q(filepath.Join(dir, "closures.csv")) + `, header=true, all_varchar=true) WHERE trim(base_city_code) = '*')`,
