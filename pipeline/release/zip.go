@@ -10,7 +10,6 @@ import (
 	"hash/crc32"
 	"io"
 	"strings"
-	"sync"
 
 	"github.com/recal-project/recal/pipeline/deflate64"
 	"github.com/recal-project/recal/pipeline/progress"
@@ -30,36 +29,9 @@ type zipRelease struct {
 	prog   *progress.Progress
 	name   string // store and key, for messages
 	obj    storage.ReaderAt
-	rec    *recordingReaderAt
+	rec    *storage.RecordingReaderAt
 	files  map[string]*zip.File
 	tables []Table
-}
-
-// recordingReaderAt keeps the first error the store returned (other than
-// io.EOF), so that a failed read of the zip's directory is reported as the
-// storage failure it is, not as a damaged zip.
-type recordingReaderAt struct {
-	storage.ReaderAt
-	mu  sync.Mutex
-	err error
-}
-
-func (r *recordingReaderAt) ReadAt(p []byte, off int64) (int, error) {
-	n, err := r.ReaderAt.ReadAt(p, off)
-	if err != nil && err != io.EOF {
-		r.mu.Lock()
-		if r.err == nil {
-			r.err = err
-		}
-		r.mu.Unlock()
-	}
-	return n, err
-}
-
-func (r *recordingReaderAt) first() error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.err
 }
 
 // openZip reads the zip's central directory (ZIP64 included) through
@@ -70,11 +42,11 @@ func openZip(ctx context.Context, st storage.Store, key string, prog *progress.P
 	if err != nil {
 		return nil, fmt.Errorf("release %s: %w", name, err)
 	}
-	rec := &recordingReaderAt{ReaderAt: obj}
+	rec := &storage.RecordingReaderAt{ReaderAt: obj}
 	zr, err := zip.NewReader(rec, obj.Size())
 	if err != nil && !errors.Is(err, zip.ErrInsecurePath) { // names are matched, never used as paths
 		obj.Close()
-		if serr := rec.first(); serr != nil {
+		if serr := rec.Failure(); serr != nil {
 			return nil, fmt.Errorf("release %s: %w", name, serr)
 		}
 		return nil, fmt.Errorf("%w: %s: %v (not a zip archive, or cut short)", ErrCorrupt, name, err)
@@ -118,7 +90,7 @@ func (z *zipRelease) Open(ctx context.Context, name string) (io.ReadCloser, erro
 	}
 	off, err := f.DataOffset() // reads the member's local header
 	if err != nil {
-		if serr := z.rec.first(); serr != nil {
+		if serr := z.rec.Failure(); serr != nil {
 			return nil, fmt.Errorf("release %s: member %s: %w", z.name, name, serr)
 		}
 		return nil, fmt.Errorf("%w: %s: member %s: %v", ErrCorrupt, z.name, name, err)

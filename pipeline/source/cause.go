@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
-	"sync"
 
 	"github.com/recal-project/recal/pipeline/storage"
 )
@@ -16,43 +14,12 @@ import (
 // bytes may be fine, so the failure is the store's, never the file's.
 var ErrRead = errors.New("reading the object failed")
 
-// recordingReaderAt remembers the first error its ReaderAt returned other
-// than io.EOF (which a ReadAt at the object's end returns by design). Both
-// decoders turn a failed read into an error of their own ("tried reading
-// from file, but got error", or, in parquet-go, a page with fewer values
-// and no error at all), so the decoder's word alone cannot tell a bad byte
-// from a failed read; the record can.
-type recordingReaderAt struct {
-	storage.ReaderAt
-	mu  sync.Mutex
-	err error
-}
-
-func (r *recordingReaderAt) ReadAt(p []byte, off int64) (int, error) {
-	n, err := r.ReaderAt.ReadAt(p, off)
-	if err != nil && err != io.EOF {
-		r.mu.Lock()
-		if r.err == nil {
-			r.err = err
-		}
-		r.mu.Unlock()
-	}
-	return n, err
-}
-
-// failure returns the first read error, or nil.
-func (r *recordingReaderAt) failure() error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.err
-}
-
 // blame decides what a failed decode is: a cancellation when ctx is done, a
 // storage failure when the store failed a read and the decoder then blamed
 // the bytes, else err itself. Only the last can be a data error, which
 // --on-corrupt=quarantine may skip; the first two keep their retryable exit
 // codes (75, 69).
-func blame(ctx context.Context, rec *recordingReaderAt, err error) error {
+func blame(ctx context.Context, rec *storage.RecordingReaderAt, err error) error {
 	if err == nil {
 		return nil
 	}
@@ -64,7 +31,7 @@ func blame(ctx context.Context, rec *recordingReaderAt, err error) error {
 	if rec == nil || !IsDataError(err) {
 		return err
 	}
-	if rerr := rec.failure(); rerr != nil {
+	if rerr := rec.Failure(); rerr != nil {
 		if errors.Is(rerr, context.Canceled) || errors.Is(rerr, context.DeadlineExceeded) ||
 			errors.Is(rerr, storage.ErrUnavailable) || errors.Is(rerr, storage.ErrNotExist) {
 			return fmt.Errorf("while decoding: %w", rerr)

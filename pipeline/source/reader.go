@@ -154,7 +154,7 @@ func IsDataError(err error) bool {
 // when neither happened, bad bytes.
 func ReadObject(ctx context.Context, st Opener, index int, obj storage.ObjectInfo, o Options, fn BatchFunc) (stats ObjectStats, err error) {
 	stats.Info = obj
-	var rec *recordingReaderAt
+	var rec *storage.RecordingReaderAt
 	defer func() {
 		if p := recover(); p != nil {
 			err = panicError(p, debug.Stack())
@@ -173,7 +173,7 @@ func ReadObject(ctx context.Context, st Opener, index int, obj storage.ObjectInf
 		return stats, err
 	}
 	defer ra.Close()
-	rec = &recordingReaderAt{ReaderAt: ra}
+	rec = &storage.RecordingReaderAt{ReaderAt: ra}
 	d := &decoder{
 		ctx: ctx, index: index, key: obj.Key, opts: o, fn: fn,
 		batch: &export.Batch{Object: index, Key: obj.Key}, in: newInterner(), zones: zoneCache{},
@@ -598,7 +598,7 @@ const byteStreamSplit = parquet.Encoding(9)
 // same checks the reader makes on open (magic, footer, row groups, column
 // chunk bounds). Callers use it to size their buffers before reading.
 func FooterRows(ctx context.Context, st Opener, obj storage.ObjectInfo) (n int64, err error) {
-	var rec *recordingReaderAt
+	var rec *storage.RecordingReaderAt
 	defer func() {
 		if p := recover(); p != nil {
 			err = panicError(p, nil)
@@ -612,7 +612,7 @@ func FooterRows(ctx context.Context, st Opener, obj storage.ObjectInfo) (n int64
 		return 0, err
 	}
 	defer ra.Close()
-	rec = &recordingReaderAt{ReaderAt: ra}
+	rec = &storage.RecordingReaderAt{ReaderAt: ra}
 	pf, err := openParquet(rec, limited(nil, 0))
 	if err != nil {
 		return 0, err

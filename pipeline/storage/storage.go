@@ -14,6 +14,7 @@ import (
 	"io"
 	"path"
 	"strings"
+	"sync"
 	"unicode"
 )
 
@@ -184,3 +185,36 @@ func DeleteOthers(ctx context.Context, s Store, prefixes []string, keep map[stri
 // ErrUnavailable is wrapped by errors that mean the store could not be
 // reached or kept failing after retries (exit code 69 territory).
 var ErrUnavailable = errors.New("storage unavailable")
+
+// RecordingReaderAt remembers the first error its ReaderAt returned other
+// than io.EOF (which a ReadAt at the object's end returns by design).
+// Decoders turn a failed read into an error of their own (arrow's "tried
+// reading from file, but got error", parquet-go's page with fewer values,
+// archive/zip's "not a valid zip file"), so the decoder's word alone cannot
+// tell a bad byte from a failed read; the record can. It is safe for
+// concurrent use.
+type RecordingReaderAt struct {
+	ReaderAt
+	mu  sync.Mutex
+	err error
+}
+
+// ReadAt reads from the ReaderAt, recording its first failure.
+func (r *RecordingReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	n, err := r.ReaderAt.ReadAt(p, off)
+	if err != nil && err != io.EOF {
+		r.mu.Lock()
+		if r.err == nil {
+			r.err = err
+		}
+		r.mu.Unlock()
+	}
+	return n, err
+}
+
+// Failure returns the first read error, or nil.
+func (r *RecordingReaderAt) Failure() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.err
+}
