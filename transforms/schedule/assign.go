@@ -159,7 +159,7 @@ type grouper struct {
 	// used counts standing hearings per session and day (nil without
 	// standing hearings: reads give 0); released says why a case's
 	// standing hearing could not stand.
-	used     *slotUse
+	used     map[slotKey]int
 	released []string
 	out      []Assignment
 	left     int // cases not yet assigned
@@ -187,7 +187,7 @@ func (g *grouper) judgeQueues() {
 // keeps its slot while its session still has room on its day, and
 // consumes it.
 func (g *grouper) keepStanding() {
-	g.used = newSlotUse(len(g.sessions), g.p.AsOf, g.end)
+	g.used = map[slotKey]int{}
 	g.released = make([]string, len(g.cs))
 	for i := range g.cs {
 		st, ok := g.p.Standing(&g.cs[i])
@@ -199,7 +199,7 @@ func (g *grouper) keepStanding() {
 			g.released[i] = why
 			continue
 		}
-		g.used.add(si, st.Date)
+		g.used[slotKey{si, st.Date}]++
 		g.assigned[i] = true
 		g.left--
 		g.out = append(g.out, Assignment{Case: &g.cs[i], Date: st.Date, Session: &g.sessions[si], Standing: true})
@@ -233,7 +233,7 @@ func (g *grouper) fill() {
 			if s.Weekday != wd || d < s.From || d > s.To || s.Slots == 0 {
 				continue
 			}
-			free := s.Slots - g.used.get(si, d)
+			free := s.Slots - g.used[slotKey{si, d}]
 			if s.IJ != "" {
 				free = g.fillJudge(s, d, free, feasible)
 			}
@@ -306,29 +306,10 @@ func (g *grouper) overflow() []Overflow {
 	return over
 }
 
-// slotUse counts the standing hearings of each session (an index into the
-// group's sessions) on each day of the horizon: a dense table, where a map
-// keyed by session and day cost a nightly run's schedule stage a second
-// of hashing at 1M cases. A nil *slotUse counts nothing.
-type slotUse struct {
-	from, days int32
-	n          []int32
-}
-
-func newSlotUse(sessions int, from, to int32) *slotUse {
-	days := max(0, to-from+1)
-	return &slotUse{from: from, days: days, n: make([]int32, int64(sessions)*int64(days))}
-}
-
-func (u *slotUse) get(session int, d int32) int {
-	if u == nil || d < u.from || d >= u.from+u.days {
-		return 0
-	}
-	return int(u.n[int32(session)*u.days+d-u.from])
-}
-
-func (u *slotUse) add(session int, d int32) {
-	u.n[int32(session)*u.days+d-u.from]++
+// slotKey is one session (an index into the group's sessions) on one day.
+type slotKey struct {
+	session int
+	day     int32
 }
 
 // keep decides whether a standing hearing stays: it returns its session's
@@ -339,7 +320,7 @@ func (u *slotUse) add(session int, d int32) {
 // reason): the court does not sit that day; SESSION_GONE: tonight's
 // calendar has no such session that day; CAPACITY_CUT: the session's
 // slots are taken by higher-priority standing hearings.
-func keep(cal *Calendar, court uint16, docket cases.Docket, sessions []Session, st Standing, end, asOf int32, used *slotUse) (int, string) {
+func keep(cal *Calendar, court uint16, docket cases.Docket, sessions []Session, st Standing, end, asOf int32, used map[slotKey]int) (int, string) {
 	switch {
 	case st.Court != court:
 		return -1, "COURT_CHANGED"
@@ -361,7 +342,7 @@ func keep(cal *Calendar, court uint16, docket cases.Docket, sessions []Session, 
 			continue
 		}
 		found = true
-		if used.get(si, st.Date) < s.Slots {
+		if used[slotKey{si, st.Date}] < s.Slots {
 			return si, ""
 		}
 	}
