@@ -85,6 +85,14 @@ func TestZipsAsFolder(t *testing.T) {
 	dir := t.TempDir()
 	want := releasetest.Tables(t, dir, 3)
 	sameTables(t, "folder", readRelease(t, dir), want)
+	// A zip without the folder: members at its root, found as well.
+	flat := filepath.Join(t.TempDir(), "flat.zip")
+	releasetest.Zip7(t, releasetest.SevenZip(t), filepath.Join(dir, "EOIR Case Data"), flat, "Deflate64")
+	wantFlat := map[string][]byte{}
+	for name, b := range want {
+		wantFlat[strings.TrimPrefix(name, "EOIR Case Data/")] = b
+	}
+	sameTables(t, "a zip without a folder", readRelease(t, flat), wantFlat)
 	kinds := zips(t, dir)
 	var st storage.Store
 	var bucket string
