@@ -101,6 +101,14 @@ func cmdImportEOIR(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err != nil {
 		return err
 	}
+	printImport(stdout, cfg, rep)
+	return nil
+}
+
+// printImport is recal import-eoir's summary on stdout: cases by state,
+// each table's figures, rejects by reason, the calendar, and where the
+// outputs are.
+func printImport(stdout io.Writer, cfg eoirimport.Config, rep *eoirimport.Report) {
 	c := rep.Cases
 	fmt.Fprintf(stdout, "recal import-eoir: %d cases, %d with a closed latest proceeding, %d still closed: exported %d rows in %.1f s\n",
 		c.Total, c.Closed, c.StillClosed, rep.Exported, rep.Seconds)
@@ -125,5 +133,4 @@ func cmdImportEOIR(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if rep.Capacity != nil {
 		fmt.Fprintf(stdout, "capacity: %s (how it was observed: %s)\n", joinOut(cfg.Output, "capacity.csv"), joinOut(cfg.Output, "capacity.json"))
 	}
-	return nil
 }

@@ -278,38 +278,67 @@ func (im *importer) scan(ctx context.Context, key string, first bool, cols []str
 // names in upper case).
 func (im *importer) scanWith(ctx context.Context, key string, first bool, choose func(header map[string]bool) ([]string, error), fn func(f []string, line int64) *reject) error {
 	started := time.Now()
-	prog := im.cfg.Progress
-	prog.SetStage("import " + release.BaseName(key))
-	rc, err := im.rel.Open(ctx, key)
+	im.cfg.Progress.SetStage("import " + release.BaseName(key))
+	t, err := im.openTable(ctx, key, choose)
 	if err != nil {
 		return err
-	}
-	t, err := eoir.Open(key, rc)
-	if err != nil {
-		rc.Close()
-		return sysexit.With(sysexit.ErrData, err)
 	}
 	defer t.Close()
-	head := make(map[string]bool, len(t.Header))
-	for _, h := range t.Header {
-		head[strings.ToUpper(strings.TrimSpace(h))] = true
-	}
-	cols, err := choose(head)
-	if err != nil {
-		return err
-	}
-	idx, err := t.Require(cols...)
-	if err != nil {
-		return sysexit.With(sysexit.ErrData, err)
-	}
-	t.Select(idx) // rows hold cols, in order
 	name := release.BaseName(key)
 	tr := im.rep.Tables[name]
 	if first {
 		tb := im.tableOf(key)
 		tr = TableReport{Key: key, Delimiter: map[byte]string{'\t': "tab", '|': "pipe", ',': "comma"}[t.Delim], Bytes: tb.Size, StoredBytes: tb.Stored}
 	}
+	if err := im.rows(ctx, t, first, &tr, fn); err != nil {
+		return err
+	}
+	im.cfg.Progress.DoneObject()
+	if first {
+		tr.Recoded, tr.NULFields = t.Recoded, t.NULs
+	}
+	tr.Reads++
+	tr.Seconds += time.Since(started).Seconds()
+	im.rep.Tables[name] = tr
+	return nil
+}
+
+// openTable opens table key of the release with the columns choose picks
+// from its header (names in upper case) selected, in that order.
+func (im *importer) openTable(ctx context.Context, key string, choose func(header map[string]bool) ([]string, error)) (*eoir.Table, error) {
+	rc, err := im.rel.Open(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	t, err := eoir.Open(key, rc)
+	if err != nil {
+		rc.Close()
+		return nil, sysexit.With(sysexit.ErrData, err)
+	}
+	head := make(map[string]bool, len(t.Header))
+	for _, h := range t.Header {
+		head[strings.ToUpper(strings.TrimSpace(h))] = true
+	}
+	cols, err := choose(head)
+	if err != nil {
+		t.Close()
+		return nil, err
+	}
+	idx, err := t.Require(cols...)
+	if err != nil {
+		t.Close()
+		return nil, sysexit.With(sysexit.ErrData, err)
+	}
+	t.Select(idx) // rows hold cols, in order
+	return t, nil
+}
+
+// rows gives fn every row of t, counting rows and rejects in tr (on the
+// table's first read) and progress.
+func (im *importer) rows(ctx context.Context, t *eoir.Table, first bool, tr *TableReport, fn func(f []string, line int64) *reject) error {
+	prog, key := im.cfg.Progress, t.Name
 	var rows int64
+	defer func() { prog.ReadRows(int(rows)) }()
 	for n := 0; ; n++ {
 		if n%65536 == 0 {
 			if err := ctx.Err(); err != nil {
@@ -320,7 +349,7 @@ func (im *importer) scanWith(ctx context.Context, key string, first bool, choose
 		}
 		row, line, err := t.Next()
 		if errors.Is(err, io.EOF) {
-			break
+			return nil
 		}
 		rows++
 		var re *eoir.RowError
@@ -344,15 +373,6 @@ func (im *importer) scanWith(ctx context.Context, key string, first bool, choose
 			im.addReject(*r)
 		}
 	}
-	prog.ReadRows(int(rows))
-	prog.DoneObject()
-	if first {
-		tr.Recoded, tr.NULFields = t.Recoded, t.NULs
-	}
-	tr.Reads++
-	tr.Seconds += time.Since(started).Seconds()
-	im.rep.Tables[name] = tr
-	return nil
 }
 
 func firstLine(s string) string {

@@ -261,34 +261,8 @@ func (im *importer) closedFields(ctx context.Context) error {
 // after the closure, and the latest custody record of each closed case.
 func (im *importer) afterClosure(ctx context.Context) error {
 	cl := im.codes.intern
-	if k := im.tables[tSchedule].Name; k != "" {
-		observe := false
-		choose := func(head map[string]bool) ([]string, error) {
-			cols, err := im.scheduleColumns(k, head)
-			observe = len(cols) > 2
-			return cols, err
-		}
-		err := im.scanWith(ctx, k, true, choose, func(f []string, line int64) *reject {
-			idc, _ := positive(f[0])
-			d, ok := civil.ParseDate(f[1])
-			if k := im.get(idc, stateRecorded); k != nil && ok {
-				k.c.Setting(d)
-			}
-			if !observe {
-				return nil
-			}
-			if !ok {
-				return &reject{code: "MALFORMED_DATE", message: "ADJ_DATE is not a date"}
-			}
-			return im.setting(f, idc, d)
-		})
-		if err != nil {
-			return err
-		}
-	} else if im.obs != nil {
-		if err := im.noCapacity("the release has no tbl_schedule"); err != nil {
-			return err
-		}
+	if err := im.settings(ctx); err != nil {
+		return err
 	}
 	if k := im.tables[tMotions].Name; k != "" {
 		err := im.scan(ctx, k, true, []string{"IDNCASE", "REC_TYPE", "DEC", "MOTION_RECD_DATE"}, func(f []string, line int64) *reject {
@@ -322,6 +296,38 @@ func (im *importer) afterClosure(ctx context.Context) error {
 			k.r.custodyID, k.r.history = id, stillclosed.CurrentCustody(strings.ToUpper(strings.TrimSpace(f[2])), released)
 		}
 		return nil
+	})
+}
+
+// settings reads tbl_schedule: each case's settings after its closure,
+// and the master calendars the capacity calendar is observed from.
+func (im *importer) settings(ctx context.Context) error {
+	k := im.tables[tSchedule].Name
+	if k == "" {
+		if im.obs != nil {
+			return im.noCapacity("the release has no tbl_schedule")
+		}
+		return nil
+	}
+	observe := false
+	choose := func(head map[string]bool) ([]string, error) {
+		cols, err := im.scheduleColumns(k, head)
+		observe = len(cols) > 2
+		return cols, err
+	}
+	return im.scanWith(ctx, k, true, choose, func(f []string, line int64) *reject {
+		idc, _ := positive(f[0])
+		d, ok := civil.ParseDate(f[1])
+		if k := im.get(idc, stateRecorded); k != nil && ok {
+			k.c.Setting(d)
+		}
+		if !observe {
+			return nil
+		}
+		if !ok {
+			return &reject{code: "MALFORMED_DATE", message: "ADJ_DATE is not a date"}
+		}
+		return im.setting(f, idc, d)
 	})
 }
 
