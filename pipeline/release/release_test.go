@@ -8,8 +8,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/recal-project/recal/pipeline/location"
 	"github.com/recal-project/recal/pipeline/release"
@@ -262,5 +264,59 @@ func TestStorageFailureIsNotCorruption(t *testing.T) {
 		if err == nil || errors.Is(err, release.ErrCorrupt) || sysexit.Code(err) != sysexit.Unavailable {
 			t.Errorf("store failing after %d reads: %v (exit %d), want the storage failure (69)", after, err, sysexit.Code(err))
 		}
+	}
+}
+
+// TestStreamsStop: a member closed half read, or whose context is
+// cancelled mid-read, stops its goroutines (none left behind), and the
+// cancellation is reported as such, not as a damaged zip.
+func TestStreamsStop(t *testing.T) {
+	dir := t.TempDir()
+	releasetest.Tables(t, dir, 13)
+	path := zips(t, dir)["7zz Deflate64"]
+	const member = "EOIR Case Data/tbl_schedule.csv"
+	before := runtime.NumGoroutine()
+	rel, err := release.Open(context.Background(), path, release.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rel.Close()
+	for range 20 { // closed after one chunk
+		rc, err := rel.Open(context.Background(), member)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.ReadFull(rc, make([]byte, 1000)); err != nil {
+			t.Fatal(err)
+		}
+		rc.Close()
+	}
+	// Cancelled mid-read: a table larger than the stream's read-ahead.
+	big := t.TempDir()
+	if err := os.WriteFile(filepath.Join(big, "tbl_schedule.csv"), bytes.Repeat([]byte("1\t2\t3\n"), 8<<20), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	folder, err := release.Open(context.Background(), big, release.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	rc, err := folder.Open(ctx, "tbl_schedule.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.ReadFull(rc, make([]byte, 1000))
+	cancel()
+	_, err = io.Copy(io.Discard, rc)
+	rc.Close()
+	if !errors.Is(err, context.Canceled) || errors.Is(err, release.ErrCorrupt) {
+		t.Errorf("read after cancel: %v, want context.Canceled and not a damaged zip", err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > before {
+		t.Errorf("%d goroutines left running (%d before)", n-before, before)
 	}
 }
