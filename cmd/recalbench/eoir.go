@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/recal-project/recal/pipeline/eoirimport/eoirtest"
-	"github.com/recal-project/recal/pipeline/refdata"
+	"github.com/recal-project/recal/pipeline/release/releasetest"
 )
 
 // benchImport measures `recal import-eoir` on a generated release of the
@@ -81,13 +81,9 @@ func generateRelease(c config, n int64, dir, folder, zip string) error {
 		return nil
 	}
 	fmt.Fprintf(os.Stderr, "generating an EOIR release of the national shape, %d proceedings, into %s (once)\n", n, dir)
-	ref, err := refdata.Load(refdata.Paths{})
+	courts, err := eoirtest.ReferenceCourts()
 	if err != nil {
 		return err
-	}
-	var courts []string
-	for _, ct := range ref.Courts {
-		courts = append(courts, ct.Code)
 	}
 	os.RemoveAll(dir)
 	if _, err := eoirtest.National(folder, eoirtest.NationalSizes{Proceedings: n}, courts, 7); err != nil {
@@ -97,38 +93,13 @@ func generateRelease(c config, n int64, dir, folder, zip string) error {
 }
 
 // zipRelease zips the tables of folder into zip as EOIR's zip is made, by
-// 7zz: the members inside a folder of the zip named as folder, the two
-// largest tables Deflate64 and the others Deflate.
+// 7zz (releasetest.ZipMixed): the members inside a folder of the zip named
+// as folder, the two largest tables Deflate64 and the others Deflate.
 func zipRelease(sevenZip, folder, zip string) error {
-	tmp, err := filepath.Abs(zip + ".tmp")
-	if err != nil {
-		return err
-	}
+	tmp := zip + ".tmp"
 	os.Remove(tmp)
-	base := filepath.Base(folder)
-	ents, err := os.ReadDir(folder)
-	if err != nil {
+	if err := releasetest.ZipMixed(sevenZip, filepath.Dir(folder), tmp, 5, "B_TblProceeding.csv", "tbl_schedule.csv"); err != nil {
 		return err
-	}
-	var big, rest []string
-	for _, e := range ents {
-		name := filepath.Join(base, e.Name())
-		if e.Name() == "B_TblProceeding.csv" || e.Name() == "tbl_schedule.csv" {
-			big = append(big, name)
-		} else {
-			rest = append(rest, name)
-		}
-	}
-	for _, step := range []struct {
-		method string
-		files  []string
-	}{{"Deflate64", big}, {"Deflate", rest}} {
-		cmd := exec.Command(sevenZip, append([]string{"a", "-tzip", "-mm=" + step.method, "-mx=5", "-bd", "-bso0", "-bsp0", tmp}, step.files...)...)
-		cmd.Dir = filepath.Dir(folder)
-		cmd.Stderr = os.Stderr
-		if err := cmd.Run(); err != nil {
-			return fmt.Errorf("7zz -mm=%s: %w", step.method, err)
-		}
 	}
 	return os.Rename(tmp, zip)
 }

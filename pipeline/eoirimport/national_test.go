@@ -6,7 +6,6 @@ import (
 
 	"github.com/recal-project/recal/pipeline/eoirimport"
 	"github.com/recal-project/recal/pipeline/eoirimport/eoirtest"
-	"github.com/recal-project/recal/pipeline/refdata"
 )
 
 // TestImportNational imports a small release of the national shape, dirt
@@ -14,13 +13,9 @@ import (
 // bytes), and the still-closed cases are the closed ones less the
 // reopened and those whose rows the dirt cost.
 func TestImportNational(t *testing.T) {
-	ref, err := refdata.Load(refdata.Paths{})
+	courts, err := eoirtest.ReferenceCourts()
 	if err != nil {
 		t.Fatal(err)
-	}
-	var courts []string
-	for _, c := range ref.Courts {
-		courts = append(courts, c.Code)
 	}
 	rel := t.TempDir()
 	facts, err := eoirtest.National(rel, eoirtest.NationalSizes{Proceedings: 300_000}, courts, 1)

@@ -125,11 +125,17 @@ func TestZipsAsFolder(t *testing.T) {
 
 // readErr reads every table of the zip at path and returns the first error.
 func readErr(path string) error {
-	ctx := context.Background()
-	rel, err := release.Open(ctx, path, release.Options{})
+	rel, err := release.Open(context.Background(), path, release.Options{})
 	if err != nil {
 		return err
 	}
+	return readAllErr(rel)
+}
+
+// readAllErr reads every table of rel, closes it, and returns the first
+// error.
+func readAllErr(rel release.Release) error {
+	ctx := context.Background()
 	defer rel.Close()
 	for _, tb := range rel.Tables() {
 		rc, err := rel.Open(ctx, tb.Name)
@@ -221,6 +227,20 @@ func TestCorruptZips(t *testing.T) {
 	}
 }
 
+// TestFolderHoldingAZip: a folder whose only file is a zip is refused
+// with a message to pass the zip itself, not read as a release of no
+// tables.
+func TestFolderHoldingAZip(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "FOIA-TRAC-Report.zip"), []byte("PK"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := release.Open(context.Background(), dir, release.Options{})
+	if sysexit.Code(err) != sysexit.Usage || err == nil || !strings.Contains(err.Error(), "pass the zip itself") {
+		t.Fatalf("got %v (exit %d), want a usage error saying to pass the zip", err, sysexit.Code(err))
+	}
+}
+
 // failingStore fails every ranged read after the first few, as a store
 // that goes away mid-read does.
 type failingStore struct {
@@ -260,7 +280,10 @@ func TestStorageFailureIsNotCorruption(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, after := range []int{0, 3, 5} {
-		err := release.ReadAllForTest(context.Background(), &failingStore{Store: st, after: after}, key)
+		rel, err := release.OpenZipForTest(context.Background(), &failingStore{Store: st, after: after}, key)
+		if err == nil {
+			err = readAllErr(rel)
+		}
 		if err == nil || errors.Is(err, release.ErrCorrupt) || sysexit.Code(err) != sysexit.Unavailable {
 			t.Errorf("store failing after %d reads: %v (exit %d), want the storage failure (69)", after, err, sysexit.Code(err))
 		}

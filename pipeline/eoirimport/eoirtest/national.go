@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/recal-project/recal/pipeline/refdata"
 	"github.com/recal-project/recal/transforms/civil"
 	calendar "github.com/recal-project/recal/transforms/schedule"
 )
@@ -205,6 +206,20 @@ func newNational(sz NationalSizes, courts []string, seed uint64) (*national, err
 	g.makeCases()
 	g.makeJudges()
 	return g, nil
+}
+
+// ReferenceCourts returns the court codes of recal's reference data, in
+// its order: the courts National draws from in tests and the bench.
+func ReferenceCourts() ([]string, error) {
+	ref, err := refdata.Load(refdata.Paths{})
+	if err != nil {
+		return nil, err
+	}
+	courts := make([]string, len(ref.Courts))
+	for i, c := range ref.Courts {
+		courts[i] = c.Code
+	}
+	return courts, nil
 }
 
 // courtWeights are Zipf weights over the courts whose ten largest hold

@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"compress/flate"
 	"encoding/binary"
+	"fmt"
 	"hash/crc32"
 	"io"
 	"math/rand/v2"
@@ -16,6 +17,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -51,17 +53,34 @@ func Zip7(t testing.TB, bin, dir, zipPath string, method SevenZipMethod) {
 	}
 }
 
-// Zip7Mixed zips the files under dir as EOIR's zip is made: the files of
-// big (base names, as "B_TblProceeding.csv") with Deflate64, the others
-// added to the same archive with Deflate.
+// Zip7Mixed zips the files under dir as EOIR's zip is made (ZipMixed, at
+// the highest level), failing t on error.
 func Zip7Mixed(t testing.TB, bin, dir, zipPath string, big ...string) {
 	t.Helper()
+	if err := ZipMixed(bin, dir, zipPath, 9, big...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// ZipMixed zips the files under dir, paths relative to it, as EOIR's zip
+// is made: the files of big (base names, as "B_TblProceeding.csv") with
+// Deflate64, the others added to the same archive with Deflate, at 7zz's
+// level (1-9). make bench uses it too.
+func ZipMixed(bin, dir, zipPath string, level int, big ...string) error {
+	zipPath, err := filepath.Abs(zipPath)
+	if err != nil {
+		return err
+	}
 	isBig := map[string]bool{}
 	for _, b := range big {
 		isBig[b] = true
 	}
+	all, err := listFiles(dir)
+	if err != nil {
+		return err
+	}
 	var first, rest []string
-	for _, f := range files(t, dir) {
+	for _, f := range all {
 		if isBig[filepath.Base(f)] {
 			first = append(first, f)
 		} else {
@@ -75,13 +94,14 @@ func Zip7Mixed(t testing.TB, bin, dir, zipPath string, big ...string) {
 		if len(step.files) == 0 {
 			continue
 		}
-		args := append([]string{"a", "-tzip", "-mm=" + string(step.method), "-mx=9", "-bd", "-bso0", "-bsp0", zipPath}, step.files...)
+		args := append([]string{"a", "-tzip", "-mm=" + string(step.method), "-mx=" + strconv.Itoa(level), "-bd", "-bso0", "-bsp0", zipPath}, step.files...)
 		cmd := exec.Command(bin, args...)
 		cmd.Dir = dir
 		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("7zz a -mm=%s: %v\n%s", step.method, err, out)
+			return fmt.Errorf("7zz a -mm=%s: %v\n%s", step.method, err, out)
 		}
 	}
+	return nil
 }
 
 // Test7 runs 7zz's integrity test on zipPath: every member's data and
@@ -93,10 +113,20 @@ func Test7(t testing.TB, bin, zipPath string) {
 	}
 }
 
-// files lists the regular files under dir, relative and slash-separated,
-// sorted.
+// files lists the regular files under dir (listFiles), failing t on
+// error.
 func files(t testing.TB, dir string) []string {
 	t.Helper()
+	out, err := listFiles(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// listFiles lists the regular files under dir, relative and
+// slash-separated, sorted.
+func listFiles(dir string) ([]string, error) {
 	var out []string
 	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
@@ -106,11 +136,8 @@ func files(t testing.TB, dir string) []string {
 		out = append(out, filepath.ToSlash(rel))
 		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	sort.Strings(out)
-	return out
+	return out, err
 }
 
 // ZipGo zips the files under dir with Go's archive/zip: Deflate for
@@ -234,25 +261,12 @@ func tableText(r *rand.Rand, n int) []byte {
 		case 1: // a run longer than 258
 			b.WriteString(strings.Repeat(" ", 300+r.IntN(3000)))
 		default:
-			b.WriteString(strings.Join([]string{itoa(r.IntN(1e7)), itoa(r.IntN(1e8)), "NYC", "2019-0" + itoa(1+r.IntN(9)) + "-1" + itoa(r.IntN(10)),
+			b.WriteString(strings.Join([]string{strconv.Itoa(r.IntN(1e7)), strconv.Itoa(r.IntN(1e8)), "NYC", "2019-0" + strconv.Itoa(1+r.IntN(9)) + "-1" + strconv.Itoa(r.IntN(10)),
 				"ADMIN\x00CLOSED"[:5+r.IntN(8)], "M", "0830"}, "\t"))
 			b.WriteString("\r\n")
 		}
 	}
 	return b.Bytes()[:n]
-}
-
-func itoa(n int) string {
-	var buf [20]byte
-	i := len(buf)
-	for {
-		i--
-		buf[i] = byte('0' + n%10)
-		n /= 10
-		if n == 0 {
-			return string(buf[i:])
-		}
-	}
 }
 
 // ReadAll reads r to the end and closes it.
