@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -164,28 +165,23 @@ func (im *importer) capacity(context.Context) error {
 	return nil
 }
 
-// capacityCSV renders rows in contract §1.3's columns.
+// capacityCSV renders rows in contract §1.3's columns (encoding/csv
+// quotes a judge code that needs it).
 func capacityCSV(rows []observed.Row) []byte {
 	var b bytes.Buffer
-	b.WriteString("base_city_code,docket,ij_code,weekday,session_start,slots,effective_from,effective_to\n")
+	w := csv.NewWriter(&b)
+	w.Write([]string{"base_city_code", "docket", "ij_code", "weekday", "session_start", "slots", "effective_from", "effective_to"})
 	weekdays := [...]string{"MON", "TUE", "WED", "THU", "FRI"}
 	for _, r := range rows {
 		to := ""
 		if r.To >= 0 {
 			to = civil.FormatDate(r.To)
 		}
-		fmt.Fprintf(&b, "%s,%s,%s,%s,%02d:%02d,%d,%s,%s\n", r.Court, r.Docket, csvField(r.Judge), weekdays[r.Weekday], r.Start/60, r.Start%60,
-			r.Slots, civil.FormatDate(r.From), to)
+		w.Write([]string{r.Court, r.Docket.String(), r.Judge, weekdays[r.Weekday], fmt.Sprintf("%02d:%02d", r.Start/60, r.Start%60),
+			strconv.Itoa(r.Slots), civil.FormatDate(r.From), to})
 	}
+	w.Flush() // writes to a buffer: no error
 	return b.Bytes()
-}
-
-// csvField quotes a judge code that needs it.
-func csvField(s string) string {
-	if strings.ContainsAny(s, ",\"\n\r") {
-		return strconv.Quote(s)
-	}
-	return s
 }
 
 // writeCapacity writes capacity.csv and capacity.json beside export/.

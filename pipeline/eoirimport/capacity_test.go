@@ -166,3 +166,39 @@ func TestCapacityBadInput(t *testing.T) {
 		})
 	}
 }
+
+// TestCapacityReimport: importing again into one output with other
+// calendar settings is another import (another _SUCCESS) and replaces the
+// calendar; without a calendar, the earlier one's capacity.csv and
+// capacity.json go, so that no stale calendar stands beside the export.
+func TestCapacityReimport(t *testing.T) {
+	rel, _, _ := capacityRelease(t)
+	out := t.TempDir()
+	success := func() string {
+		b, err := os.ReadFile(filepath.Join(out, "_SUCCESS"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	var marks []string
+	for _, cfg := range []eoirimport.Config{{CapacityWeeks: 8}, {CapacityWeeks: 8, SessionCap: 30}, {NoCapacity: true}} {
+		cfg.Release, cfg.Output, cfg.TempDir = rel, out, t.TempDir()
+		rep, err := eoirimport.Import(context.Background(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		marks = append(marks, success())
+		_, errCSV := os.Stat(filepath.Join(out, "capacity.csv"))
+		_, errJSON := os.Stat(filepath.Join(out, "capacity.json"))
+		if has := errCSV == nil && errJSON == nil; has != !cfg.NoCapacity || (errCSV == nil) != (errJSON == nil) {
+			t.Fatalf("%+v: capacity.csv %v, capacity.json %v", cfg, errCSV, errJSON)
+		}
+		if rep.Capacity != nil && rep.Capacity.Method != map[bool]string{true: "headroom", false: "share"}[cfg.SessionCap > 0] {
+			t.Errorf("%+v: method %s", cfg, rep.Capacity.Method)
+		}
+	}
+	if marks[0] == marks[1] || marks[1] == marks[2] || marks[0] == marks[2] {
+		t.Errorf("imports of other calendar settings share a fingerprint: %q", marks)
+	}
+}

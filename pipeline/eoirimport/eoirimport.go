@@ -189,10 +189,23 @@ func Import(ctx context.Context, cfg Config) (_ *Report, err error) {
 	return im.rep, nil
 }
 
-// importID names an import by its settings, for its claim on the output:
-// a rerun of the same import may take over a dead one's claim at once.
+// importID names an import by its settings, for its claim on the output
+// and its _SUCCESS: a rerun of the same import may take over a dead one's
+// claim at once. The calendar's settings count (they change
+// capacity.csv), with their defaults filled in.
 func importID(cfg Config) string {
-	h := sha256.Sum256([]byte(fmt.Sprintf("import-eoir\n%s\n%s\n%d\n", cfg.Release, cfg.Crosswalk, cfg.ObjectRows)))
+	weeks, share := cfg.CapacityWeeks, cfg.RecalShare
+	if weeks <= 0 {
+		weeks = DefaultCapacityWeeks
+	}
+	if share <= 0 {
+		share = DefaultRecalShare
+	}
+	capacity := "none"
+	if !cfg.NoCapacity {
+		capacity = fmt.Sprintf("weeks=%d;share=%g;cap=%d;release_date=%s", weeks, share, cfg.SessionCap, cfg.ReleaseDate)
+	}
+	h := sha256.Sum256([]byte(fmt.Sprintf("import-eoir\n%s\n%s\n%d\ncapacity=%s\n", cfg.Release, cfg.Crosswalk, cfg.ObjectRows, capacity)))
 	return hex.EncodeToString(h[:8])
 }
 
