@@ -155,9 +155,12 @@ func (pl *Plan) joinCourts(ctx context.Context, keys []groupKey, assigns [][]sch
 				return err
 			}
 			var as []schedule.Assignment
-			if nonEmpty := slices.DeleteFunc(slices.Clone(parts), func(p []schedule.Assignment) bool { return len(p) == 0 }); len(nonEmpty) == 1 {
-				as = nonEmpty[0] // one docket: sorted where it is, no copy
-			} else {
+			for _, p := range parts {
+				if len(p) == n {
+					as = p // one docket holds them all: sorted where it is, no copy
+				}
+			}
+			if as == nil {
 				as = make([]schedule.Assignment, 0, n)
 				for k, p := range parts {
 					as = append(as, p...)
