@@ -14,7 +14,7 @@ import (
 	"github.com/recal-project/recal/pipeline/eoirimport"
 	"github.com/recal-project/recal/pipeline/eoirimport/eoirtest"
 	"github.com/recal-project/recal/pipeline/job/runcheck"
-	"github.com/recal-project/recal/pipeline/refdata"
+	"github.com/recal-project/recal/pipeline/sysexit"
 	"github.com/recal-project/recal/transforms/impact"
 )
 
@@ -27,13 +27,9 @@ func TestRunOnObservedCapacity(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a national-shape release end to end")
 	}
-	ref, err := refdata.Load(refdata.Paths{})
+	courts, err := eoirtest.ReferenceCourts()
 	if err != nil {
 		t.Fatal(err)
-	}
-	var courts []string
-	for _, c := range ref.Courts {
-		courts = append(courts, c.Code)
 	}
 	rel, imported := t.TempDir(), t.TempDir()
 	if _, err := eoirtest.National(rel, eoirtest.NationalSizes{Proceedings: 300_000}, courts, 5); err != nil {
@@ -148,4 +144,34 @@ func spearman(xs, ys []float64) float64 {
 		syy += (ry[i] - my) * (ry[i] - my)
 	}
 	return sxy / math.Sqrt(sxx*syy)
+}
+
+// TestCapacitySourceBeside: a capacity.json beside the calendar that
+// describes another calendar is not taken for this one's source (the run
+// says nothing of a release); one that is not JSON fails the run (65)
+// rather than being skipped.
+func TestCapacitySourceBeside(t *testing.T) {
+	in := t.TempDir()
+	genData(t, in, 2000)
+	for _, tc := range []struct {
+		name, json string
+		code       int
+	}{
+		{"another calendar's", `{"method": "share", "release_date": "2026-03-31", "capacity_sha256": "0000"}`, sysexit.OK},
+		{"not JSON", `{"method": `, sysexit.DataErr},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := os.WriteFile(filepath.Join(in, "capacity.json"), []byte(tc.json), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			out := t.TempDir()
+			res, err := Run(context.Background(), baseConfig(in, out))
+			if code := sysexit.Code(err); code != tc.code {
+				t.Fatalf("exit %d (%v), want %d", code, err, tc.code)
+			}
+			if err == nil && res.Manifest.CapacitySource != nil {
+				t.Fatalf("capacity_source %+v taken from a capacity.json of another calendar", res.Manifest.CapacitySource)
+			}
+		})
+	}
 }
