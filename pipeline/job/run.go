@@ -154,7 +154,7 @@ func impactBuilder(ref *reference.Data, pol *policy.Policy, cal *schedule.Calend
 			b.Assigned(a.Case, a.Date, a.Session)
 		}
 	}
-	for _, o := range pl.Overflow {
+	for o := range pl.Overflow.All() {
 		b.Overflowed(o.Case)
 	}
 	for i := range pl.Closed {

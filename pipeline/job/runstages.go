@@ -296,7 +296,7 @@ func (r *runState) schedule(ctx context.Context) error {
 		r.changes, r.m.Changes = r.prev.Changes(pl, r.sp)
 		r.m.Changes.Guard = r.guard
 	}
-	r.t.end("assigned", pl.Assigned, "overflow", len(pl.Overflow), "remain_closed", len(pl.Closed))
+	r.t.end("assigned", pl.Assigned, "overflow", pl.Overflow.Len(), "remain_closed", len(pl.Closed))
 	return nil
 }
 
@@ -305,7 +305,7 @@ func (r *runState) count(context.Context) error {
 	m, col, plan, objs := r.m, r.col, r.plan, r.su.objs
 	m.Counts = manifest.Counts{
 		InputRows: col.Rows, Assigned: int64(plan.Assigned), RemainClosed: int64(len(plan.Closed)),
-		Overflow: int64(len(plan.Overflow)), Rejected: int64(len(col.Rejects)),
+		Overflow: int64(plan.Overflow.Len()), Rejected: int64(len(col.Rejects)),
 	}
 	m.RejectsByCode, m.RemainClosedByRule, m.OverflowByReason = map[string]int64{}, map[string]int64{}, map[string]int64{}
 	m.DataQuality, m.Decoders = col.Quality.Map(), map[string]int{}
@@ -327,7 +327,7 @@ func (r *runState) count(context.Context) error {
 	for _, c := range plan.Closed {
 		m.RemainClosedByRule[r.su.pol.RuleIDs[c.Rule]]++
 	}
-	for _, o := range plan.Overflow {
+	for o := range plan.Overflow.All() {
 		m.OverflowByReason[o.Reason.String()]++
 	}
 	if err := m.Check(); err != nil {

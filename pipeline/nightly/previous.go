@@ -346,7 +346,7 @@ func (p *Previous) Changes(pl *plan.Plan, sp *shard.Plan) (*ChangeSet, *manifest
 			cb.hearing(a, p.of(a.Case))
 		}
 	}
-	for _, o := range pl.Overflow {
+	for o := range pl.Overflow.All() {
 		if r := p.of(o.Case); r != nil {
 			cb.release(o.Case.IDNProceeding, o.Case.Court, r, o.Released())
 		}

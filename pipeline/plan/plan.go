@@ -5,6 +5,7 @@ package plan
 import (
 	"cmp"
 	"context"
+	"iter"
 	"slices"
 	"sort"
 	"sync"
@@ -25,7 +26,7 @@ type Plan struct {
 	Courts   []uint16
 	Assigned int
 	// Overflow holds the cases past the horizon, court by court.
-	Overflow []schedule.Overflow
+	Overflow Overflows
 	// Closed holds the cases that stay closed, by idnproceeding.
 	Closed []cases.Case
 }
@@ -142,7 +143,7 @@ func (pl *Plan) joinCourts(ctx context.Context, keys []groupKey, assigns [][]sch
 		}
 		for i := lo; i < hi; i++ {
 			pl.Assigned += len(assigns[i])
-			pl.Overflow = append(pl.Overflow, overs[i]...)
+			pl.Overflow.add(overs[i])
 		}
 		court, parts := keys[lo].court, assigns[lo:hi]
 		lo = hi
@@ -181,6 +182,46 @@ func (pl *Plan) joinCourts(ctx context.Context, keys []groupKey, assigns [][]sch
 	}
 	sort.Slice(pl.Courts, func(i, j int) bool { return pl.Courts[i] < pl.Courts[j] })
 	return nil
+}
+
+// Overflows is the overflow of every group, in group order: the groups'
+// own slices, not joined. At 10M cases nearly all overflow, and joining
+// them into one growing slice held two or three copies of 240 MB at once.
+type Overflows struct {
+	parts [][]schedule.Overflow
+	n     int
+}
+
+func (o *Overflows) add(part []schedule.Overflow) {
+	if len(part) > 0 {
+		o.parts = append(o.parts, part)
+		o.n += len(part)
+	}
+}
+
+// Len is the number of overflow records.
+func (o *Overflows) Len() int { return o.n }
+
+// All yields every record in order.
+func (o *Overflows) All() iter.Seq[*schedule.Overflow] { return o.Range(0, o.n) }
+
+// Range yields records [from, to) in order.
+func (o *Overflows) Range(from, to int) iter.Seq[*schedule.Overflow] {
+	return func(yield func(*schedule.Overflow) bool) {
+		base := 0
+		for _, p := range o.parts {
+			lo, hi := max(from-base, 0), min(to-base, len(p))
+			base += len(p)
+			for i := lo; i < hi; i++ {
+				if !yield(&p[i]) {
+					return
+				}
+			}
+			if base >= to {
+				return
+			}
+		}
+	}
 }
 
 // HearingOrder orders a court's assignments: date, start, docket, then

@@ -60,24 +60,40 @@ func (o *Options) defaults() {
 // FillFunc appends rows [from, to) of a dataset to the builder.
 type FillFunc func(b *array.RecordBuilder, from, to int)
 
-// WriteParts writes n rows as dir/part-<shard>-<seq>[-<RunTag>].parquet
-// files of at most MaxRowsPerFile rows each. An empty dataset writes one empty part, so
-// that readers always find the schema.
-func WriteParts(ctx context.Context, st storage.Store, dir string, shard int, sc *arrow.Schema, n int, fill FillFunc, o Options) ([]Object, error) {
+// Part is one file of a dataset split by Split: rows [From, To) under Key.
+type Part struct {
+	Key      string
+	From, To int
+}
+
+// Split cuts n rows into the parts WriteParts writes: dir/part-<shard>-
+// <seq>[-<RunTag>].parquet of at most MaxRowsPerFile rows each. An empty
+// dataset has one empty part, so that readers always find the schema. The
+// parts are independent: they may be written in any order, side by side.
+func Split(dir string, shard, n int, o Options) []Part {
 	o.defaults()
-	var out []Object
+	var parts []Part
 	for seq, from := 0, 0; from < n || seq == 0; seq++ {
 		to := min(n, from+o.MaxRowsPerFile)
 		key := fmt.Sprintf("%s/part-%05d-%05d.parquet", dir, shard, seq)
 		if o.RunTag != "" {
 			key = fmt.Sprintf("%s/part-%05d-%05d-%s.parquet", dir, shard, seq, o.RunTag)
 		}
-		obj, err := WriteFile(ctx, st, key, sc, from, to, fill, o)
+		parts = append(parts, Part{key, from, to})
+		from = to
+	}
+	return parts
+}
+
+// WriteParts writes n rows as the parts Split gives, one after another.
+func WriteParts(ctx context.Context, st storage.Store, dir string, shard int, sc *arrow.Schema, n int, fill FillFunc, o Options) ([]Object, error) {
+	var out []Object
+	for _, p := range Split(dir, shard, n, o) {
+		obj, err := WriteFile(ctx, st, p.Key, sc, p.From, p.To, fill, o)
 		if err != nil {
 			return out, err
 		}
 		out = append(out, obj)
-		from = to
 	}
 	return out, nil
 }
