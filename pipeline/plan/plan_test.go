@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/recal-project/recal/transforms/cases"
+	"github.com/recal-project/recal/transforms/schedule"
 )
 
 // TestPartitionGroups checks the in-place layout: the cases that stay
@@ -55,6 +56,41 @@ func TestPartitionGroups(t *testing.T) {
 		slices.SortFunc(got, byID)
 		if !slices.Equal(got, want) {
 			t.Errorf("n=%d: the partition lost or changed cases", n)
+		}
+	}
+}
+
+// TestOverflowsRange checks that Range walks the groups' slices as one
+// sequence: every window, across group boundaries and past the end.
+func TestOverflowsRange(t *testing.T) {
+	var o Overflows
+	var want []int32
+	for _, n := range []int{3, 0, 1, 5, 2} {
+		part := make([]schedule.Overflow, n)
+		for i := range part {
+			part[i].Projected = int32(len(want))
+			want = append(want, int32(len(want)))
+		}
+		o.add(part)
+	}
+	if o.Len() != len(want) {
+		t.Fatalf("Len %d, want %d", o.Len(), len(want))
+	}
+	for from := 0; from <= len(want); from++ {
+		for to := from; to <= len(want)+1; to++ {
+			var got []int32
+			for r := range o.Range(from, to) {
+				got = append(got, r.Projected)
+			}
+			if w := want[from:min(to, len(want))]; !slices.Equal(got, w) && !(len(got) == 0 && len(w) == 0) {
+				t.Fatalf("Range(%d, %d) = %v, want %v", from, to, got, w)
+			}
+		}
+	}
+	n := 0
+	for range o.All() {
+		if n++; n == 4 {
+			break // stopping early must not panic
 		}
 	}
 }
