@@ -14,6 +14,8 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/apache/arrow/go/v15/arrow/memory"
+
 	"github.com/recal-project/recal/pipeline/progress"
 	"github.com/recal-project/recal/pipeline/shard"
 	"github.com/recal-project/recal/pipeline/source"
@@ -113,6 +115,9 @@ type Options struct {
 	Shard *shard.Plan
 	// Progress, when set, counts the rows and objects read.
 	Progress *progress.Progress
+	// Mem allocates the decoder's arrow buffers (nil: arrow's Go
+	// allocator).
+	Mem memory.Allocator
 }
 
 // Read reads, validates and decides every row of objs: the valid rows'
@@ -125,7 +130,7 @@ func Read(ctx context.Context, st source.Opener, objs []storage.ObjectInfo, o Op
 		return nil, nil, err
 	}
 	k := newCollector(objs, rows, bad, &o)
-	opts := source.Options{Workers: o.Workers}
+	opts := source.Options{Workers: o.Workers, Mem: o.Mem}
 	if o.Quarantine {
 		// Objects whose footer was unreadable are not opened again.
 		footerBad := slices.Clone(bad)

@@ -36,7 +36,7 @@ type writeJob struct {
 // writeOutputs writes the data objects, sorted by key. It releases
 // plan.Groups: nothing reads a court's assignments after they are written.
 func (r *runState) writeOutputs(ctx context.Context) ([]sink.Object, error) {
-	w := &outputWriter{r: r, so: sink.Options{TempDir: r.cfg.TempDir, RunTag: r.m.RunID}, judges: r.col.Judges.Codes()}
+	w := &outputWriter{r: r, so: sink.Options{TempDir: r.cfg.TempDir, RunTag: r.m.RunID, Mem: r.mem}, judges: r.col.Judges.Codes()}
 	var jobs []writeJob
 	for _, ci := range r.plan.Courts {
 		jobs = append(jobs, w.assignments(ci)...)

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/recal-project/recal/pipeline/bufpool"
 	"github.com/recal-project/recal/pipeline/collect"
 	"github.com/recal-project/recal/pipeline/commit"
 	"github.com/recal-project/recal/pipeline/location"
@@ -25,7 +26,7 @@ import (
 // Run executes `recal run`: the list of its stages, each over the one
 // state of the run.
 func Run(ctx context.Context, cfg Config) (res *Result, err error) {
-	r := &runState{cfg: cfg}
+	r := &runState{cfg: cfg, mem: new(bufpool.Pool)}
 	defer func() { res, err = endClaim(ctx, r.oc, r.out, res, err) }() // releases the claim, says what a failure was
 	defer r.free()
 	for _, stage := range []func(context.Context) error{
@@ -75,6 +76,9 @@ type runState struct {
 	plan    *plan.Plan
 	changes *nightly.ChangeSet
 	reports []sink.Object
+	// mem allocates the arrow buffers of the read and the writers: one
+	// pool, so that the read's freed buffers serve the writers too.
+	mem *bufpool.Pool
 	// done, when a stage sets it, ends the run with that result.
 	done *Result
 }
@@ -254,7 +258,7 @@ func (r *runState) read(ctx context.Context) error {
 	cfg, su := &r.cfg, r.su
 	r.t.begin("read")
 	col, stats, err := collect.Read(ctx, su.in, su.objs, collect.Options{Ref: su.ref, Policy: su.pol, AsOf: su.asOf,
-		Workers: cfg.Workers, Quarantine: cfg.OnCorrupt == "quarantine", Shard: r.sp, Progress: cfg.Progress})
+		Workers: cfg.Workers, Quarantine: cfg.OnCorrupt == "quarantine", Shard: r.sp, Progress: cfg.Progress, Mem: r.mem})
 	if err != nil {
 		return err
 	}

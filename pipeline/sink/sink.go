@@ -43,6 +43,11 @@ type Options struct {
 	// RunTag, when set, makes object names run-unique:
 	// part-<shard>-<seq>-<RunTag>.parquet.
 	RunTag string
+	// Mem allocates the Parquet encoder's buffers (nil: arrow's Go
+	// allocator); it may reuse freed buffers (bufpool). The arrays'
+	// builders always use arrow's Go allocator: arrow v15's byte-array
+	// statistics keep slices of the values written until the footer is.
+	Mem memory.Allocator
 }
 
 func (o *Options) defaults() {
@@ -54,6 +59,9 @@ func (o *Options) defaults() {
 	}
 	if o.MaxRowsPerFile == 0 {
 		o.MaxRowsPerFile = 2_000_000
+	}
+	if o.Mem == nil {
+		o.Mem = memory.DefaultAllocator
 	}
 }
 
@@ -133,8 +141,9 @@ func WriteFile(ctx context.Context, st storage.Store, key string, sc *arrow.Sche
 // reallocating and copying it for every literal run (apache/arrow
 // GH-41541, fixed in v17), which made the writer about 2x slower on
 // ij_code and case_ij_code.
-func writerProperties(sc *arrow.Schema, rowGroup int64) *parquet.WriterProperties {
+func writerProperties(sc *arrow.Schema, rowGroup int64, mem memory.Allocator) *parquet.WriterProperties {
 	opts := []parquet.WriterProperty{
+		parquet.WithAllocator(mem),
 		parquet.WithCompression(compress.Codecs.Snappy),
 		parquet.WithMaxRowGroupLength(rowGroup),
 		parquet.WithDictionaryDefault(false),
@@ -152,11 +161,13 @@ func writerProperties(sc *arrow.Schema, rowGroup int64) *parquet.WriterPropertie
 
 // encode writes rows from to to of fill into f as Parquet, and closes f.
 func encode(ctx context.Context, f *os.File, sc *arrow.Schema, from, to int, fill FillFunc, o Options) error {
-	w, err := pqarrow.NewFileWriter(sc, f, writerProperties(sc, o.RowGroup), pqarrow.NewArrowWriterProperties())
+	w, err := pqarrow.NewFileWriter(sc, f, writerProperties(sc, o.RowGroup, o.Mem), pqarrow.NewArrowWriterProperties(pqarrow.WithAllocator(o.Mem)))
 	if err != nil {
 		f.Close()
 		return err
 	}
+	// Not o.Mem: the statistics alias the arrays' strings (see Options.Mem;
+	// TestWriteFreedBuffersUnused).
 	b := array.NewRecordBuilder(memory.DefaultAllocator, sc)
 	defer b.Release()
 	const chunk = 64 << 10

@@ -64,7 +64,9 @@ type Options struct {
 	Workers int
 	// BatchSize is the number of rows per batch (default 65536).
 	BatchSize int
-	// Mem allocates arrow buffers (default: the Go allocator).
+	// Mem allocates the decoded arrow arrays' buffers (default: the Go
+	// allocator); it may reuse freed buffers (bufpool). Parquet pages are
+	// always read into Go-allocated buffers (see decode).
 	Mem memory.Allocator
 	// MaxAllocation bounds any single buffer the decoder allocates (0:
 	// DefaultMaxAllocation); an object that needs more fails as corrupt.
@@ -254,7 +256,12 @@ var columnByName = func() map[string]int {
 }()
 
 func (d *decoder) decode(ra storage.ReaderAt, stats ObjectStats) (ObjectStats, error) {
-	pf, err := openParquet(ra, d.opts.Mem)
+	// Pages from the Go allocator, whatever Options.Mem is: arrow v15's
+	// page reader releases a page's buffer when it returns the page
+	// (serializedPageReader.Next: defer buf.Release()), and the page is
+	// decoded after that. Only an allocator whose Free does nothing makes
+	// that safe; a reusing one hands the page's bytes to the next buffer.
+	pf, err := openParquet(ra, limited(nil, d.opts.MaxAllocation))
 	if err != nil {
 		return stats, err
 	}

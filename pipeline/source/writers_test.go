@@ -9,6 +9,9 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/apache/arrow/go/v15/arrow/memory"
+
+	"github.com/recal-project/recal/pipeline/bufpool/bufpooltest"
 	"github.com/recal-project/recal/pipeline/storage/local"
 	"github.com/recal-project/recal/transforms/civil"
 	"github.com/recal-project/recal/transforms/export"
@@ -51,7 +54,7 @@ func TestWriterFiles(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := readCanonical(t, path, "arrow")
+			got := readCanonical(t, path, "arrow", nil)
 			want := duckdbCanonical(t, path, wc.dates)
 			if len(got) != len(want) || len(got) != 3000 {
 				t.Fatalf("recal read %d rows, DuckDB %d (want 3000)", len(got), len(want))
@@ -86,7 +89,7 @@ func TestWriterFilesThroughDuckDBOptions(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			path := filepath.Join(dir, c.name+".parquet")
 			duckdb(t, fmt.Sprintf("COPY (SELECT * EXCLUDE (recal_motion_date, recal_motion_dec) FROM read_parquet('%s')) TO '%s' (FORMAT parquet, %s)", src, path, c.options))
-			got := readCanonical(t, path, c.decoder)
+			got := readCanonical(t, path, c.decoder, nil)
 			want := duckdbCanonical(t, path, nil)
 			if len(got) != len(want) || len(got) != 3000 {
 				t.Fatalf("recal read %d rows, DuckDB %d (want 3000)", len(got), len(want))
@@ -100,14 +103,50 @@ func TestWriterFilesThroughDuckDBOptions(t *testing.T) {
 	}
 }
 
+// TestReadFreedBuffersUnused reads the writer suite and the bundled sample
+// with an allocator that poisons every buffer it is given back: a decoder
+// that read a buffer after freeing it would see different values than
+// with arrow's Go allocator, whose Free does nothing. The run hands the
+// decoder a reusing allocator (bufpool.Pool), so this is what keeps arrow
+// v15's page reader, which releases pages before they are decoded, away
+// from it (see decode).
+func TestReadFreedBuffersUnused(t *testing.T) {
+	files := []string{filepath.Join("..", "..", "testdata", "sample", "export", "part-00000.parquet")}
+	for _, wc := range writerCases {
+		files = append(files, filepath.Join(writerFiles, wc.file))
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			path, err := filepath.Abs(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var poison bufpooltest.Poison
+			want := readCanonical(t, path, "arrow", nil)
+			got := readCanonical(t, path, "arrow", &poison)
+			if poison.Frees() == 0 {
+				t.Fatal("the decoder freed no buffer: the test proves nothing")
+			}
+			if len(got) != len(want) {
+				t.Fatalf("%d rows with freed buffers poisoned, %d without", len(got), len(want))
+			}
+			for i := range want {
+				if got[i] != want[i] {
+					t.Fatalf("row %d differs once freed buffers are poisoned:\n poisoned %s\n go       %s", i, got[i], want[i])
+				}
+			}
+		})
+	}
+}
+
 // canonicalColumns are the columns compared, in order.
 var canonicalColumns = []string{"idncase", "idnproceeding", "base_city_code", "hearing_loc_code", "ij_code", "case_type", "custody", "nat", "lang",
 	"osc_date", "input_date", "comp_date", "other_comp", "crim_ind", "absentia", "c_birthdate", "e_28_date", "latest_hearing",
 	"recal_motion_date", "recal_motion_dec", "pending_applications", "application_outcome"}
 
-// readCanonical decodes the file and formats each row as "col=value|…"
-// (∅ for null), sorted by idncase.
-func readCanonical(t *testing.T, path, decoder string) []string {
+// readCanonical decodes the file with mem (nil: arrow's Go allocator) and
+// formats each row as "col=value|…" (∅ for null), sorted by idncase.
+func readCanonical(t *testing.T, path, decoder string, mem memory.Allocator) []string {
 	t.Helper()
 	st := local.New(filepath.Dir(path))
 	objs, err := st.List(context.Background(), "")
@@ -126,7 +165,7 @@ func readCanonical(t *testing.T, path, decoder string) []string {
 	objs = objs[one[0] : one[0]+1]
 	var mu sync.Mutex
 	var rows []string
-	stats, err := Read(context.Background(), st, objs, Options{BatchSize: 333}, func(_ context.Context, b *export.Batch) error {
+	stats, err := Read(context.Background(), st, objs, Options{BatchSize: 333, Mem: mem}, func(_ context.Context, b *export.Batch) error {
 		mu.Lock()
 		defer mu.Unlock()
 		for r := 0; r < b.N; r++ {
