@@ -14,6 +14,7 @@ import (
 	"github.com/recal-project/recal/pipeline/datasets"
 	"github.com/recal-project/recal/pipeline/nightly"
 	"github.com/recal-project/recal/pipeline/sink"
+	"github.com/recal-project/recal/transforms/cases"
 	"github.com/recal-project/recal/transforms/schedule"
 )
 
@@ -101,7 +102,11 @@ func (w *outputWriter) court(i uint16) string { return w.r.su.ref.Courts[i].Code
 func (w *outputWriter) assignments(ci uint16) []writeJob {
 	as := w.r.plan.Groups[ci]
 	dir := "assignments/base_city_code=" + w.court(ci)
-	pol, prev, params := w.r.su.pol, w.r.prev, w.r.params
+	pol, prev, params, pl := w.r.su.pol, w.r.prev, w.r.params, w.r.plan
+	var sessions [cases.NumDockets][]schedule.Session
+	for d := range sessions {
+		sessions[d] = w.r.su.cal.Sessions(ci, cases.Docket(d))
+	}
 	return w.dataset(dir, datasets.Assignments, len(as), func(b *array.RecordBuilder, from, to int) {
 		// Typed builders taken once per chunk, not per value.
 		idc, idp := b.Field(0).(*array.Int64Builder), b.Field(1).(*array.Int64Builder)
@@ -111,14 +116,15 @@ func (w *outputWriter) assignments(ci uint16) []writeJob {
 		rule, tierRule, polID := b.Field(9).(*array.StringBuilder), b.Field(10).(*array.StringBuilder), b.Field(11).(*array.StringBuilder)
 		earliest, caseIJ := b.Field(12).(*array.Date32Builder), b.Field(13).(*array.StringBuilder)
 		for _, a := range as[from:to] {
-			c := a.Case
+			c := pl.Case(a.Case)
+			s := &sessions[c.Docket][a.Session]
 			idc.Append(c.IDNCase)
 			idp.Append(c.IDNProceeding)
 			court.Append(w.court(c.Court))
 			docket.Append(c.Docket.String())
 			date.Append(arrow.Date32(a.Date))
-			tm.Append(a.Session.StartString())
-			appendOptString(ij, a.Session.IJ)
+			tm.Append(s.StartString())
+			appendOptString(ij, s.IJ)
 			tier.Append(int32(c.Tier))
 			score.Append(c.Score)
 			rule.Append(pol.RuleIDs[c.Rule])
@@ -151,7 +157,7 @@ func (w *outputWriter) remainClosed() []writeJob {
 }
 
 func (w *outputWriter) overflow() []writeJob {
-	ov, pol, params := &w.r.plan.Overflow, w.r.su.pol, w.r.params
+	ov, pol, params, pl := &w.r.plan.Overflow, w.r.su.pol, w.r.params, w.r.plan
 	return w.dataset(w.r.stage+"overflow", datasets.Overflow, ov.Len(), func(b *array.RecordBuilder, from, to int) {
 		idc, idp := b.Field(0).(*array.Int64Builder), b.Field(1).(*array.Int64Builder)
 		court, docket := b.Field(2).(*array.StringBuilder), b.Field(3).(*array.StringBuilder)
@@ -159,7 +165,7 @@ func (w *outputWriter) overflow() []writeJob {
 		projected, reason := b.Field(7).(*array.Date32Builder), b.Field(8).(*array.StringBuilder)
 		earliest, caseIJ := b.Field(9).(*array.Date32Builder), b.Field(10).(*array.StringBuilder)
 		for o := range ov.Range(from, to) {
-			c := o.Case
+			c := pl.Case(o.Case)
 			idc.Append(c.IDNCase)
 			idp.Append(c.IDNProceeding)
 			court.Append(w.court(c.Court))

@@ -151,11 +151,11 @@ func impactBuilder(ref *reference.Data, pol *policy.Policy, cal *schedule.Calend
 	b := impact.NewBuilder(ref, pol, cal, params)
 	for _, ci := range pl.Courts {
 		for _, a := range pl.Groups[ci] {
-			b.Assigned(a.Case, a.Date, a.Session)
+			b.Assigned(pl.Case(a.Case), a.Date, pl.Session(a))
 		}
 	}
 	for o := range pl.Overflow.All() {
-		b.Overflowed(o.Case)
+		b.Overflowed(pl.Case(o.Case))
 	}
 	for i := range pl.Closed {
 		b.Closed(&pl.Closed[i])

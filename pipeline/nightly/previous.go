@@ -343,12 +343,14 @@ func (p *Previous) Changes(pl *plan.Plan, sp *shard.Plan) (*ChangeSet, *manifest
 	}
 	for _, court := range pl.Courts {
 		for _, a := range pl.Groups[court] {
-			cb.hearing(a, p.of(a.Case))
+			c := pl.Case(a.Case)
+			cb.hearing(c, a, pl.Session(a), pl.Released(a.Release), p.of(c))
 		}
 	}
 	for o := range pl.Overflow.All() {
-		if r := p.of(o.Case); r != nil {
-			cb.release(o.Case.IDNProceeding, o.Case.Court, r, o.Released())
+		c := pl.Case(o.Case)
+		if r := p.of(c); r != nil {
+			cb.release(c.IDNProceeding, c.Court, r, pl.Released(o.Release))
 		}
 	}
 	for i := range pl.Closed {
@@ -393,11 +395,12 @@ func (cb *changeBuilder) reason(r string) uint16 {
 	return i
 }
 
-// hearing records tonight's hearing a, whose standing hearing is r (nil:
-// none): NEW, UNCHANGED or MOVED.
-func (cb *changeBuilder) hearing(a schedule.Assignment, r *standingRec) {
-	c, ch := a.Case, cb.ch
-	x := Change{IDNProc: c.IDNProceeding, Court: c.Court, NewDate: a.Date, NewTime: int16(a.Session.Start), PrevTime: -1}
+// hearing records tonight's hearing a of case c in session s, whose
+// standing hearing is r (nil: none) and was released for why: NEW,
+// UNCHANGED or MOVED.
+func (cb *changeBuilder) hearing(c *cases.Case, a schedule.Assignment, s *schedule.Session, why string, r *standingRec) {
+	ch := cb.ch
+	x := Change{IDNProc: c.IDNProceeding, Court: c.Court, NewDate: a.Date, NewTime: int16(s.Start), PrevTime: -1}
 	switch {
 	case r == nil:
 		x.Kind = kindNew
@@ -406,9 +409,9 @@ func (cb *changeBuilder) hearing(a schedule.Assignment, r *standingRec) {
 		x.Kind, x.PrevDate, x.PrevTime = kindUnchanged, r.date, r.start
 		ch.Unchanged++
 	default:
-		x.Kind, x.PrevDate, x.PrevTime, x.Reason = kindMoved, r.date, r.start, cb.reason(a.Released())
+		x.Kind, x.PrevDate, x.PrevTime, x.Reason = kindMoved, r.date, r.start, cb.reason(why)
 		ch.Moved++
-		ch.MovedByReason[a.Released()]++
+		ch.MovedByReason[why]++
 	}
 	cb.set.Rows = append(cb.set.Rows, x)
 }

@@ -5,7 +5,9 @@ package plan
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"iter"
+	"math"
 	"slices"
 	"sort"
 	"sync"
@@ -17,7 +19,8 @@ import (
 	"github.com/recal-project/recal/transforms/schedule"
 )
 
-// Plan is the outcome of scheduling.
+// Plan is the outcome of scheduling. Its records name cases by index
+// (Case) and sessions by their index in the calendar (Session).
 type Plan struct {
 	// Groups holds each court's assignments in hearing order, by court
 	// index.
@@ -29,15 +32,34 @@ type Plan struct {
 	Overflow Overflows
 	// Closed holds the cases that stay closed, by idnproceeding.
 	Closed []cases.Case
+	// all holds every case, in Schedule's layout; the records index it.
+	all []cases.Case
+	cal *schedule.Calendar
 }
+
+// Case is the case a record names.
+func (pl *Plan) Case(i uint32) *cases.Case { return &pl.all[i] }
+
+// Session is the session of assignment a.
+func (pl *Plan) Session(a schedule.Assignment) *schedule.Session {
+	c := &pl.all[a.Case]
+	return &pl.cal.Sessions(c.Court, c.Docket)[a.Session]
+}
+
+// Released is why a record's standing hearing was released ("": it was
+// not, or there was none).
+func (pl *Plan) Released(r schedule.Release) string { return pl.cal.ReleaseReason(r) }
 
 // Schedule assigns the cases to be recalendared to the calendar's
 // sessions, each (court, docket) group on its own, workers at a time. It
-// reorders all in place (see partitionGroups); the plan's records point
-// into it.
+// reorders all in place (see partitionGroups); the plan's records index
+// it, so all must outlive the plan.
 func Schedule(ctx context.Context, cal *schedule.Calendar, all []cases.Case, p schedule.Params, workers int, prog *progress.Progress) (*Plan, error) {
+	if uint64(len(all)) > math.MaxUint32 {
+		return nil, fmt.Errorf("%d cases: more than the scheduler's %d", len(all), uint64(math.MaxUint32))
+	}
 	closed, keys := partitionGroups(all)
-	pl := &Plan{Groups: map[uint16][]schedule.Assignment{}, Closed: closed}
+	pl := &Plan{Groups: map[uint16][]schedule.Assignment{}, Closed: closed, all: all, cal: cal}
 	courts := 0
 	for i, k := range keys {
 		if i == 0 || k.court != keys[i-1].court {
@@ -54,7 +76,7 @@ func Schedule(ctx context.Context, cal *schedule.Calendar, all []cases.Case, p s
 			if err := gctx.Err(); err != nil {
 				return err
 			}
-			assigns[i], overs[i] = schedule.Group(cal, k.court, k.docket, all[k.from:k.to], p)
+			assigns[i], overs[i] = schedule.Group(cal, k.court, k.docket, all[k.from:k.to], k.from, p)
 			return nil
 		})
 	}
@@ -168,7 +190,7 @@ func (pl *Plan) joinCourts(ctx context.Context, keys []groupKey, assigns [][]sch
 					parts[k] = nil // the group's own slice can go now, before the others are joined
 				}
 			}
-			slices.SortFunc(as, HearingOrder)
+			slices.SortFunc(as, pl.hearingOrder(court))
 			mu.Lock()
 			pl.Groups[court] = as
 			pl.Courts = append(pl.Courts, court)
@@ -224,16 +246,25 @@ func (o *Overflows) Range(from, to int) iter.Seq[*schedule.Overflow] {
 	}
 }
 
-// HearingOrder orders a court's assignments: date, start, docket, then
+// hearingOrder orders a court's assignments: date, start, docket, then
 // priority.
-func HearingOrder(a, b schedule.Assignment) int {
-	switch {
-	case a.Date != b.Date:
-		return cmp.Compare(a.Date, b.Date)
-	case a.Session.Start != b.Session.Start:
-		return cmp.Compare(a.Session.Start, b.Session.Start)
-	case a.Case.Docket != b.Case.Docket:
-		return cmp.Compare(a.Case.Docket, b.Case.Docket)
+func (pl *Plan) hearingOrder(court uint16) func(a, b schedule.Assignment) int {
+	var sessions [cases.NumDockets][]schedule.Session
+	for d := range sessions {
+		sessions[d] = pl.cal.Sessions(court, cases.Docket(d))
 	}
-	return cases.Compare(a.Case, b.Case)
+	return func(a, b schedule.Assignment) int {
+		if a.Date != b.Date {
+			return cmp.Compare(a.Date, b.Date)
+		}
+		ca, cb := &pl.all[a.Case], &pl.all[b.Case]
+		sa, sb := sessions[ca.Docket][a.Session].Start, sessions[cb.Docket][b.Session].Start
+		switch {
+		case sa != sb:
+			return cmp.Compare(sa, sb)
+		case ca.Docket != cb.Docket:
+			return cmp.Compare(ca.Docket, cb.Docket)
+		}
+		return cases.Compare(ca, cb)
+	}
 }

@@ -7,27 +7,22 @@ import (
 	"github.com/recal-project/recal/transforms/cases"
 )
 
-// Assignment is one case's hearing (24 bytes: a run keeps one per
-// assigned case).
+// Assignment is one case's hearing. It is 16 bytes and holds no pointer:
+// a run keeps one per assigned case, millions of them, and the garbage
+// collector need not scan them (with pointers it re-marked a 10M-row run's
+// hundreds of megabytes of records every cycle of the write stage).
 type Assignment struct {
-	Case *cases.Case
-	// Session is the session the hearing is in (its IJ, start time).
-	Session *Session
-	// released points at why the case's standing hearing could not be
-	// kept (nil: it had none, or kept it); Released reads it.
-	released *string
-	Date     int32
+	// Case is the case's index: base plus its position in Group's cs.
+	Case uint32
+	Date int32
+	// Session is the session's index in cal.Sessions(court, docket): its
+	// IJ and start time.
+	Session uint32
+	// Release says why the case's standing hearing could not be kept
+	// (NotReleased: it had none, or kept it): this hearing replaces it.
+	Release Release
 	// Standing reports that this is the case's standing hearing, kept.
 	Standing bool
-}
-
-// Released says why the case's standing hearing could not be kept ("" when
-// it had none, or kept it): this hearing replaces it.
-func (a Assignment) Released() string {
-	if a.released == nil {
-		return ""
-	}
-	return *a.released
 }
 
 // Standing is a hearing already noticed (the last run's assignment of a
@@ -43,28 +38,20 @@ type Standing struct {
 }
 
 // Overflow is a recalendared case with no slot inside the horizon. It is
-// 24 bytes and holds no string of its own: a run that overflows millions
-// of cases keeps one per case.
+// 12 bytes and holds no pointer (see Assignment): a run that overflows
+// millions of cases keeps one per case.
 type Overflow struct {
-	Case *cases.Case
-	// released points at why the case's standing hearing was released
-	// (nil: it had none); Released reads it.
-	released *string
+	// Case is the case's index, as in Assignment.
+	Case uint32
 	// Projected is the projected hearing date at the court's steady weekly
 	// capacity past the horizon; valid only when HasProjection.
-	Projected     int32
+	Projected int32
+	// Release says why the case's standing hearing was released
+	// (NotReleased: it had none).
+	Release       Release
 	HasProjection bool
 	// Reason is why there was no slot.
 	Reason OverflowReason
-}
-
-// Released says why the case's standing hearing was released, as in
-// Assignment ("" when it had none).
-func (o Overflow) Released() string {
-	if o.released == nil {
-		return ""
-	}
-	return *o.released
 }
 
 // OverflowReason is why a case got no slot in the horizon.
@@ -115,13 +102,14 @@ func (p Params) Earliest(c *cases.Case) int32 {
 
 // Group schedules one court's docket. cs must hold that court's and
 // docket's recalendared cases; Group sorts them in place into priority
-// order (cases.Compare), and the assignments and overflow it returns point
-// into cs. The result is a pure function of the inputs (no maps iterated,
-// no clocks).
+// order (cases.Compare), and the assignments and overflow it returns name
+// each case by base plus its position in cs (the caller's index of cs[0];
+// base+len(cs) must fit in a uint32). The result is a pure function of the
+// inputs (no maps iterated, no clocks).
 //
 // Taking the cases by value, contiguous, rather than as pointers into a
 // larger slice keeps every pass over a group inside one range of memory.
-func Group(cal *Calendar, court uint16, docket cases.Docket, cs []cases.Case, p Params) ([]Assignment, []Overflow) {
+func Group(cal *Calendar, court uint16, docket cases.Docket, cs []cases.Case, base int, p Params) ([]Assignment, []Overflow) {
 	// The order is total, so any sort gives the same result.
 	slices.SortFunc(cs, func(a, b cases.Case) int { return cases.Compare(&a, &b) })
 	end := p.AsOf + int32(p.HorizonDays)
@@ -129,7 +117,7 @@ func Group(cal *Calendar, court uint16, docket cases.Docket, cs []cases.Case, p 
 	// overflow, sizing the assignments by the group cost 40 bytes a case
 	// for nothing.
 	slots, _ := cal.Offered(court, docket, p.AsOf+int32(p.MinNoticeDays), end)
-	g := &grouper{cal: cal, court: court, docket: docket, cs: cs, p: p, sessions: cal.Sessions(court, docket),
+	g := &grouper{cal: cal, court: court, docket: docket, cs: cs, base: uint32(base), p: p, sessions: cal.Sessions(court, docket),
 		end: end, assigned: make([]bool, len(cs)), out: make([]Assignment, 0, min(int64(len(cs)), slots)), left: len(cs)}
 	g.judgeQueues()
 	if p.Standing != nil {
@@ -148,6 +136,7 @@ type grouper struct {
 	court    uint16
 	docket   cases.Docket
 	cs       []cases.Case
+	base     uint32 // the index of cs[0] in the records' Case
 	p        Params
 	sessions []Session
 	end      int32 // the horizon's last day
@@ -158,9 +147,9 @@ type grouper struct {
 	judgeNext map[string]int
 	// used counts standing hearings per session and day (nil without
 	// standing hearings: reads give 0); released says why a case's
-	// standing hearing could not stand.
+	// standing hearing could not stand (nil without standing hearings).
 	used     map[slotKey]int
-	released []string
+	released []Release
 	out      []Assignment
 	left     int // cases not yet assigned
 }
@@ -188,31 +177,30 @@ func (g *grouper) judgeQueues() {
 // consumes it.
 func (g *grouper) keepStanding() {
 	g.used = map[slotKey]int{}
-	g.released = make([]string, len(g.cs))
+	g.released = make([]Release, len(g.cs))
 	for i := range g.cs {
 		st, ok := g.p.Standing(&g.cs[i])
 		if !ok {
 			continue
 		}
 		si, why := keep(g.cal, g.court, g.docket, g.sessions, st, g.end, g.p.AsOf, g.used)
-		if why != "" {
+		if why != NotReleased {
 			g.released[i] = why
 			continue
 		}
 		g.used[slotKey{si, st.Date}]++
 		g.assigned[i] = true
 		g.left--
-		g.out = append(g.out, Assignment{Case: &g.cs[i], Date: st.Date, Session: &g.sessions[si], Standing: true})
+		g.out = append(g.out, Assignment{Case: g.base + uint32(i), Date: st.Date, Session: uint32(si), Standing: true})
 	}
 }
 
-// why points at why case i's standing hearing was released (nil for
-// none).
-func (g *grouper) why(i int) *string {
-	if g.released == nil || g.released[i] == "" {
-		return nil
+// why says why case i's standing hearing was released.
+func (g *grouper) why(i int) Release {
+	if g.released == nil {
+		return NotReleased
 	}
-	return &g.released[i]
+	return g.released[i]
 }
 
 // fill walks the open days of the horizon and gives each session's free
@@ -235,12 +223,12 @@ func (g *grouper) fill() {
 			}
 			free := s.Slots - g.used[slotKey{si, d}]
 			if s.IJ != "" {
-				free = g.fillJudge(s, d, free, feasible)
+				free = g.fillJudge(si, d, free, feasible)
 			}
 			for i := next; i < len(cs) && free > 0; i++ {
 				if feasible(i, d) {
 					g.assigned[i] = true
-					g.out = append(g.out, Assignment{Case: &cs[i], Date: d, Session: s, released: g.why(i)})
+					g.out = append(g.out, Assignment{Case: g.base + uint32(i), Date: d, Session: uint32(si), Release: g.why(i)})
 					free--
 					g.left--
 				}
@@ -252,15 +240,16 @@ func (g *grouper) fill() {
 	}
 }
 
-// fillJudge gives a judge-tied session's free slots on day d to its
+// fillJudge gives judge-tied session si's free slots on day d to its
 // judge's feasible cases first, and returns the slots left.
-func (g *grouper) fillJudge(s *Session, d int32, free int, feasible func(int, int32) bool) int {
+func (g *grouper) fillJudge(si int, d int32, free int, feasible func(int, int32) bool) int {
+	s := &g.sessions[si]
 	q := g.byJudge[s.IJ]
 	for k := g.judgeNext[s.IJ]; k < len(q) && free > 0; k++ {
 		i := q[k]
 		if feasible(i, d) {
 			g.assigned[i] = true
-			g.out = append(g.out, Assignment{Case: &g.cs[i], Date: d, Session: s, released: g.why(i)})
+			g.out = append(g.out, Assignment{Case: g.base + uint32(i), Date: d, Session: uint32(si), Release: g.why(i)})
 			free--
 			g.left--
 		}
@@ -291,7 +280,7 @@ func (g *grouper) overflow() []Overflow {
 		if g.assigned[i] {
 			continue
 		}
-		o := Overflow{Case: &g.cs[i], released: g.why(i)}
+		o := Overflow{Case: g.base + uint32(i), Release: g.why(i)}
 		if weekly == 0 {
 			o.Reason = NoCapacity
 		} else {
@@ -320,18 +309,18 @@ type slotKey struct {
 // reason): the court does not sit that day; SESSION_GONE: tonight's
 // calendar has no such session that day; CAPACITY_CUT: the session's
 // slots are taken by higher-priority standing hearings.
-func keep(cal *Calendar, court uint16, docket cases.Docket, sessions []Session, st Standing, end, asOf int32, used map[slotKey]int) (int, string) {
+func keep(cal *Calendar, court uint16, docket cases.Docket, sessions []Session, st Standing, end, asOf int32, used map[slotKey]int) (int, Release) {
 	switch {
 	case st.Court != court:
-		return -1, "COURT_CHANGED"
+		return -1, CourtChanged
 	case st.Docket != docket:
-		return -1, "DOCKET_CHANGED"
+		return -1, DocketChanged
 	case st.Date < asOf:
-		return -1, "HEARING_DATE_PASSED"
+		return -1, HearingDatePassed
 	case st.Date > end:
-		return -1, "OUTSIDE_HORIZON"
+		return -1, OutsideHorizon
 	}
-	if why := cal.Closed(court, st.Date); why != "" {
+	if why := cal.closedRelease(court, st.Date); why != NotReleased {
 		return -1, why
 	}
 	wd := Weekday(st.Date)
@@ -343,13 +332,13 @@ func keep(cal *Calendar, court uint16, docket cases.Docket, sessions []Session, 
 		}
 		found = true
 		if used[slotKey{si, st.Date}] < s.Slots {
-			return si, ""
+			return si, NotReleased
 		}
 	}
 	if found {
-		return -1, "CAPACITY_CUT"
+		return -1, CapacityCut
 	}
-	return -1, "SESSION_GONE"
+	return -1, SessionGone
 }
 
 func nextOpen(cal *Calendar, court uint16, d int32) int32 {

@@ -52,7 +52,7 @@ func BenchmarkGroup1M(b *testing.B) {
 	for k := 0; k < b.N; k++ {
 		assigned, over = 0, 0
 		for g, cs := range groups {
-			as, ov := Group(cal, uint16(testRef.CourtIndex(courts[g[0]].Code)), cases.Docket(g[1]), cs, p)
+			as, ov := Group(cal, uint16(testRef.CourtIndex(courts[g[0]].Code)), cases.Docket(g[1]), cs, 0, p)
 			assigned += len(as)
 			over += len(ov)
 		}

@@ -105,14 +105,19 @@ func ParseClock(s string) (int, bool) {
 type Calendar struct {
 	// sessions[court][docket] lists that docket's sessions.
 	sessions map[uint16]*[cases.NumDockets][]Session
-	// closed[court] holds closure days; closedAll holds "*" closures.
-	closed    map[uint16]map[int32]string
-	closedAll map[int32]string
+	// closedCode[court] holds closure days, closedAllCode the "*"
+	// closures, each with its reason's release code; closureWhy holds the
+	// distinct reasons, by code (ReleaseReason).
+	closedCode    map[uint16]map[int32]Release
+	closedAllCode map[int32]Release
+	closureIdx    map[string]Release
+	closureWhy    []string
 }
 
 // NewCalendar returns an empty calendar.
 func NewCalendar() *Calendar {
-	return &Calendar{sessions: map[uint16]*[cases.NumDockets][]Session{}, closed: map[uint16]map[int32]string{}, closedAll: map[int32]string{}}
+	return &Calendar{sessions: map[uint16]*[cases.NumDockets][]Session{},
+		closedCode: map[uint16]map[int32]Release{}, closedAllCode: map[int32]Release{}, closureIdx: map[string]Release{}}
 }
 
 var weekdays = map[string]time.Weekday{"MON": time.Monday, "TUE": time.Tuesday, "WED": time.Wednesday, "THU": time.Thursday, "FRI": time.Friday}
@@ -303,21 +308,25 @@ func (cal *Calendar) ParseClosures(file string, data []byte, ref *reference.Data
 		if reason == "" {
 			reason = "closure"
 		}
+		rc, err := cal.closureCode(reason)
+		if err != nil {
+			return c.errf("reason", "%v", err)
+		}
 		code := c.get("base_city_code")
 		if code == "*" {
-			cal.closedAll[d] = reason
+			cal.closedAllCode[d] = rc
 			continue
 		}
 		ci := ref.CourtIndex(code)
 		if ci < 0 {
 			return c.errf("base_city_code", "%q is not a court in the reference data (or *)", code)
 		}
-		m := cal.closed[uint16(ci)]
+		m := cal.closedCode[uint16(ci)]
 		if m == nil {
-			m = map[int32]string{}
-			cal.closed[uint16(ci)] = m
+			m = map[int32]Release{}
+			cal.closedCode[uint16(ci)] = m
 		}
-		m[d] = reason
+		m[d] = rc
 	}
 }
 
@@ -340,10 +349,10 @@ func (cal *Calendar) Open(court uint16, d int32) bool {
 	if cal.isHoliday(d) {
 		return false
 	}
-	if _, ok := cal.closedAll[d]; ok {
+	if _, ok := cal.closedAllCode[d]; ok {
 		return false
 	}
-	if _, ok := cal.closed[court][d]; ok {
+	if _, ok := cal.closedCode[court][d]; ok {
 		return false
 	}
 	return true
@@ -353,24 +362,7 @@ func (cal *Calendar) Open(court uint16, d int32) bool {
 // WEEKEND, HOLIDAY, or CLOSURE with the closure's reason from the closures
 // file ("CLOSURE: weather").
 func (cal *Calendar) Closed(court uint16, d int32) string {
-	wd := Weekday(d)
-	switch {
-	case wd == time.Saturday || wd == time.Sunday:
-		return "WEEKEND"
-	case cal.isHoliday(d):
-		return "HOLIDAY"
-	}
-	why, ok := cal.closed[court][d]
-	if !ok {
-		why, ok = cal.closedAll[d]
-	}
-	if !ok {
-		return ""
-	}
-	if why == "" {
-		return "CLOSURE"
-	}
-	return "CLOSURE: " + why
+	return cal.ReleaseReason(cal.closedRelease(court, d))
 }
 
 func (cal *Calendar) isHoliday(d int32) bool { return isHoliday(d) }

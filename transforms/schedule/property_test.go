@@ -94,22 +94,24 @@ func randomSchedule(t *testing.T, seed uint64) invariants.Input {
 					IJ: p.Judges.Intern([]string{"", "J1", "J2", "J3"}[r.IntN(4)]), Juvenile: r.IntN(4) == 0, Court: uint16(testRef.CourtIndex(court)), Docket: cases.Docket(di)})
 			}
 			n := len(cs)
-			as, ov := Group(cal, uint16(testRef.CourtIndex(court)), cases.Docket(di), cs, p)
+			base := 1 + r.IntN(1000) // the records count from the caller's index of cs[0]
+			as, ov := Group(cal, uint16(testRef.CourtIndex(court)), cases.Docket(di), cs, base, p)
+			sessions := cal.Sessions(uint16(testRef.CourtIndex(court)), cases.Docket(di))
 			if len(as)+len(ov) != n {
 				t.Fatalf("seed %d: %s %s: %d cases in, %d assigned + %d overflow out", seed, court, docket, n, len(as), len(ov))
 			}
 			once := map[int64]bool{}
 			for _, a := range as {
-				c := a.Case
+				c, sess := &cs[int(a.Case)-base], &sessions[a.Session]
 				if once[c.IDNProceeding] {
 					t.Fatalf("seed %d: case %d twice", seed, c.IDNProceeding)
 				}
 				once[c.IDNProceeding] = true
 				in.Cases = append(in.Cases, invariants.Case{ID: c.IDNProceeding, Court: court, Docket: docket, Tier: int32(c.Tier), Score: c.Score,
-					CaseIJ: p.Judges.Code(c.IJ), Earliest: civil.FormatDate(p.Earliest(c)), Date: civil.FormatDate(a.Date), Time: a.Session.StartString(), SessionIJ: a.Session.IJ})
+					CaseIJ: p.Judges.Code(c.IJ), Earliest: civil.FormatDate(p.Earliest(c)), Date: civil.FormatDate(a.Date), Time: sess.StartString(), SessionIJ: sess.IJ})
 			}
 			for _, o := range ov {
-				c := o.Case
+				c := &cs[int(o.Case)-base]
 				if once[c.IDNProceeding] {
 					t.Fatalf("seed %d: case %d twice", seed, c.IDNProceeding)
 				}

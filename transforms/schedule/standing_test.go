@@ -58,13 +58,13 @@ func TestStanding(t *testing.T) {
 			cs := []cases.Case{{IDNProceeding: 1, Court: nyc, Docket: cases.NonDetained, Recalendar: true}}
 			q := p
 			q.Standing = func(k *cases.Case) (Standing, bool) { return c.standing, k.IDNProceeding == 1 }
-			as, over := Group(cal, nyc, cases.NonDetained, cs, q)
+			as, over := Group(cal, nyc, cases.NonDetained, cs, 0, q)
 			if len(as) != 1 || len(over) != 0 {
 				t.Fatalf("%d assignments, %d overflow", len(as), len(over))
 			}
 			a := as[0]
-			if a.Standing != c.kept || a.Released() != c.why {
-				t.Fatalf("standing %v released %q, want %v %q", a.Standing, a.Released(), c.kept, c.why)
+			if a.Standing != c.kept || cal.ReleaseReason(a.Release) != c.why {
+				t.Fatalf("standing %v released %q, want %v %q", a.Standing, cal.ReleaseReason(a.Release), c.kept, c.why)
 			}
 			if c.kept && a.Date != mon {
 				t.Fatalf("kept hearing on %s", civil.FormatDate(a.Date))
@@ -84,18 +84,18 @@ func TestStanding(t *testing.T) {
 	}
 	q := p
 	q.Standing = func(k *cases.Case) (Standing, bool) { return pool, k.IDNProceeding <= 3 }
-	as, _ := Group(cal, nyc, cases.NonDetained, cs, q)
+	as, _ := Group(cal, nyc, cases.NonDetained, cs, 0, q)
 	got := map[int64]Assignment{}
 	for _, a := range as {
-		got[a.Case.IDNProceeding] = a
+		got[cs[a.Case].IDNProceeding] = a
 	}
 	if !got[1].Standing || !got[2].Standing || got[1].Date != mon || got[2].Date != mon {
 		t.Fatalf("the two highest-priority standing hearings did not stay: %+v %+v", got[1], got[2])
 	}
-	if got[3].Standing || got[3].Released() != "CAPACITY_CUT" || got[3].Date == mon {
+	if got[3].Standing || got[3].Release != CapacityCut || got[3].Date == mon {
 		t.Fatalf("the third standing hearing: %+v", got[3])
 	}
-	if got[4].Date == mon || got[4].Standing || got[4].Released() != "" {
+	if got[4].Date == mon || got[4].Standing || got[4].Release != NotReleased {
 		t.Fatalf("the new case took a standing slot: %+v", got[4])
 	}
 	// Case 4 (tier 0) outranks case 3, so it has the earlier of the two
