@@ -76,7 +76,7 @@ func main() {
 	}
 	var c config
 	var rows string
-	flag.StringVar(&rows, "rows", "1000000,10000000", "export sizes, comma-separated")
+	flag.StringVar(&rows, "rows", "1000000,10000000", "export sizes, comma-separated (empty: none)")
 	flag.Int64Var(&c.eoir, "eoir-proceedings", 2_000_000, "proceedings of the generated EOIR release of the national shape the import is measured on (16800000: the national size; 0: skip)")
 	flag.Int64Var(&c.nightly, "nightly-rows", 1_000_000, "cases of the week of nightly runs measured with and without --previous (0: skip)")
 	flag.IntVar(&c.reps, "reps", 3, "repetitions of each measurement (the median is reported)")
@@ -89,6 +89,9 @@ func main() {
 	flag.StringVar(&c.ref, "courts", "transforms/reference/data/eoir_base_cities.csv", "the courts table the SQL validates against")
 	flag.Parse()
 	for _, r := range strings.Split(rows, ",") {
+		if strings.TrimSpace(rows) == "" {
+			break // only the nightly week and the import
+		}
 		n, err := strconv.ParseInt(strings.TrimSpace(r), 10, 64)
 		if err != nil || n <= 0 {
 			fmt.Fprintf(os.Stderr, "recalbench: bad -rows %q\n", r)
