@@ -21,6 +21,8 @@ import (
 	"github.com/apache/arrow/go/v15/parquet/compress"
 	"github.com/apache/arrow/go/v15/parquet/pqarrow"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/recal-project/recal/pipeline/storage"
 )
 
@@ -160,36 +162,72 @@ func writerProperties(sc *arrow.Schema, rowGroup int64, mem memory.Allocator) *p
 }
 
 // encode writes rows from to to of fill into f as Parquet, and closes f.
+// Filling the next chunk's arrays runs beside encoding the last one: when
+// one large file is most of a run's output (a court's overflow), it is the
+// write stage's critical path, and filling is a quarter of its work.
 func encode(ctx context.Context, f *os.File, sc *arrow.Schema, from, to int, fill FillFunc, o Options) error {
 	w, err := pqarrow.NewFileWriter(sc, f, writerProperties(sc, o.RowGroup, o.Mem), pqarrow.NewArrowWriterProperties(pqarrow.WithAllocator(o.Mem)))
 	if err != nil {
 		f.Close()
 		return err
 	}
-	// Not o.Mem: the statistics alias the arrays' strings (see Options.Mem;
-	// TestWriteFreedBuffersUnused).
+	g, gctx := errgroup.WithContext(ctx)
+	recs := make(chan arrow.Record) // at most two chunks in memory: one filled, one written
+	g.Go(func() error {
+		defer close(recs)
+		return fillChunks(gctx, sc, from, to, fill, recs)
+	})
+	g.Go(func() error {
+		for rec := range recs {
+			err := gctx.Err()
+			if err == nil {
+				err = w.WriteBuffered(rec)
+			}
+			rec.Release()
+			if err != nil {
+				for rec := range recs { // until the filler sees gctx end
+					rec.Release()
+				}
+				return err
+			}
+		}
+		return nil
+	})
+	if err := g.Wait(); err != nil {
+		w.Close()
+		return err
+	}
+	return w.Close() // closes f too
+}
+
+// chunkRows is how many rows each record handed to the Parquet writer holds.
+const chunkRows = 64 << 10
+
+// fillChunks fills rows from to to, chunkRows at a time, and sends each
+// chunk's record to recs (the receiver releases it), until ctx ends.
+func fillChunks(ctx context.Context, sc *arrow.Schema, from, to int, fill FillFunc, recs chan<- arrow.Record) error {
+	// Not Options.Mem: the statistics alias the arrays' strings (see
+	// Options.Mem; TestWriteFreedBuffersUnused).
 	b := array.NewRecordBuilder(memory.DefaultAllocator, sc)
 	defer b.Release()
-	const chunk = 64 << 10
-	for i := from; i < to; i += chunk {
+	for i := from; i < to; i += chunkRows {
 		if err := ctx.Err(); err != nil {
-			w.Close()
 			return err
 		}
 		// Reserved for the chunk's rows: NewRecord leaves the builders
 		// empty, and regrowing them chunk after chunk cost 10% of the
 		// writer (BenchmarkWriteParts 690 -> 615 ns/row).
-		b.Reserve(min(to, i+chunk) - i)
-		fill(b, i, min(to, i+chunk))
+		b.Reserve(min(to, i+chunkRows) - i)
+		fill(b, i, min(to, i+chunkRows))
 		rec := b.NewRecord()
-		err := w.WriteBuffered(rec)
-		rec.Release()
-		if err != nil {
-			w.Close()
-			return err
+		select {
+		case recs <- rec:
+		case <-ctx.Done():
+			rec.Release()
+			return ctx.Err()
 		}
 	}
-	return w.Close() // closes f too
+	return nil
 }
 
 // upload hashes the local file name and puts it at key.
