@@ -5,10 +5,13 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
@@ -195,5 +198,35 @@ func TestWriteFreedBuffersUnused(t *testing.T) {
 	}
 	if sums[0] != sums[1] {
 		t.Fatalf("bytes differ once freed buffers are poisoned: sha256 %s, with arrow's Go allocator %s", sums[1], sums[0])
+	}
+}
+
+// TestWriteFileCancelled cancels the context while the filler is at work:
+// the write ends with the cancellation, publishes nothing and leaves no
+// goroutine behind.
+func TestWriteFileCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	dir := t.TempDir()
+	before := runtime.NumGoroutine()
+	chunks := 0
+	fill := func(b *array.RecordBuilder, from, to int) {
+		fillTest(b, from, to)
+		if chunks++; chunks == 2 {
+			cancel()
+		}
+	}
+	_, err := sink.WriteFile(ctx, local.New(dir), "out/part.parquet", testSchema, 0, 1_000_000, fill, sink.Options{TempDir: t.TempDir()})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "out", "part.parquet")); !os.IsNotExist(err) {
+		t.Fatalf("a cancelled write published its object (stat: %v)", err)
+	}
+	for i := 0; runtime.NumGoroutine() > before && i < 100; i++ {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > before {
+		t.Fatalf("%d goroutines after the write, %d before", n, before)
 	}
 }
