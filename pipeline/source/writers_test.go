@@ -9,8 +9,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/apache/arrow/go/v15/arrow/memory"
-
 	"github.com/recal-project/recal/pipeline/bufpool/bufpooltest"
 	"github.com/recal-project/recal/pipeline/storage/local"
 	"github.com/recal-project/recal/transforms/civil"
@@ -54,7 +52,7 @@ func TestWriterFiles(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := readCanonical(t, path, "arrow", nil)
+			got := readCanonical(t, path, "arrow", Options{})
 			want := duckdbCanonical(t, path, wc.dates)
 			if len(got) != len(want) || len(got) != 3000 {
 				t.Fatalf("recal read %d rows, DuckDB %d (want 3000)", len(got), len(want))
@@ -89,7 +87,7 @@ func TestWriterFilesThroughDuckDBOptions(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			path := filepath.Join(dir, c.name+".parquet")
 			duckdb(t, fmt.Sprintf("COPY (SELECT * EXCLUDE (recal_motion_date, recal_motion_dec) FROM read_parquet('%s')) TO '%s' (FORMAT parquet, %s)", src, path, c.options))
-			got := readCanonical(t, path, c.decoder, nil)
+			got := readCanonical(t, path, c.decoder, Options{})
 			want := duckdbCanonical(t, path, nil)
 			if len(got) != len(want) || len(got) != 3000 {
 				t.Fatalf("recal read %d rows, DuckDB %d (want 3000)", len(got), len(want))
@@ -122,8 +120,8 @@ func TestReadFreedBuffersUnused(t *testing.T) {
 				t.Fatal(err)
 			}
 			var poison bufpooltest.Poison
-			want := readCanonical(t, path, "arrow", nil)
-			got := readCanonical(t, path, "arrow", &poison)
+			want := readCanonical(t, path, "arrow", Options{})
+			got := readCanonical(t, path, "arrow", Options{Mem: &poison})
 			if poison.Frees() == 0 {
 				t.Fatal("the decoder freed no buffer: the test proves nothing")
 			}
@@ -139,14 +137,53 @@ func TestReadFreedBuffersUnused(t *testing.T) {
 	}
 }
 
+// TestUnreadStringColumns reads the writer suite telling the reader that
+// no column is looked at: the string and list columns read as null, and
+// every other column as when all are read.
+func TestUnreadStringColumns(t *testing.T) {
+	for _, wc := range writerCases {
+		t.Run(strings.TrimSuffix(wc.file, ".parquet"), func(t *testing.T) {
+			path, err := filepath.Abs(filepath.Join(writerFiles, wc.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			all := readCanonical(t, path, "arrow", Options{})
+			got := readCanonical(t, path, "arrow", Options{Unread: func(int) bool { return true }})
+			// The rows sort by idncase, which is read either way.
+			left := 0
+			for i := range all {
+				want := strings.Split(all[i], "|")
+				for k, cell := range strings.Split(got[i], "|") {
+					name, _, _ := strings.Cut(want[k], "=")
+					kind := export.Columns[columnByName[name]].Kind
+					switch {
+					case kind == export.KindString || kind == export.KindStringList:
+						if cell != name+"=∅" {
+							t.Fatalf("row %d: %s read although unread", i, cell)
+						}
+						if cell != want[k] {
+							left++
+						}
+					case cell != want[k]:
+						t.Fatalf("row %d: %s, want %s", i, cell, want[k])
+					}
+				}
+			}
+			if left == 0 {
+				t.Fatal("no value was left out: the test proves nothing")
+			}
+		})
+	}
+}
+
 // canonicalColumns are the columns compared, in order.
 var canonicalColumns = []string{"idncase", "idnproceeding", "base_city_code", "hearing_loc_code", "ij_code", "case_type", "custody", "nat", "lang",
 	"osc_date", "input_date", "comp_date", "other_comp", "crim_ind", "absentia", "c_birthdate", "e_28_date", "latest_hearing",
 	"recal_motion_date", "recal_motion_dec", "pending_applications", "application_outcome"}
 
-// readCanonical decodes the file with mem (nil: arrow's Go allocator) and
+// readCanonical decodes the file with o (in batches of 333 rows) and
 // formats each row as "col=value|…" (∅ for null), sorted by idncase.
-func readCanonical(t *testing.T, path, decoder string, mem memory.Allocator) []string {
+func readCanonical(t *testing.T, path, decoder string, o Options) []string {
 	t.Helper()
 	st := local.New(filepath.Dir(path))
 	objs, err := st.List(context.Background(), "")
@@ -163,9 +200,10 @@ func readCanonical(t *testing.T, path, decoder string, mem memory.Allocator) []s
 		t.Fatalf("%s not listed", path)
 	}
 	objs = objs[one[0] : one[0]+1]
+	o.BatchSize = 333
 	var mu sync.Mutex
 	var rows []string
-	stats, err := Read(context.Background(), st, objs, Options{BatchSize: 333, Mem: mem}, func(_ context.Context, b *export.Batch) error {
+	stats, err := Read(context.Background(), st, objs, o, func(_ context.Context, b *export.Batch) error {
 		mu.Lock()
 		defer mu.Unlock()
 		for r := 0; r < b.N; r++ {

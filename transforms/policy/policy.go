@@ -15,6 +15,8 @@
 package policy
 
 import (
+	"slices"
+
 	"github.com/google/cel-go/cel"
 
 	"github.com/recal-project/recal/transforms/cases"
@@ -84,6 +86,23 @@ type expr struct {
 	fast node
 	// fields lists the fields the expression reads, in first-use order.
 	fields []string
+}
+
+// Reads reports whether an expression of the policy reads field name (an
+// export column's name or a derived field's; docs/policy.md).
+func (p *Policy) Reads(name string) bool {
+	exprs := []*expr{p.score}
+	for _, rs := range [][]*rule{p.exempt, p.recalendar, p.tiers, p.dockets} {
+		for _, r := range rs {
+			exprs = append(exprs, r.when)
+		}
+	}
+	for _, x := range exprs {
+		if x != nil && slices.Contains(x.fields, name) {
+			return true
+		}
+	}
+	return false
 }
 
 // Recalendars reports whether rule index r (cases.Case.Rule) recalendars.
