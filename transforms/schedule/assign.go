@@ -2,7 +2,6 @@ package schedule
 
 import (
 	"math"
-	"slices"
 
 	"github.com/recal-project/recal/transforms/cases"
 )
@@ -110,8 +109,7 @@ func (p Params) Earliest(c *cases.Case) int32 {
 // Taking the cases by value, contiguous, rather than as pointers into a
 // larger slice keeps every pass over a group inside one range of memory.
 func Group(cal *Calendar, court uint16, docket cases.Docket, cs []cases.Case, base int, p Params) ([]Assignment, []Overflow) {
-	// The order is total, so any sort gives the same result.
-	slices.SortFunc(cs, func(a, b cases.Case) int { return cases.Compare(&a, &b) })
+	sortByPriority(cs)
 	end := p.AsOf + int32(p.HorizonDays)
 	// At most the slots of the horizon are assigned: when most cases
 	// overflow, sizing the assignments by the group cost 40 bytes a case
