@@ -74,6 +74,8 @@ type Collected struct {
 	Judges  *cases.Judges
 	// Shard is the run's share of the courts (nil: unsharded).
 	Shard *shard.Plan
+	// workers bounds Dedupe's sorting goroutines.
+	workers int
 }
 
 // footerRows returns the objects' declared row counts, reading footers a
@@ -198,7 +200,7 @@ func newCollector(objs []storage.ObjectInfo, rows []int64, bad []error, o *Optio
 	}
 	slab, free := cases.NewSlab(int(start[len(objs)]))
 	return &collector{
-		out:  &Collected{Judges: cases.NewJudges(), Cases: slab, Free: free, Shard: o.Shard, Footer: rows},
+		out:  &Collected{Judges: cases.NewJudges(), Cases: slab, Free: free, Shard: o.Shard, Footer: rows, workers: o.Workers},
 		objs: objs, rows: rows, start: start, bad: bad,
 		objRows: make([]int64, len(objs)), readRows: make([]int64, len(objs)), objQuality: make([]validate.Quality, len(objs)),
 		ref: o.Ref, pol: o.Policy, asOf: o.AsOf, shard: o.Shard, val: validate.New(o.Ref, o.AsOf), prog: o.Progress,
@@ -346,12 +348,7 @@ func (k *collector) finish(stats []source.ObjectStats) {
 // nightly run marks its standing hearings there).
 func (c *Collected) Dedupe(present func([]cases.Case)) {
 	if !c.dedupeRuns() {
-		slices.SortFunc(c.Cases, func(a, b cases.Case) int {
-			if a.IDNProceeding != b.IDNProceeding {
-				return cmp.Compare(a.IDNProceeding, b.IDNProceeding)
-			}
-			return cmp.Compare(a.Ord, b.Ord)
-		})
+		sortByID(c.Cases, c.workers)
 		c.dropAdjacentDuplicates()
 	}
 	if present != nil {
