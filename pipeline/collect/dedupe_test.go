@@ -1,7 +1,6 @@
 package collect
 
 import (
-	"cmp"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -96,44 +95,5 @@ func TestDedupe(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-// TestSortByID checks the bucketed sort against slices.SortFunc: uniform,
-// duplicate-heavy, skewed (one far outlier), negative and tiny inputs.
-func TestSortByID(t *testing.T) {
-	r := rand.New(rand.NewPCG(5, 6))
-	gen := map[string]func(i int) int64{
-		"uniform":    func(int) int64 { return 1 + r.Int64N(1<<22) },
-		"duplicates": func(int) int64 { return 1 + r.Int64N(5000) },
-		"outlier": func(i int) int64 {
-			if i == 7 {
-				return 1 << 60
-			}
-			return 1 + r.Int64N(100000)
-		},
-		"negative": func(int) int64 { return r.Int64N(1<<20) - 1<<19 },
-	}
-	for name, id := range gen {
-		for _, n := range []int{0, 1, 100, 1 << 14, 200_000} {
-			cs := make([]cases.Case, n)
-			for i := range cs {
-				cs[i] = cases.Case{IDNProceeding: id(i), Ord: int64(r.IntN(8))<<40 | int64(i)}
-			}
-			want := slices.Clone(cs)
-			slices.SortFunc(want, func(a, b cases.Case) int {
-				if a.IDNProceeding != b.IDNProceeding {
-					return cmp.Compare(a.IDNProceeding, b.IDNProceeding)
-				}
-				return cmp.Compare(a.Ord, b.Ord)
-			})
-			for _, workers := range []int{1, 2, 3} {
-				got := slices.Clone(cs)
-				sortByID(got, workers)
-				if !slices.Equal(got, want) {
-					t.Fatalf("%s, %d cases, %d workers: not the sorted order", name, n, workers)
-				}
-			}
-		}
 	}
 }

@@ -27,6 +27,7 @@ import (
 	"github.com/recal-project/recal/pipeline/storage"
 	"github.com/recal-project/recal/pipeline/sysexit"
 	"github.com/recal-project/recal/transforms/cases"
+	"github.com/recal-project/recal/transforms/idsort"
 	"github.com/recal-project/recal/transforms/policy"
 	"github.com/recal-project/recal/transforms/reference"
 	"github.com/recal-project/recal/transforms/schedule"
@@ -59,8 +60,12 @@ type Previous struct {
 	policyChanged bool
 	standing      []standingRec
 	// judges numbers the sessions' judge codes (standingRec.ij; 0 = "",
-	// a pool session).
-	judges *cases.Judges
+	// a pool session); judgeCodes are its codes once loaded, read without
+	// its lock by every scheduling worker (Lookup).
+	judges     *cases.Judges
+	judgeCodes []string
+	// workers bounds the goroutines that sort the changes.
+	workers int
 }
 
 // courtUnknown is the court of a hearing at a court tonight's reference
@@ -122,7 +127,7 @@ func (p *Previous) Lookup(c *cases.Case) (schedule.Standing, bool) {
 	if r == nil {
 		return schedule.Standing{}, false
 	}
-	return schedule.Standing{Court: r.court, Docket: r.docket, Date: r.date, Start: int(r.start), IJ: p.judges.Code(r.ij)}, true
+	return schedule.Standing{Court: r.court, Docket: r.docket, Date: r.date, Start: int(r.start), IJ: p.judgeCodes[r.ij]}, true
 }
 
 // Options say where the previous run is and how to read it.
@@ -159,7 +164,7 @@ func Load(ctx context.Context, o Options, pol *policy.Policy, ref *reference.Dat
 		}
 		return nil, sysexit.Errorf(sysexit.ErrNoInput, "--previous %s: that run did not commit (no _SUCCESS); rerun it, or point --previous at the last committed run", st)
 	}
-	p := &Previous{uri: o.URI, m: m, judges: cases.NewJudges()}
+	p := &Previous{uri: o.URI, m: m, judges: cases.NewJudges(), workers: o.Workers}
 	if m.Policy.ID != pol.ID {
 		if !o.PolicyChange {
 			return nil, sysexit.Errorf(sysexit.ErrConfig, "--previous %s applied policy %s, tonight's is %s: if the policy change is intended, add --previous-policy-change (hearings of cases tonight's policy no longer selects are then released)",
@@ -184,6 +189,7 @@ func Load(ctx context.Context, o Options, pol *policy.Policy, ref *reference.Dat
 	if err := p.check(st); err != nil {
 		return nil, err
 	}
+	p.judgeCodes = p.judges.Codes()
 	return p, nil
 }
 
@@ -211,7 +217,7 @@ func readAllStanding(ctx context.Context, st storage.Store, keys []string, ref *
 	for _, sh := range shares {
 		all = append(all, sh...)
 	}
-	slices.SortFunc(all, func(a, b standingRec) int { return cmp.Compare(a.id, b.id) })
+	idsort.Sort(all, func(r *standingRec) int64 { return r.id }, func(a, b standingRec) int { return cmp.Compare(a.id, b.id) }, workers)
 	return all, nil
 }
 
@@ -373,7 +379,8 @@ func (p *Previous) Changes(pl *plan.Plan, sp *shard.Plan) (*ChangeSet, *manifest
 		}
 		cb.release(r.id, r.court, r, releasedLeftExport)
 	}
-	slices.SortFunc(cb.set.Rows, func(a, b Change) int { return cmp.Compare(a.IDNProc, b.IDNProc) })
+	// One row per idnproceeding: the order is total.
+	idsort.Sort(cb.set.Rows, func(x *Change) int64 { return x.IDNProc }, func(a, b Change) int { return cmp.Compare(a.IDNProc, b.IDNProc) }, p.workers)
 	return &cb.set, cb.ch
 }
 

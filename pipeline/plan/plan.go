@@ -16,6 +16,7 @@ import (
 
 	"github.com/recal-project/recal/pipeline/progress"
 	"github.com/recal-project/recal/transforms/cases"
+	"github.com/recal-project/recal/transforms/idsort"
 	"github.com/recal-project/recal/transforms/schedule"
 )
 
@@ -58,7 +59,7 @@ func Schedule(ctx context.Context, cal *schedule.Calendar, all []cases.Case, p s
 	if uint64(len(all)) > math.MaxUint32 {
 		return nil, fmt.Errorf("%d cases: more than the scheduler's %d", len(all), uint64(math.MaxUint32))
 	}
-	closed, keys := partitionGroups(all)
+	closed, keys := partitionGroups(all, workers)
 	pl := &Plan{Groups: map[uint16][]schedule.Assignment{}, Closed: closed, all: all, cal: cal}
 	courts := 0
 	for i, k := range keys {
@@ -98,11 +99,12 @@ type groupKey struct {
 
 // partitionGroups lays the cases out in place, group by group: the cases
 // that stay closed first (returned sorted by idnproceeding), then each
-// (court, docket) group in key order, each one contiguous range of all.
+// (court, docket) group in key order, each one contiguous range of all
+// (workers sort the closed cases).
 // Scheduling, the report and the writers then walk memory in order; with
 // groups of pointers into the whole slice they chased pointers across
 // gigabytes (TLB misses dominated the writers' fill loop at 10M rows).
-func partitionGroups(all []cases.Case) ([]cases.Case, []groupKey) {
+func partitionGroups(all []cases.Case, workers int) ([]cases.Case, []groupKey) {
 	maxCourt := 0
 	for i := range all {
 		maxCourt = max(maxCourt, int(all[i].Court))
@@ -139,7 +141,8 @@ func partitionGroups(all []cases.Case) ([]cases.Case, []groupKey) {
 		}
 	}
 	closed := all[:bounds[1]]
-	slices.SortFunc(closed, func(a, b cases.Case) int { return cmp.Compare(a.IDNProceeding, b.IDNProceeding) })
+	// One case per idnproceeding (deduplicated): the order is total.
+	idsort.Sort(closed, func(c *cases.Case) int64 { return c.IDNProceeding }, func(a, b cases.Case) int { return cmp.Compare(a.IDNProceeding, b.IDNProceeding) }, workers)
 	var keys []groupKey
 	for b := 1; b < nb; b++ {
 		if bounds[b] < bounds[b+1] {

@@ -23,7 +23,7 @@ func TestPartitionGroups(t *testing.T) {
 		}
 		r.Shuffle(n, func(i, j int) { all[i], all[j] = all[j], all[i] })
 		want := slices.Clone(all)
-		closed, keys := partitionGroups(all)
+		closed, keys := partitionGroups(all, 2)
 		if !slices.IsSortedFunc(closed, func(a, b cases.Case) int { return cmp.Compare(a.IDNProceeding, b.IDNProceeding) }) {
 			t.Errorf("n=%d: closed cases not sorted by idnproceeding", n)
 		}
