@@ -183,7 +183,7 @@ fuzz:
 # (decoder, policy, scheduler, report, writer) in benchstat format.
 BENCH_ROWS ?= 1000000,10000000
 BENCH_REPS ?= 3
-BENCH_EOIR ?= 2000000
+BENCH_EOIR ?= 16800000
 bench: build $(S3SERVER) $(DUCKDB) sevenzip
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/recalbench ./cmd/recalbench
 	./bin/recalbench -rows $(BENCH_ROWS) -eoir-proceedings $(BENCH_EOIR) -reps $(BENCH_REPS) -s3server $(S3SERVER) -duckdb $(DUCKDB) -7zz $$(command -v 7zz)

@@ -6,7 +6,7 @@
 //
 // Usage:
 //
-//	recalbench [-rows 1000000,10000000] [-eoir-proceedings 5000000] [-reps 3] [-data .bench] [-out out/bench]
+//	recalbench [-rows 1000000,10000000] [-eoir-proceedings 16800000] [-nightly-rows 1000000] [-reps 3] [-data .bench] [-out out/bench]
 //	recalbench floor DIR   (internal: decode and discard; run as its own process)
 //
 // Exports are generated once with `recal gen --layout reference` (a simple,
@@ -77,7 +77,7 @@ func main() {
 	var c config
 	var rows string
 	flag.StringVar(&rows, "rows", "1000000,10000000", "export sizes, comma-separated (empty: none)")
-	flag.Int64Var(&c.eoir, "eoir-proceedings", 2_000_000, "proceedings of the generated EOIR release of the national shape the import is measured on (16800000: the national size; 0: skip)")
+	flag.Int64Var(&c.eoir, "eoir-proceedings", 16_800_000, "proceedings of the generated EOIR release of the national shape the import is measured on (16800000: the national size; 0: skip)")
 	flag.Int64Var(&c.nightly, "nightly-rows", 1_000_000, "cases of the week of nightly runs measured with and without --previous (0: skip)")
 	flag.IntVar(&c.reps, "reps", 3, "repetitions of each measurement (the median is reported)")
 	flag.StringVar(&c.data, "data", ".bench", "where generated exports are cached")

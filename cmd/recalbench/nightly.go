@@ -108,12 +108,8 @@ func benchNightly(c config, rows int64, nights int) (string, error) {
 			}
 		}
 		out := filepath.Join(work, fmt.Sprintf("night-%d", n))
-		b, err := os.ReadFile(filepath.Join(out, "manifest.json"))
+		m, err := readManifest(filepath.Join(out, "manifest.json"))
 		if err != nil {
-			return "", err
-		}
-		var m manifest.Manifest
-		if err := json.Unmarshal(b, &m); err != nil {
 			return "", err
 		}
 		r.ch = m.Changes
@@ -133,4 +129,17 @@ func benchNightly(c config, rows int64, nights int) (string, error) {
 			r.with.wall.Seconds(), r.without.wall.Seconds(), r.with.wall.Seconds()/r.without.wall.Seconds())
 	}
 	return b.String(), nil
+}
+
+// readManifest reads a run's manifest.json.
+func readManifest(path string) (*manifest.Manifest, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var m manifest.Manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &m, nil
 }
