@@ -187,7 +187,7 @@ BENCH_EOIR ?= 16800000
 bench: build $(S3SERVER) $(DUCKDB) sevenzip
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/recalbench ./cmd/recalbench
 	./bin/recalbench -rows $(BENCH_ROWS) -eoir-proceedings $(BENCH_EOIR) -reps $(BENCH_REPS) -s3server $(S3SERVER) -duckdb $(DUCKDB) -7zz $$(command -v 7zz)
-	$(GO) test -run '^$$' -bench . -benchmem -count 3 ./pipeline/source/ ./pipeline/sink/ ./transforms/policy/ ./transforms/schedule/ ./transforms/impact/ | tee out/bench/micro.txt
+	$(GO) test -run '^$$' -bench . -benchmem -count 3 ./pipeline/source/ ./pipeline/sink/ ./transforms/policy/ ./transforms/schedule/ ./transforms/impact/ ./transforms/idsort/ | tee out/bench/micro.txt
 	@echo "table: out/bench/table.md; micro-benchmarks (benchstat): out/bench/micro.txt"
 
 # The writer-diversity suite's exports (testdata/writers/files): written by

@@ -78,7 +78,7 @@ func classOf(size int) (int, int) {
 func (p *Pool) Allocate(size int) []byte {
 	c, n := classOf(size)
 	if c < 0 {
-		return allocate(size)
+		return Aligned(size)
 	}
 	if v := p.classes[c].Get(); v != nil {
 		b := *v.(*[]byte)
@@ -87,7 +87,7 @@ func (p *Pool) Allocate(size int) []byte {
 	}
 	b := make([]byte, n)
 	if uintptr(unsafe.Pointer(&b[0]))%alignment != 0 {
-		return allocate(size) // the Go allocator aligns these sizes; never seen otherwise
+		return Aligned(size) // the Go allocator aligns these sizes; never seen otherwise
 	}
 	return b[:size]
 }
@@ -116,9 +116,9 @@ func (p *Pool) Free(b []byte) {
 	p.classes[c].Put(&b)
 }
 
-// allocate is arrow's Go allocator: a new zeroed slice, 64-byte aligned,
-// whose capacity is exactly size.
-func allocate(size int) []byte {
+// Aligned is what arrow's Go allocator gives: a new zeroed slice of size
+// bytes, 64-byte aligned, whose capacity is exactly size.
+func Aligned(size int) []byte {
 	buf := make([]byte, size+alignment)
 	shift := 0
 	if r := int(uintptr(unsafe.Pointer(&buf[0])) % alignment); r != 0 {

@@ -116,30 +116,8 @@ func partitionGroups(all []cases.Case, workers int) ([]cases.Case, []groupKey) {
 		return 1 + int(c.Court)*int(cases.NumDockets) + int(c.Docket)
 	}
 	nb := 1 + (maxCourt+1)*int(cases.NumDockets)
-	bounds := make([]int, nb+1) // bucket b holds all[bounds[b]:bounds[b+1]]
-	for i := range all {
-		bounds[bucket(&all[i])+1]++
-	}
-	for b := 1; b <= nb; b++ {
-		bounds[b] += bounds[b-1]
-	}
-	next := slices.Clone(bounds[:nb])
-	for b := range nb {
-		// Every case before next[b] in bucket b's range belongs there; the
-		// case at next[b] is swapped to its own bucket until one of b's
-		// arrives (in-place American-flag partition: one pass, no copy).
-		for next[b] < bounds[b+1] {
-			i := next[b]
-			tb := bucket(&all[i])
-			if tb == b {
-				next[b]++
-				continue
-			}
-			j := next[tb]
-			next[tb]++
-			all[i], all[j] = all[j], all[i]
-		}
-	}
+	// In place, one pass, no copy; bucket b holds all[bounds[b]:bounds[b+1]].
+	bounds := idsort.Partition(all, nb, bucket)
 	closed := all[:bounds[1]]
 	// One case per idnproceeding (deduplicated): the order is total.
 	idsort.Sort(closed, func(c *cases.Case) int64 { return c.IDNProceeding }, func(a, b cases.Case) int { return cmp.Compare(a.IDNProceeding, b.IDNProceeding) }, workers)

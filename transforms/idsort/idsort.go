@@ -1,7 +1,7 @@
 // Package idsort sorts large slices of records whose order begins with an
-// int64 id: one in-place pass (an American-flag partition) lays the
-// records out in 256 buckets of consecutive id ranges, then the buckets
-// are sorted side by side. A whole-slice slices.SortFunc compares and
+// int64 id: one in-place pass (an American-flag partition, Partition) lays
+// the records out in 256 buckets of consecutive id ranges, then the
+// buckets are sorted side by side. A whole-slice slices.SortFunc compares and
 // moves records across the whole slice on one core; here the one pass is
 // sequential streams and the rest runs in cache, on every worker.
 package idsort
@@ -33,31 +33,7 @@ func Sort[T any](xs []T, key func(*T) int64, cmp func(a, b T) int, workers int) 
 	// shift leaves 8 bits of every offset from lo.
 	shift := max(0, bits.Len64(uint64(hi-lo))-8)
 	bucket := func(x *T) int { return int(uint64(key(x)-lo) >> shift) }
-	var bounds [257]int // bucket b holds xs[bounds[b]:bounds[b+1]]
-	for i := range xs {
-		bounds[bucket(&xs[i])+1]++
-	}
-	for b := 1; b <= 256; b++ {
-		bounds[b] += bounds[b-1]
-	}
-	var next [256]int
-	copy(next[:], bounds[:256])
-	for b := range 256 {
-		// Every record before next[b] in b's range belongs there; the
-		// one at next[b] is swapped to its own bucket until one of b's
-		// arrives: each record moves at most once.
-		for next[b] < bounds[b+1] {
-			i := next[b]
-			tb := bucket(&xs[i])
-			if tb == b {
-				next[b]++
-				continue
-			}
-			j := next[tb]
-			next[tb]++
-			xs[i], xs[j] = xs[j], xs[i]
-		}
-	}
+	bounds := Partition(xs, 256, bucket)
 	var wg sync.WaitGroup
 	slots := make(chan struct{}, max(1, workers))
 	for b := range 256 {
@@ -73,4 +49,37 @@ func Sort[T any](xs []T, key func(*T) int64, cmp func(a, b T) int, workers int) 
 		}()
 	}
 	wg.Wait()
+}
+
+// Partition lays xs out in place by bucket, each bucket one contiguous
+// range, buckets in ascending order, and returns the nb+1 bounds: bucket b
+// holds xs[bounds[b]:bounds[b+1]]. bucket must return 0 <= b < nb. It is an
+// American-flag pass: one count, then each record moved at most once;
+// records keep no order within a bucket.
+func Partition[T any](xs []T, nb int, bucket func(*T) int) []int {
+	bounds := make([]int, nb+1)
+	for i := range xs {
+		bounds[bucket(&xs[i])+1]++
+	}
+	for b := 1; b <= nb; b++ {
+		bounds[b] += bounds[b-1]
+	}
+	next := slices.Clone(bounds[:nb])
+	for b := range nb {
+		// Every record before next[b] in b's range belongs there; the one
+		// at next[b] is swapped to its own bucket until one of b's
+		// arrives.
+		for next[b] < bounds[b+1] {
+			i := next[b]
+			tb := bucket(&xs[i])
+			if tb == b {
+				next[b]++
+				continue
+			}
+			j := next[tb]
+			next[tb]++
+			xs[i], xs[j] = xs[j], xs[i]
+		}
+	}
+	return bounds
 }

@@ -5,7 +5,8 @@ package bufpooltest
 
 import (
 	"sync/atomic"
-	"unsafe"
+
+	"github.com/recal-project/recal/pipeline/bufpool"
 )
 
 // PoisonByte is what Poison overwrites freed buffers with.
@@ -23,12 +24,7 @@ type Poison struct {
 // Allocate returns a new zeroed, 64-byte aligned buffer.
 func (p *Poison) Allocate(size int) []byte {
 	p.allocs.Add(1)
-	buf := make([]byte, size+64)
-	shift := 0
-	if r := int(uintptr(unsafe.Pointer(&buf[0])) % 64); r != 0 {
-		shift = 64 - r
-	}
-	return buf[shift : shift+size : shift+size]
+	return bufpool.Aligned(size)
 }
 
 // Reallocate reslices b when it is large enough, else copies it into a new
