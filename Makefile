@@ -154,7 +154,7 @@ lint: vet
 TEST_ENV  := RECAL_S3_SERVER=$(S3SERVER) RECAL_DUCKDB=$(DUCKDB) RECAL_UMOCI=$$(command -v umoci) RECAL_PUSHGATEWAY=$(PUSHGATEWAY) RECAL_7ZZ=$$(command -v 7zz)
 # The packages that start goroutines or are shared between them (the
 # store, the calendar), with their tests of concurrent use.
-RACE_PKGS := ./pipeline/claim/ ./pipeline/commit/ ./pipeline/release/ ./pipeline/job/... ./pipeline/source/... ./pipeline/gen/... ./pipeline/storage/... ./transforms/schedule/
+RACE_PKGS := ./pipeline/claim/ ./pipeline/commit/ ./pipeline/release/ ./pipeline/job/... ./pipeline/source/... ./pipeline/gen/... ./pipeline/storage/... ./pipeline/sink/ ./pipeline/bufpool/... ./pipeline/collect/ ./pipeline/plan/ ./transforms/schedule/ ./transforms/idsort/
 test:
 	$(MAKE) -j3 tools
 	CGO_ENABLED=0 $(MAKE) vet
