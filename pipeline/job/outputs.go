@@ -14,7 +14,6 @@ import (
 	"github.com/recal-project/recal/pipeline/datasets"
 	"github.com/recal-project/recal/pipeline/nightly"
 	"github.com/recal-project/recal/pipeline/sink"
-	"github.com/recal-project/recal/transforms/cases"
 	"github.com/recal-project/recal/transforms/schedule"
 )
 
@@ -103,10 +102,7 @@ func (w *outputWriter) assignments(ci uint16) []writeJob {
 	as := w.r.plan.Groups[ci]
 	dir := "assignments/base_city_code=" + w.court(ci)
 	pol, prev, params, pl := w.r.su.pol, w.r.prev, w.r.params, w.r.plan
-	var sessions [cases.NumDockets][]schedule.Session
-	for d := range sessions {
-		sessions[d] = w.r.su.cal.Sessions(ci, cases.Docket(d))
-	}
+	sessions := pl.Sessions(ci)
 	return w.dataset(dir, datasets.Assignments, len(as), func(b *array.RecordBuilder, from, to int) {
 		// Typed builders taken once per chunk, not per value.
 		idc, idp := b.Field(0).(*array.Int64Builder), b.Field(1).(*array.Int64Builder)

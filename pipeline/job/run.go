@@ -150,8 +150,10 @@ func inputsFingerprint(m *manifest.Manifest) string {
 func impactBuilder(ref *reference.Data, pol *policy.Policy, cal *schedule.Calendar, params schedule.Params, col *collect.Collected, pl *plan.Plan) *impact.Builder {
 	b := impact.NewBuilder(ref, pol, cal, params)
 	for _, ci := range pl.Courts {
+		ss := pl.Sessions(ci)
 		for _, a := range pl.Groups[ci] {
-			b.Assigned(pl.Case(a.Case), a.Date, pl.Session(a))
+			c := pl.Case(a.Case)
+			b.Assigned(c, a.Date, &ss[c.Docket][a.Session])
 		}
 	}
 	for o := range pl.Overflow.All() {

@@ -348,9 +348,10 @@ func (p *Previous) Changes(pl *plan.Plan, sp *shard.Plan) (*ChangeSet, *manifest
 		reasonIdx: map[string]uint16{"": 0},
 	}
 	for _, court := range pl.Courts {
+		ss := pl.Sessions(court)
 		for _, a := range pl.Groups[court] {
 			c := pl.Case(a.Case)
-			cb.hearing(c, a, pl.Session(a), pl.Released(a.Release), p.of(c))
+			cb.hearing(c, a, &ss[c.Docket][a.Session], pl.Released(a.Release), p.of(c))
 		}
 	}
 	for o := range pl.Overflow.All() {

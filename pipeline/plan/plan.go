@@ -41,10 +41,15 @@ type Plan struct {
 // Case is the case a record names.
 func (pl *Plan) Case(i uint32) *cases.Case { return &pl.all[i] }
 
-// Session is the session of assignment a.
-func (pl *Plan) Session(a schedule.Assignment) *schedule.Session {
-	c := &pl.all[a.Case]
-	return &pl.cal.Sessions(c.Court, c.Docket)[a.Session]
+// Sessions is court's sessions by docket: assignment a of a case c at
+// court is in session Sessions(court)[c.Docket][a.Session]. Take it once a
+// court, not once an assignment.
+func (pl *Plan) Sessions(court uint16) *[cases.NumDockets][]schedule.Session {
+	var ss [cases.NumDockets][]schedule.Session
+	for d := range ss {
+		ss[d] = pl.cal.Sessions(court, cases.Docket(d))
+	}
+	return &ss
 }
 
 // Released is why a record's standing hearing was released ("": it was
@@ -230,10 +235,7 @@ func (o *Overflows) Range(from, to int) iter.Seq[*schedule.Overflow] {
 // hearingOrder orders a court's assignments: date, start, docket, then
 // priority.
 func (pl *Plan) hearingOrder(court uint16) func(a, b schedule.Assignment) int {
-	var sessions [cases.NumDockets][]schedule.Session
-	for d := range sessions {
-		sessions[d] = pl.cal.Sessions(court, cases.Docket(d))
-	}
+	sessions := pl.Sessions(court)
 	return func(a, b schedule.Assignment) int {
 		if a.Date != b.Date {
 			return cmp.Compare(a.Date, b.Date)

@@ -358,13 +358,6 @@ func (cal *Calendar) Open(court uint16, d int32) bool {
 	return true
 }
 
-// Closed says why a court does not sit on day d ("" when it does):
-// WEEKEND, HOLIDAY, or CLOSURE with the closure's reason from the closures
-// file ("CLOSURE: weather").
-func (cal *Calendar) Closed(court uint16, d int32) string {
-	return cal.ReleaseReason(cal.closedRelease(court, d))
-}
-
 func (cal *Calendar) isHoliday(d int32) bool { return isHoliday(d) }
 
 // The federal holidays of holidayFirstYear to holidayLastYear, as one bit

@@ -74,7 +74,8 @@ func (cal *Calendar) closureCode(why string) (Release, error) {
 }
 
 // closedRelease is why a standing hearing on day d cannot stand because
-// the court does not sit (NotReleased: it sits): Closed, as a code.
+// the court does not sit (NotReleased: it sits): Weekend, Holiday, or the
+// closure's code (ReleaseReason renders it "CLOSURE: <reason>").
 func (cal *Calendar) closedRelease(court uint16, d int32) Release {
 	switch Weekday(d) {
 	case time.Saturday, time.Sunday:
