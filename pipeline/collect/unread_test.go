@@ -112,3 +112,20 @@ func TestUnreadFollowsThePolicy(t *testing.T) {
 		})
 	}
 }
+
+// TestPolicyOnlyColumns keeps the columns that may go unread to optional
+// string and list columns of the export: a required column left out would
+// turn its rows' missing-value rejections into accepted rows, and a date or
+// flag left out would drop its malformed-value counts.
+func TestPolicyOnlyColumns(t *testing.T) {
+	for _, name := range policyOnly {
+		c := slices.IndexFunc(export.Columns, func(col export.Column) bool { return col.Name == name })
+		if c < 0 {
+			t.Fatalf("%s is not an export column", name)
+		}
+		col := export.Columns[c]
+		if col.Required || (col.Kind != export.KindString && col.Kind != export.KindStringList) {
+			t.Errorf("%s (required %v, kind %v) may not be left unread", name, col.Required, col.Kind)
+		}
+	}
+}
